@@ -1,0 +1,438 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
+/* reimage flash: option parsing, checksum-list lookup, and the run of the flash pipeline. */
+#include <errno.h>
+#include <getopt.h>
+#include <libgen.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <unistd.h>
+
+#include "basic/log.h"
+#include "basic/macro.h"
+#include "basic/parse-util.h"
+#include "cmd/commands.h"
+#include "flash/pipeline.h"
+#include "flash/progress.h"
+#include "flash/source.h"
+#include "format/http-header.h"
+#include "format/sha256sums.h"
+#include "format/url.h"
+
+#define MAX_HEADERS 64
+#define HEADER_FILE_MAX (64U << 10)
+
+static volatile int interrupted;
+
+static void on_signal(int sig)
+{
+	interrupted = sig;
+}
+
+static void help(void)
+{
+	printf("Usage: reimage flash [OPTIONS] SRC DST\n"
+	       "\n"
+	       "Stream an image onto a block device or into a file: fetch, decompress (gzip, xz,\n"
+	       "zstd, bzip2 or raw, by magic bytes), verify and write at the same time. The first\n"
+	       "MiB is written only after every check passed; on failure it is zeroed.\n"
+	       "\n"
+	       "  SRC  http:// or https:// URL, a file, or - for standard input\n"
+	       "  DST  a block device, or a regular file (created if missing, else truncated)\n"
+	       "\n"
+	       "Verification:\n"
+	       "      --sha256 HEX          SHA-256 of SRC as published (compressed)\n"
+	       "      --sums FILE|URL       SHA256SUMS list; the entry is picked by SRC's file name\n"
+	       "      --name NAME           file name to look up in --sums (needed with SRC -)\n"
+	       "      --image-sha256 HEX    SHA-256 of the decompressed image\n"
+	       "      --verify              read the written data back and compare\n"
+	       "HTTP:\n"
+	       "      --header 'N: V'       extra request header (repeatable; value never printed)\n"
+	       "      --header-file FILE    request headers, one per line\n"
+	       "      --retries N           retries in a row without progress (default 10)\n"
+	       "      --retry-for TIME      stop retrying after failing this long (default 10m)\n"
+	       "      --connect-timeout T   time to connect (default 30s)\n"
+	       "      --stall-timeout T     resume a transfer slower than --low-speed for this long\n"
+	       "                            (default 60s; 0 disables)\n"
+	       "      --low-speed BYTES     bytes per second (default 1024)\n"
+	       "Output:\n"
+	       "      --progress MODE       auto, bar, line or none (default auto)\n"
+	       "      --json                JSON events on stdout, one per line\n"
+	       "  -q, --quiet               errors only\n"
+	       "  -h, --help                this help\n"
+	       "\n"
+	       "TIME is seconds, or a number with s, m or h. Exit status: 0 done, 2 usage, 3 source,\n"
+	       "4 verification, 5 corrupt or truncated data, 6 target refused or too small, 7 write\n"
+	       "error, 130 interrupted. See docs/reimage-flash.1.md.\n");
+}
+
+enum {
+	OPT_SHA256 = 0x100,
+	OPT_SUMS,
+	OPT_NAME,
+	OPT_IMAGE_SHA256,
+	OPT_VERIFY,
+	OPT_HEADER,
+	OPT_HEADER_FILE,
+	OPT_RETRIES,
+	OPT_RETRY_FOR,
+	OPT_CONNECT_TIMEOUT,
+	OPT_STALL_TIMEOUT,
+	OPT_LOW_SPEED,
+	OPT_PROGRESS,
+	OPT_JSON,
+};
+
+static const struct option options[] = {
+	{ "sha256", required_argument, NULL, OPT_SHA256 },
+	{ "sums", required_argument, NULL, OPT_SUMS },
+	{ "name", required_argument, NULL, OPT_NAME },
+	{ "image-sha256", required_argument, NULL, OPT_IMAGE_SHA256 },
+	{ "verify", no_argument, NULL, OPT_VERIFY },
+	{ "header", required_argument, NULL, OPT_HEADER },
+	{ "header-file", required_argument, NULL, OPT_HEADER_FILE },
+	{ "retries", required_argument, NULL, OPT_RETRIES },
+	{ "retry-for", required_argument, NULL, OPT_RETRY_FOR },
+	{ "connect-timeout", required_argument, NULL, OPT_CONNECT_TIMEOUT },
+	{ "stall-timeout", required_argument, NULL, OPT_STALL_TIMEOUT },
+	{ "low-speed", required_argument, NULL, OPT_LOW_SPEED },
+	{ "progress", required_argument, NULL, OPT_PROGRESS },
+	{ "json", no_argument, NULL, OPT_JSON },
+	{ "quiet", no_argument, NULL, 'q' },
+	{ "help", no_argument, NULL, 'h' },
+	{}
+};
+
+struct args {
+	struct flash_options o;
+	char *headers[MAX_HEADERS];
+	size_t n_headers;
+	const char *sums, *name;
+	enum progress_mode mode;
+	bool mode_set, json, quiet;
+};
+
+static int add_header(struct args *a, const char *h, const char *origin)
+{
+	const char *colon;
+	char *copy;
+
+	if (http_request_header_validate(h) < 0) {
+		/* never echo the header: it may hold a token */
+		log_error("malformed header in %s: expected 'Name: value' on one line (a token "
+			  "name, a colon, a non-empty value)",
+			  origin);
+		return -EINVAL;
+	}
+	if (a->n_headers >= MAX_HEADERS) {
+		log_error("too many headers (at most %d)", MAX_HEADERS);
+		return -E2BIG;
+	}
+	copy = strdup(h);
+	if (!copy)
+		return log_error_errno(-ENOMEM, "out of memory");
+	colon = strchr(copy, ':') + 1;
+	colon += strspn(colon, " \t");
+	(void)log_add_secret(colon);
+	a->headers[a->n_headers++] = copy;
+	return 0;
+}
+
+static int read_header_file(struct args *a, const char *path)
+{
+	_cleanup_fclose_ FILE *f = fopen(path, "re");
+	_cleanup_free_ char *line = NULL;
+	size_t cap = 0, total = 0;
+	ssize_t n;
+	int r;
+
+	if (!f)
+		return log_error_errno(negative_errno(), "cannot read --header-file %s: %m", path);
+	while ((n = getline(&line, &cap, f)) > 0) {
+		total += (size_t)n;
+		if (total > HEADER_FILE_MAX)
+			return log_error_errno(-EFBIG, "--header-file %s is larger than 64 KiB", path);
+		line[strcspn(line, "\r\n")] = 0;
+		if (line[0] == 0 || line[0] == '#')
+			continue;
+		r = add_header(a, line, path);
+		explicit_bzero(line, strlen(line));
+		if (r < 0)
+			return r;
+	}
+	return 0;
+}
+
+static int parse_hex_digest(const char *s, uint8_t out[32], const char *opt)
+{
+	if (hex_decode_exact(s, strlen(s), out, 32) < 0) {
+		log_error("%s wants 64 hexadecimal digits (a SHA-256 digest), got %zu characters%s",
+			  opt, strlen(s), strspn(s, "0123456789abcdefABCDEF") == strlen(s) ? "" : " with non-hex characters");
+		return -EINVAL;
+	}
+	return 0;
+}
+
+static int parse_args(int argc, char *argv[], struct args *a)
+{
+	uint64_t v;
+	int c, r;
+
+	a->o.retries = 10;
+	a->o.retry_for_ms = 600000;
+	a->o.connect_timeout_ms = 30000;
+	a->o.stall_timeout_ms = 60000;
+	a->o.low_speed = 1024;
+	snprintf(a->o.sha256_origin, sizeof(a->o.sha256_origin), "--sha256");
+
+	optind = 0;
+	while ((c = getopt_long(argc, argv, "qh", options, NULL)) >= 0) {
+		switch (c) {
+		case OPT_SHA256:
+			if (parse_hex_digest(optarg, a->o.sha256, "--sha256") < 0)
+				return -EINVAL;
+			a->o.have_sha256 = true;
+			break;
+		case OPT_IMAGE_SHA256:
+			if (parse_hex_digest(optarg, a->o.image_sha256, "--image-sha256") < 0)
+				return -EINVAL;
+			a->o.have_image_sha256 = true;
+			break;
+		case OPT_SUMS: a->sums = optarg; break;
+		case OPT_NAME: a->name = optarg; break;
+		case OPT_VERIFY: a->o.verify = true; break;
+		case OPT_HEADER:
+			r = add_header(a, optarg, "--header");
+			if (r < 0)
+				return r;
+			break;
+		case OPT_HEADER_FILE:
+			r = read_header_file(a, optarg);
+			if (r < 0)
+				return r;
+			break;
+		case OPT_RETRIES:
+			if (parse_uint(optarg, &a->o.retries) < 0) {
+				log_error("--retries wants a whole number, got '%s'", optarg);
+				return -EINVAL;
+			}
+			break;
+		case OPT_RETRY_FOR:
+		case OPT_CONNECT_TIMEOUT:
+		case OPT_STALL_TIMEOUT:
+			if (parse_duration_ms(optarg, &v) < 0) {
+				log_error("%s wants a duration such as 30, 2.5, 90s, 15m or 1h, got '%s'",
+					  c == OPT_RETRY_FOR	     ? "--retry-for"
+					  : c == OPT_CONNECT_TIMEOUT ? "--connect-timeout"
+								     : "--stall-timeout",
+					  optarg);
+				return -EINVAL;
+			}
+			if (c == OPT_RETRY_FOR)
+				a->o.retry_for_ms = v;
+			else if (c == OPT_CONNECT_TIMEOUT)
+				a->o.connect_timeout_ms = v;
+			else
+				a->o.stall_timeout_ms = v;
+			break;
+		case OPT_LOW_SPEED:
+			if (parse_size(optarg, &a->o.low_speed) < 0) {
+				log_error("--low-speed wants bytes per second (e.g. 1024 or 64K), got '%s'",
+					  optarg);
+				return -EINVAL;
+			}
+			break;
+		case OPT_PROGRESS:
+			a->mode_set = true;
+			if (strcmp(optarg, "bar") == 0)
+				a->mode = PROGRESS_BAR;
+			else if (strcmp(optarg, "line") == 0)
+				a->mode = PROGRESS_LINE;
+			else if (strcmp(optarg, "none") == 0)
+				a->mode = PROGRESS_NONE;
+			else if (strcmp(optarg, "auto") == 0)
+				a->mode_set = false;
+			else {
+				log_error("--progress wants auto, bar, line or none, got '%s'", optarg);
+				return -EINVAL;
+			}
+			break;
+		case OPT_JSON: a->json = true; break;
+		case 'q': a->quiet = true; break;
+		case 'h': help(); return 1;
+		default:
+			log_error("run 'reimage flash --help' for the options");
+			return -EINVAL;
+		}
+	}
+	if (argc - optind != 2) {
+		log_error("expected SRC and DST, got %d argument%s; run 'reimage flash --help'",
+			  argc - optind, argc - optind == 1 ? "" : "s");
+		return -EINVAL;
+	}
+	a->o.src = argv[optind];
+	a->o.dst = argv[optind + 1];
+	if (!*a->o.src || !*a->o.dst) {
+		log_error("SRC and DST must not be empty");
+		return -EINVAL;
+	}
+	a->o.headers = a->headers;
+	a->o.n_headers = a->n_headers;
+	if (a->json)
+		a->mode = PROGRESS_JSON;
+	else if (!a->mode_set)
+		a->mode = isatty(STDERR_FILENO) ? PROGRESS_BAR : PROGRESS_LINE;
+	return 0;
+}
+
+/* scheme://authority of a URL, for deciding whether headers may go to it too */
+static size_t origin_len(const char *url)
+{
+	const char *p = strstr(url, "://");
+	return p ? (size_t)(p + 3 - url) + strcspn(p + 3, "/?#") : 0;
+}
+
+static int lookup_sums(struct args *a, struct progress *p, char *msg, size_t msglen)
+{
+	struct source_config cfg = {
+		.location = a->sums,
+		.retries = a->o.retries,
+		.retry_for_ms = a->o.retry_for_ms,
+		.connect_timeout_ms = a->o.connect_timeout_ms,
+		.stall_timeout_ms = a->o.stall_timeout_ms,
+		.low_speed = a->o.low_speed,
+	};
+	_cleanup_free_ char *text = NULL;
+	char name[1024], err[1024] = "", shown[2048], hex[65];
+	uint8_t digest[32];
+	unsigned count = 0;
+	size_t len;
+	int r;
+
+	if (a->name)
+		snprintf(name, sizeof(name), "%s", a->name);
+	else if (strcmp(a->o.src, "-") == 0) {
+		snprintf(msg, msglen, "--sums needs --name NAME when SRC is standard input");
+		return FLASH_EXIT_USAGE;
+	} else if (url_is_http(a->o.src)) {
+		if (url_file_name(a->o.src, name, sizeof(name)) < 0) {
+			snprintf(msg, msglen,
+				 "cannot tell the file name of SRC to look up in --sums; give --name");
+			return FLASH_EXIT_USAGE;
+		}
+	} else {
+		_cleanup_free_ char *copy = strdup(a->o.src);
+		if (!copy)
+			return FLASH_EXIT_INTERNAL;
+		snprintf(name, sizeof(name), "%s", basename(copy));
+	}
+
+	/* Send the user's headers only to the server SRC lives on. */
+	if (url_is_http(a->sums) && url_is_http(a->o.src) && origin_len(a->sums) == origin_len(a->o.src) &&
+	    strncasecmp(a->sums, a->o.src, origin_len(a->sums)) == 0) {
+		cfg.headers = a->o.headers;
+		cfg.n_headers = a->o.n_headers;
+	}
+	if (url_is_http(a->sums))
+		url_redact(a->sums, shown, sizeof(shown));
+	else
+		snprintf(shown, sizeof(shown), "%s", a->sums);
+
+	r = source_read_all(&cfg, SHA256SUMS_MAX_SIZE, &text, &len, err, sizeof(err));
+	if (r < 0) {
+		snprintf(msg, msglen, "cannot read the checksum list %s: %s", shown,
+			 err[0] ? err : strerror(-r));
+		return r == -EFBIG ? FLASH_EXIT_VERIFY : FLASH_EXIT_SOURCE;
+	}
+	r = sha256sums_find(text, len, name, digest, &count);
+	if (r == -ENOENT) {
+		snprintf(msg, msglen,
+			 "no entry for '%s' in the checksum list %s (%u entr%s read); pick another "
+			 "name with --name",
+			 name, shown, count, count == 1 ? "y" : "ies");
+		return FLASH_EXIT_VERIFY;
+	}
+	if (r == -ENOTUNIQ) {
+		snprintf(msg, msglen,
+			 "the checksum list %s has several different entries for '%s'; give the exact "
+			 "path with --name",
+			 shown, name);
+		return FLASH_EXIT_VERIFY;
+	}
+	if (r < 0) {
+		snprintf(msg, msglen, "cannot parse the checksum list %s: %s", shown, strerror(-r));
+		return FLASH_EXIT_VERIFY;
+	}
+	if (a->o.have_sha256 && memcmp(a->o.sha256, digest, 32) != 0) {
+		snprintf(msg, msglen, "--sha256 and the entry for '%s' in %s disagree; which is right?",
+			 name, shown);
+		return FLASH_EXIT_VERIFY;
+	}
+	memcpy(a->o.sha256, digest, 32);
+	a->o.have_sha256 = true;
+	snprintf(a->o.sha256_origin, sizeof(a->o.sha256_origin), "SHA256SUMS entry for %s in %s",
+		 name, shown);
+	hex_encode(digest, 32, hex);
+	progress_note(p, "Expecting SHA-256 %s for %s (from %s)", hex, name, shown);
+	return 0;
+}
+
+int cmd_flash(int argc, char *argv[])
+{
+	struct args a = {};
+	struct progress p;
+	struct flash_result res;
+	struct sigaction sa = { .sa_handler = on_signal };
+	char msg[2048] = "";
+	int r, ex;
+
+	log_set_prefix("reimage flash");
+	r = parse_args(argc, argv, &a);
+	if (r != 0) {
+		ex = r > 0 ? 0 : FLASH_EXIT_USAGE;
+		goto out_headers;
+	}
+	(void)url_foreach_secret(a.o.src, log_add_secret);
+	if (a.sums)
+		(void)url_foreach_secret(a.sums, log_add_secret);
+
+	sigemptyset(&sa.sa_mask);
+	sigaction(SIGINT, &sa, NULL);
+	sigaction(SIGTERM, &sa, NULL);
+	signal(SIGPIPE, SIG_IGN);
+
+	r = source_http_global_init();
+	if (r < 0) {
+		log_error("cannot initialise libcurl");
+		ex = FLASH_EXIT_INTERNAL;
+		goto out_headers;
+	}
+	progress_init(&p, a.mode, a.quiet);
+	if (a.sums) {
+		ex = lookup_sums(&a, &p, msg, sizeof(msg));
+		if (ex != 0) {
+			size_t l = strlen(msg);
+			snprintf(msg + l, sizeof(msg) - l, "; nothing was written to %s", a.o.dst);
+			progress_error(&p, ex, msg);
+			goto out;
+		}
+	}
+	r = flash_run(&a.o, &p, &interrupted, &res);
+	ex = res.exit_code;
+	if (r < 0)
+		progress_error(&p, ex ? ex : FLASH_EXIT_INTERNAL, res.message);
+	else
+		progress_done(&p, res.in, res.out, res.written);
+out:
+	progress_destroy(&p);
+	source_http_global_cleanup();
+out_headers:
+	for (size_t i = 0; i < a.n_headers; i++) {
+		explicit_bzero(a.headers[i], strlen(a.headers[i]));
+		free(a.headers[i]);
+	}
+	log_forget_secrets();
+	return ex;
+}

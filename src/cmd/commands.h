@@ -1,0 +1,11 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+/* The subcommands behind the multi-call binary; each returns a process exit code. */
+#pragma once
+
+struct command {
+	const char *name;
+	int (*run)(int argc, char *argv[]);
+	const char *summary;
+};
+
+int cmd_flash(int argc, char *argv[]);

@@ -1,0 +1,53 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
+/* Entry point of the multi-call binary: picks the subcommand. */
+#include <stdio.h>
+#include <string.h>
+
+#include "basic/macro.h"
+#include "cmd/commands.h"
+
+static const struct command commands[] = {
+	{ "flash", cmd_flash, "stream an image (URL, file or stdin) onto a disk or into a file" },
+};
+
+static void usage(FILE *out)
+{
+	fprintf(out,
+		"Usage: reimage COMMAND [OPTIONS] ...\n"
+		"\n"
+		"Reimage a disk from an image streamed over HTTP(S), verified on the way.\n"
+		"\n"
+		"Commands:\n");
+	for (size_t i = 0; i < ELEMENTSOF(commands); i++)
+		fprintf(out, "  %-8s %s\n", commands[i].name, commands[i].summary);
+	fprintf(out,
+		"\n"
+		"Options:\n"
+		"  -h, --help     show this help\n"
+		"  -V, --version  show the version\n"
+		"\n"
+		"Run 'reimage COMMAND --help' for the options of a command.\n");
+}
+
+int main(int argc, char *argv[])
+{
+	if (argc < 2) {
+		usage(stderr);
+		return 2;
+	}
+	if (strcmp(argv[1], "-h") == 0 || strcmp(argv[1], "--help") == 0 ||
+	    strcmp(argv[1], "help") == 0) {
+		usage(stdout);
+		return 0;
+	}
+	if (strcmp(argv[1], "-V") == 0 || strcmp(argv[1], "--version") == 0) {
+		printf("reimage %s\n", REIMAGE_VERSION);
+		return 0;
+	}
+	for (size_t i = 0; i < ELEMENTSOF(commands); i++)
+		if (strcmp(argv[1], commands[i].name) == 0)
+			return commands[i].run(argc - 1, argv + 1);
+	fprintf(stderr, "reimage: error: unknown command '%s'; run 'reimage --help' for the list\n",
+		argv[1]);
+	return 2;
+}

@@ -1,0 +1,564 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
+/* The streaming writer: threads, bounded buffers, digests, the held first MiB. */
+#include "flash/pipeline.h"
+
+#include <errno.h>
+#include <pthread.h>
+#include <stdarg.h>
+#include <stdatomic.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "basic/macro.h"
+#include "basic/parse-util.h"
+#include "basic/time-util.h"
+#include "crypto/digest.h"
+#include "flash/chunk-queue.h"
+#include "flash/decompress.h"
+#include "flash/sink.h"
+#include "flash/source.h"
+#include "format/url.h"
+
+struct flash {
+	const struct flash_options *o;
+	struct progress *p;
+	const volatile int *interrupted;
+	char src_display[2048];
+
+	struct flow flow;
+	struct chunk_pool comp_pool, img_pool;
+	struct chunk_queue q_comp, q_img, q_write;
+	bool hashing_image;
+
+	struct sink sink;
+	struct digest *pub_digest, *img_digest;
+
+	_Atomic uint64_t in, out, total_in;
+	_Atomic unsigned finished;
+
+	pthread_mutex_t err_lock;
+	int error, exit_code;
+	char message[2048];
+
+	struct chunk *cur_comp; /* reader: chunk being filled */
+	enum compression format;
+	bool started;
+
+	uint8_t *head; /* the held first MiB of the image */
+	size_t head_len;
+	uint64_t image_size;
+};
+
+static int flash_fail(struct flash *f, int r, int exit_code, const char *fmt, ...)
+	_printf_(4, 5);
+
+static int flash_fail(struct flash *f, int r, int exit_code, const char *fmt, ...)
+{
+	va_list ap;
+
+	pthread_mutex_lock(&f->err_lock);
+	if (f->error == 0) {
+		f->error = r < 0 ? r : -EIO;
+		f->exit_code = exit_code;
+		va_start(ap, fmt);
+		vsnprintf(f->message, sizeof(f->message), fmt, ap);
+		va_end(ap);
+	}
+	pthread_mutex_unlock(&f->err_lock);
+	flow_abort(&f->flow);
+	return r;
+}
+
+static bool flash_failed(struct flash *f)
+{
+	bool failed;
+
+	pthread_mutex_lock(&f->err_lock);
+	failed = f->error != 0;
+	pthread_mutex_unlock(&f->err_lock);
+	return failed;
+}
+
+/* ---- stage 1: the source ---- */
+
+static int reader_deliver(void *userdata, const uint8_t *buf, size_t n, bool *ret_waited)
+{
+	struct flash *f = userdata;
+	int r;
+
+	*ret_waited = false;
+	if (f->pub_digest) {
+		r = digest_update(f->pub_digest, buf, n);
+		if (r < 0)
+			return flash_fail(f, r, FLASH_EXIT_INTERNAL, "SHA-256 computation failed");
+	}
+	atomic_fetch_add(&f->in, n);
+	while (n > 0) {
+		size_t take;
+
+		if (!f->cur_comp) {
+			bool waited;
+			f->cur_comp = chunk_pool_get(&f->comp_pool, &waited);
+			if (!f->cur_comp)
+				return -ECANCELED;
+			*ret_waited |= waited;
+		}
+		take = MIN(n, f->cur_comp->cap - f->cur_comp->len);
+		memcpy(f->cur_comp->data + f->cur_comp->len, buf, take);
+		f->cur_comp->len += take;
+		buf += take;
+		n -= take;
+		if (f->cur_comp->len == f->cur_comp->cap) {
+			chunk_queue_push(&f->q_comp, f->cur_comp);
+			f->cur_comp = NULL;
+		}
+	}
+	return 0;
+}
+
+static void reader_size_known(void *userdata, uint64_t size)
+{
+	struct flash *f = userdata;
+	atomic_store(&f->total_in, size);
+}
+
+static void reader_retrying(void *userdata, unsigned attempt, uint64_t delay_ms, uint64_t offset,
+			    const char *reason)
+{
+	struct flash *f = userdata;
+	progress_retry(f->p, attempt, delay_ms, offset, reason);
+}
+
+static bool reader_should_stop(void *userdata)
+{
+	struct flash *f = userdata;
+	return flow_is_aborted(&f->flow) || (f->interrupted && *f->interrupted);
+}
+
+static void *reader_thread(void *userdata)
+{
+	struct flash *f = userdata;
+	struct source_config cfg = {
+		.location = f->o->src,
+		.headers = f->o->headers,
+		.n_headers = f->o->n_headers,
+		.retries = f->o->retries,
+		.retry_for_ms = f->o->retry_for_ms,
+		.connect_timeout_ms = f->o->connect_timeout_ms,
+		.stall_timeout_ms = f->o->stall_timeout_ms,
+		.low_speed = f->o->low_speed,
+	};
+	struct source_callbacks cb = {
+		.userdata = f,
+		.deliver = reader_deliver,
+		.size_known = reader_size_known,
+		.retrying = reader_retrying,
+		.should_stop = reader_should_stop,
+	};
+	char err[1024];
+	int r;
+
+	r = source_run(&cfg, &cb, err, sizeof(err));
+	if (r >= 0) {
+		if (f->cur_comp && f->cur_comp->len > 0)
+			chunk_queue_push(&f->q_comp, TAKE_PTR(f->cur_comp));
+		chunk_queue_close(&f->q_comp);
+	} else if (r != -ECANCELED && !flash_failed(f)) {
+		flash_fail(f, r, FLASH_EXIT_SOURCE, "%s",
+			   err[0] ? err : "reading the source failed");
+	} else if (r == -ECANCELED && !flash_failed(f))
+		flash_fail(f, r, FLASH_EXIT_INTERRUPTED, "interrupted");
+	chunk_release(TAKE_PTR(f->cur_comp));
+	atomic_fetch_add(&f->finished, 1);
+	return NULL;
+}
+
+/* ---- stage 2: decompression ---- */
+
+static void describe_size(char *buf, size_t n, uint64_t v)
+{
+	char h[32];
+	snprintf(buf, n, "%s (%llu bytes)", format_bytes(h, sizeof(h), v), (unsigned long long)v);
+}
+
+static int decompress_fail(struct flash *f, struct decompressor *d, int r)
+{
+	if (r == -EPIPE)
+		return flash_fail(f, r, FLASH_EXIT_DATA, "the image data is truncated: %s",
+				  decompressor_error(d));
+	if (r == -EFBIG || r == -EPROTONOSUPPORT)
+		return flash_fail(f, r, FLASH_EXIT_DATA, "the image cannot be decompressed here: %s",
+				  decompressor_error(d));
+	if (r == -ENOMEM)
+		return flash_fail(f, r, FLASH_EXIT_INTERNAL, "out of memory while decompressing");
+	return flash_fail(f, r, FLASH_EXIT_DATA, "the image data is corrupt: %s",
+			  decompressor_error(d));
+}
+
+static void *decompress_thread(void *userdata)
+{
+	struct flash *f = userdata;
+	struct chunk_queue *next = f->hashing_image ? &f->q_img : &f->q_write;
+	struct decompressor *d = NULL;
+	struct chunk *in, *out = NULL;
+	uint64_t out_off = 0, declared;
+	int r;
+
+	in = chunk_queue_pop(&f->q_comp);
+	if (!in) {
+		if (!flow_is_aborted(&f->flow))
+			flash_fail(f, -ENODATA, FLASH_EXIT_DATA,
+				   "the source is empty: no image data arrived");
+		goto done;
+	}
+	f->format = compression_detect(in->data, in->len);
+	declared = decompress_declared_size(in->data, in->len);
+	if (declared != UINT64_MAX && f->sink.dev_size != UINT64_MAX &&
+	    declared > f->sink.dev_size) {
+		char a[64], b[64];
+		describe_size(a, sizeof(a), declared);
+		describe_size(b, sizeof(b), f->sink.dev_size);
+		flash_fail(f, -EFBIG, FLASH_EXIT_TARGET,
+			   "the image (at least %s) is larger than the target %s, %s", a, f->o->dst, b);
+		chunk_release(in);
+		goto done;
+	}
+	f->started = true;
+	progress_start(f->p, f->src_display, f->o->dst, compression_name(f->format),
+		       atomic_load(&f->total_in));
+	r = decompressor_new(f->format, &d);
+	if (r < 0) {
+		flash_fail(f, r, FLASH_EXIT_INTERNAL, "cannot set up the %s decoder: %s",
+			   compression_name(f->format), strerror(-r));
+		chunk_release(in);
+		goto done;
+	}
+	do {
+		const uint8_t *p = in->data;
+		size_t left = in->len;
+
+		for (;;) {
+			size_t consumed, produced;
+
+			if (!out) {
+				out = chunk_pool_get(&f->img_pool, NULL);
+				if (!out)
+					break;
+				out->offset = out_off;
+			}
+			r = decompressor_feed(d, p, left, &consumed, out->data + out->len,
+					      out->cap - out->len, &produced);
+			if (r < 0) {
+				decompress_fail(f, d, r);
+				break;
+			}
+			p += consumed;
+			left -= consumed;
+			out->len += produced;
+			out_off += produced;
+			if (out->len == out->cap) {
+				chunk_queue_push(next, TAKE_PTR(out));
+				continue;
+			}
+			if (left == 0)
+				break;
+		}
+		chunk_release(in);
+		if (flow_is_aborted(&f->flow))
+			goto done;
+	} while ((in = chunk_queue_pop(&f->q_comp)));
+
+	if (flow_is_aborted(&f->flow))
+		goto done;
+	r = decompressor_finish(d);
+	if (r < 0) {
+		decompress_fail(f, d, r);
+		goto done;
+	}
+	if (out && out->len > 0)
+		chunk_queue_push(next, TAKE_PTR(out));
+	chunk_queue_close(next);
+done:
+	chunk_release(out);
+	decompressor_free(d);
+	atomic_fetch_add(&f->finished, 1);
+	return NULL;
+}
+
+/* ---- stage 3 (optional): SHA-256 of the image ---- */
+
+static void *hash_thread(void *userdata)
+{
+	struct flash *f = userdata;
+	struct chunk *c;
+
+	while ((c = chunk_queue_pop(&f->q_img))) {
+		int r = digest_update(f->img_digest, c->data, c->len);
+		if (r < 0) {
+			chunk_release(c);
+			flash_fail(f, r, FLASH_EXIT_INTERNAL, "SHA-256 computation failed");
+			break;
+		}
+		chunk_queue_push(&f->q_write, c);
+	}
+	if (!flow_is_aborted(&f->flow))
+		chunk_queue_close(&f->q_write);
+	atomic_fetch_add(&f->finished, 1);
+	return NULL;
+}
+
+/* ---- stage 4: the target ---- */
+
+static int write_fail(struct flash *f, int r)
+{
+	if (r == -EFBIG) {
+		char b[64];
+		describe_size(b, sizeof(b), f->sink.dev_size);
+		return flash_fail(f, r, FLASH_EXIT_TARGET,
+				  "the image is larger than the target %s, %s", f->o->dst, b);
+	}
+	return flash_fail(f, r, FLASH_EXIT_WRITE, "writing to %s failed: %s", f->o->dst,
+			  strerror(-r));
+}
+
+static void *writer_thread(void *userdata)
+{
+	struct flash *f = userdata;
+	struct chunk *c;
+
+	while ((c = chunk_queue_pop(&f->q_write))) {
+		const uint8_t *p = c->data;
+		uint64_t off = c->offset;
+		size_t len = c->len;
+		int r = 0;
+
+		if (!f->sink.opened) {
+			r = sink_open(&f->sink);
+			if (r < 0) {
+				flash_fail(f, r, FLASH_EXIT_WRITE, "cannot create %s: %s", f->o->dst,
+					   strerror(-r));
+				chunk_release(c);
+				break;
+			}
+		}
+		if (off < FLASH_HEAD_SIZE) {
+			size_t h = (size_t)MIN((uint64_t)len, FLASH_HEAD_SIZE - off);
+			memcpy(f->head + off, p, h);
+			f->head_len = MAX(f->head_len, (size_t)off + h);
+			p += h;
+			off += h;
+			len -= h;
+		}
+		if (len > 0)
+			r = sink_write(&f->sink, off, p, len);
+		f->image_size = c->offset + c->len;
+		atomic_fetch_add(&f->out, c->len);
+		chunk_release(c);
+		if (r < 0) {
+			write_fail(f, r);
+			break;
+		}
+	}
+	atomic_fetch_add(&f->finished, 1);
+	return NULL;
+}
+
+/* ---- the whole run ---- */
+
+static int check_digest(struct flash *f, struct digest *d, const uint8_t expected[32],
+			const char *what, const char *origin, const char *check, uint8_t got[32])
+{
+	char e[65], g[65];
+	int r = digest_final(d, got, 32);
+
+	if (r < 0)
+		return flash_fail(f, r, FLASH_EXIT_INTERNAL, "SHA-256 computation failed");
+	hex_encode(got, 32, g);
+	if (!expected)
+		return 0;
+	hex_encode(expected, 32, e);
+	if (memcmp(got, expected, 32) != 0)
+		return flash_fail(f, -EBADMSG, FLASH_EXIT_VERIFY,
+				  "SHA-256 mismatch for %s: expected %s (%s), got %s", what, e, origin,
+				  g);
+	progress_verified(f->p, check, g);
+	return 0;
+}
+
+static int commit(struct flash *f)
+{
+	uint8_t pub[32], img[32];
+	int r;
+
+	if (f->pub_digest) {
+		r = check_digest(f, f->pub_digest, f->o->sha256, f->src_display,
+				 f->o->sha256_origin, strstr(f->o->sha256_origin, "SHA256SUMS") ? "sums" : "sha256", pub);
+		if (r < 0)
+			return r;
+	}
+	if (f->img_digest) {
+		r = check_digest(f, f->img_digest, f->o->have_image_sha256 ? f->o->image_sha256 : NULL,
+				 "the decompressed image", "--image-sha256", "image-sha256", img);
+		if (r < 0)
+			return r;
+	}
+	/* Every check passed: now the first MiB may go out. */
+	r = sink_open(&f->sink);
+	if (r < 0)
+		return flash_fail(f, r, FLASH_EXIT_WRITE, "cannot create %s: %s", f->o->dst,
+				  strerror(-r));
+	if (f->head_len > 0) {
+		r = sink_write_raw(&f->sink, 0, f->head, f->head_len);
+		if (r < 0)
+			return write_fail(f, r);
+	}
+	r = sink_finish(&f->sink, f->image_size);
+	if (r < 0)
+		return write_fail(f, r);
+	if (f->o->verify) {
+		uint8_t back[32];
+		char g[65], e[65];
+
+		progress_note(f->p, "Reading back %llu bytes from %s to verify them",
+			      (unsigned long long)f->image_size, f->o->dst);
+		r = sink_read_back_sha256(&f->sink, f->image_size, back);
+		if (r < 0)
+			return flash_fail(f, r, FLASH_EXIT_WRITE, "reading back %s failed: %s",
+					  f->o->dst, strerror(-r));
+		hex_encode(back, 32, g);
+		hex_encode(img, 32, e);
+		if (memcmp(back, img, 32) != 0)
+			return flash_fail(f, -EIO, FLASH_EXIT_VERIFY,
+					  "read-back mismatch on %s: the image has SHA-256 %s but the "
+					  "target holds %s (failing disk or memory?)",
+					  f->o->dst, e, g);
+		progress_verified(f->p, "read-back", g);
+	}
+	if (f->sink.is_blockdev) {
+		r = sink_reread_partitions(&f->sink);
+		if (r < 0 && r != -EINVAL)
+			progress_note(f->p,
+				      "note: the kernel did not re-read the partition table of %s "
+				      "(%s); it will at the next boot",
+				      f->o->dst, strerror(-r));
+	}
+	return 0;
+}
+
+static void fail_closed(struct flash *f)
+{
+	size_t l = strlen(f->message);
+	int r;
+
+	if (!f->sink.touched) {
+		snprintf(f->message + l, sizeof(f->message) - l, "; nothing was written to %s",
+			 f->o->dst);
+		return;
+	}
+	r = sink_zero_head(&f->sink, FLASH_HEAD_SIZE);
+	if (r < 0)
+		snprintf(f->message + l, sizeof(f->message) - l,
+			 "; zeroing the first MiB of %s failed too (%s): it holds a partial image, "
+			 "do not boot from it",
+			 f->o->dst, strerror(-r));
+	else
+		snprintf(f->message + l, sizeof(f->message) - l,
+			 "; the first MiB of %s was zeroed so that nothing boots a partial or "
+			 "unverified image",
+			 f->o->dst);
+}
+
+int flash_run(const struct flash_options *o, struct progress *p, const volatile int *interrupted,
+	      struct flash_result *res)
+{
+	struct flash f = {
+		.o = o,
+		.p = p,
+		.interrupted = interrupted,
+		.total_in = UINT64_MAX,
+	};
+	pthread_t threads[4];
+	void *(*fns[4])(void *) = { reader_thread, decompress_thread, hash_thread, writer_thread };
+	unsigned n_threads = 0;
+	char why[1024] = "";
+	int r;
+
+	*res = (struct flash_result){ 0 };
+	pthread_mutex_init(&f.err_lock, NULL);
+	url_redact(o->src, f.src_display, sizeof(f.src_display));
+	if (!url_is_http(o->src))
+		snprintf(f.src_display, sizeof(f.src_display), "%s",
+			 strcmp(o->src, "-") == 0 ? "standard input" : o->src);
+
+	r = flow_init(&f.flow);
+	if (r < 0)
+		return r;
+	r = sink_prepare(&f.sink, o->dst, why, sizeof(why));
+	if (r < 0) {
+		flash_fail(&f, r, r == -ENOMEM ? FLASH_EXIT_INTERNAL : FLASH_EXIT_TARGET,
+			   "refusing to write to %s: %s", o->dst, why);
+		goto out;
+	}
+	f.head = calloc(1, FLASH_HEAD_SIZE);
+	f.hashing_image = o->have_image_sha256 || o->verify;
+	if (!f.head || chunk_pool_init(&f.comp_pool, &f.flow, FLASH_COMP_CHUNKS, FLASH_COMP_CHUNK) < 0 ||
+	    chunk_pool_init(&f.img_pool, &f.flow, FLASH_IMG_CHUNKS, FLASH_IMG_CHUNK) < 0 ||
+	    (o->have_sha256 && digest_new_sha256(&f.pub_digest) < 0) ||
+	    (f.hashing_image && digest_new_sha256(&f.img_digest) < 0)) {
+		flash_fail(&f, -ENOMEM, FLASH_EXIT_INTERNAL, "out of memory");
+		goto out;
+	}
+	chunk_queue_init(&f.q_comp, &f.flow);
+	chunk_queue_init(&f.q_img, &f.flow);
+	chunk_queue_init(&f.q_write, &f.flow);
+
+	for (unsigned i = 0; i < 4; i++) {
+		if (fns[i] == hash_thread && !f.hashing_image)
+			continue;
+		if (pthread_create(&threads[n_threads], NULL, fns[i], &f) != 0) {
+			flash_fail(&f, -EAGAIN, FLASH_EXIT_INTERNAL, "cannot start a thread");
+			break;
+		}
+		n_threads++;
+	}
+	while (atomic_load(&f.finished) < n_threads) {
+		sleep_ms(50, NULL);
+		if (interrupted && *interrupted && !flash_failed(&f))
+			flash_fail(&f, -EINTR, FLASH_EXIT_INTERRUPTED, "interrupted by a signal");
+		if (f.started)
+			progress_update(p, atomic_load(&f.in), atomic_load(&f.out),
+					atomic_load(&f.total_in), false);
+	}
+	for (unsigned i = 0; i < n_threads; i++)
+		pthread_join(threads[i], NULL);
+	if (f.started && !flash_failed(&f))
+		progress_update(p, atomic_load(&f.in), atomic_load(&f.out), atomic_load(&f.total_in),
+				true);
+	chunk_queue_drain(&f.q_comp);
+	chunk_queue_drain(&f.q_img);
+	chunk_queue_drain(&f.q_write);
+
+	if (!flash_failed(&f))
+		(void)commit(&f);
+out:
+	if (flash_failed(&f))
+		fail_closed(&f);
+	res->exit_code = f.exit_code;
+	res->error = f.error;
+	snprintf(res->message, sizeof(res->message), "%s", f.message);
+	res->in = atomic_load(&f.in);
+	res->out = atomic_load(&f.out);
+	res->written = f.sink.written;
+	snprintf(res->format, sizeof(res->format), "%s", compression_name(f.format));
+
+	sink_close(&f.sink);
+	chunk_pool_destroy(&f.comp_pool);
+	chunk_pool_destroy(&f.img_pool);
+	digest_free(f.pub_digest);
+	digest_free(f.img_digest);
+	free(f.head);
+	flow_destroy(&f.flow);
+	pthread_mutex_destroy(&f.err_lock);
+	return f.error;
+}

@@ -1,0 +1,44 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+/* Progress and event output: a bar on a terminal, a plain line every few seconds for serial
+ * consoles and logs, or one JSON object per line for programs. Every string passes the secret
+ * filter of the logger before it is printed. */
+#pragma once
+
+#include <pthread.h>
+#include <stdbool.h>
+#include <stdint.h>
+
+enum progress_mode {
+	PROGRESS_NONE,
+	PROGRESS_BAR,
+	PROGRESS_LINE,
+	PROGRESS_JSON,
+};
+
+#define PROGRESS_LINE_INTERVAL_MS 5000
+#define PROGRESS_BAR_INTERVAL_MS 250
+
+struct progress {
+	enum progress_mode mode;
+	bool quiet; /* human mode: errors only */
+	pthread_mutex_t lock;
+	uint64_t start_ms, last_print_ms;
+	uint64_t rate_ms, rate_in; /* sample for the transfer rate */
+	double rate;		   /* bytes in per second, smoothed */
+	bool bar_drawn;
+};
+
+void progress_init(struct progress *p, enum progress_mode mode, bool quiet);
+void progress_destroy(struct progress *p);
+
+void progress_start(struct progress *p, const char *src, const char *dst, const char *format,
+		    uint64_t size_in);
+/* Called often; prints only when the interval passed (or force). total_in may be UINT64_MAX. */
+void progress_update(struct progress *p, uint64_t in, uint64_t out, uint64_t total_in,
+		     bool force);
+void progress_retry(struct progress *p, unsigned attempt, uint64_t delay_ms, uint64_t offset,
+		    const char *reason);
+void progress_verified(struct progress *p, const char *check, const char *hex);
+void progress_note(struct progress *p, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+void progress_done(struct progress *p, uint64_t in, uint64_t out, uint64_t written);
+void progress_error(struct progress *p, int exit_code, const char *message);

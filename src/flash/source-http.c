@@ -1,0 +1,521 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
+/* The http(s) source: libcurl, our own stall detection, retries with backoff, and resume with
+ * Range + If-Range so that a changed file is never spliced into the stream. */
+#include <curl/curl.h>
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <sys/random.h>
+
+#include "basic/macro.h"
+#include "basic/time-util.h"
+#include "flash/retry.h"
+#include "flash/source.h"
+#include "format/http-header.h"
+#include "format/url.h"
+
+#define VALIDATOR_MAX 256
+
+struct http_source {
+	const struct source_config *cfg;
+	const struct source_callbacks *cb;
+	CURL *curl;
+	char display_url[2048]; /* redacted */
+
+	uint64_t pos;	    /* stream bytes delivered so far */
+	uint64_t total;	    /* stream size, UINT64_MAX while unknown */
+	bool total_reported;
+
+	/* validators of the first successful response: a resume must see the same ones */
+	char etag[VALIDATOR_MAX];
+	char last_modified[VALIDATOR_MAX];
+
+	/* the current response (reset at every status line: redirects have several) */
+	unsigned status;
+	char resp_etag[VALIDATOR_MAX];
+	char resp_last_modified[VALIDATOR_MAX];
+	bool resp_has_range;
+	uint64_t resp_range_first, resp_range_total;
+	uint64_t resp_length; /* Content-Length, UINT64_MAX if absent */
+	uint64_t retry_after_s;
+	bool resp_checked; /* the body's first bytes have been validated */
+	uint64_t skip;	   /* body bytes to drop: already delivered (server ignored Range) */
+
+	/* why the transfer was stopped from a callback */
+	int stop_error; /* fatal, message in errbuf */
+	bool http_error;
+	bool stalled;
+	bool canceled;
+
+	/* stall detection */
+	uint64_t window_start_ms, window_bytes;
+
+	char *errbuf;
+	size_t errlen;
+};
+
+static void copy_value(char *dst, size_t dstsz, const char *v, size_t n)
+{
+	if (n >= dstsz)
+		n = dstsz - 1;
+	memcpy(dst, v, n);
+	dst[n] = 0;
+}
+
+static size_t header_cb(char *buffer, size_t size, size_t nitems, void *userdata)
+{
+	struct http_source *s = userdata;
+	size_t n = size * nitems;
+	struct http_field f;
+	unsigned code;
+
+	if (http_status_line_parse(buffer, n, &code) == 0) {
+		s->status = code;
+		s->resp_etag[0] = s->resp_last_modified[0] = 0;
+		s->resp_has_range = false;
+		s->resp_length = UINT64_MAX;
+		s->retry_after_s = 0;
+		return n;
+	}
+	if (http_field_parse(buffer, n, &f) < 0)
+		return n; /* the blank line, or a header we cannot parse: not ours to judge */
+	if (http_field_is(&f, "ETag"))
+		copy_value(s->resp_etag, sizeof(s->resp_etag), f.value, f.value_len);
+	else if (http_field_is(&f, "Last-Modified"))
+		copy_value(s->resp_last_modified, sizeof(s->resp_last_modified), f.value, f.value_len);
+	else if (http_field_is(&f, "Content-Range")) {
+		uint64_t first, last, total;
+		if (http_content_range_parse(f.value, f.value_len, &first, &last, &total) == 0) {
+			s->resp_has_range = true;
+			s->resp_range_first = first;
+			s->resp_range_total = total;
+		}
+	} else if (http_field_is(&f, "Content-Length")) {
+		uint64_t v = 0;
+		bool ok = f.value_len > 0 && f.value_len < 20;
+		for (size_t i = 0; ok && i < f.value_len; i++) {
+			if (f.value[i] < '0' || f.value[i] > '9')
+				ok = false;
+			else
+				v = v * 10 + (uint64_t)(f.value[i] - '0');
+		}
+		if (ok)
+			s->resp_length = v;
+	} else if (http_field_is(&f, "Retry-After")) {
+		uint64_t secs;
+		if (http_retry_after_parse(f.value, f.value_len, &secs) == 0)
+			s->retry_after_s = secs;
+	}
+	return n;
+}
+
+static bool is_transient_status(unsigned code)
+{
+	return code == 408 || code == 429 || (code >= 500 && code <= 599);
+}
+
+static const char *status_text(unsigned code)
+{
+	switch (code) {
+	case 400: return "Bad Request";
+	case 401: return "Unauthorized";
+	case 403: return "Forbidden";
+	case 404: return "Not Found";
+	case 408: return "Request Timeout";
+	case 410: return "Gone";
+	case 416: return "Range Not Satisfiable";
+	case 429: return "Too Many Requests";
+	case 500: return "Internal Server Error";
+	case 502: return "Bad Gateway";
+	case 503: return "Service Unavailable";
+	case 504: return "Gateway Timeout";
+	default: return "";
+	}
+}
+
+static void report_size(struct http_source *s, uint64_t total)
+{
+	if (s->total_reported || total == UINT64_MAX)
+		return;
+	s->total = total;
+	s->total_reported = true;
+	if (s->cb->size_known)
+		s->cb->size_known(s->cb->userdata, total);
+}
+
+/* Decide, at the first body byte of a response, whether its bytes continue our stream. */
+static int check_response(struct http_source *s)
+{
+	if (s->status >= 400) {
+		s->http_error = true;
+		return -EPROTO;
+	}
+	if (s->status != 200 && s->status != 206) {
+		snprintf(s->errbuf, s->errlen, "unexpected HTTP status %u from %s", s->status,
+			 s->display_url);
+		return s->stop_error = -EPROTO;
+	}
+	/* Same file? Compare the strongest validator we had. */
+	if (s->pos > 0 || s->etag[0] || s->last_modified[0]) {
+		bool changed = false;
+		if (s->etag[0] && s->resp_etag[0])
+			changed = strcmp(s->etag, s->resp_etag) != 0;
+		else if (s->last_modified[0] && s->resp_last_modified[0])
+			changed = strcmp(s->last_modified, s->resp_last_modified) != 0;
+		if (changed) {
+			snprintf(s->errbuf, s->errlen,
+				 "%s changed on the server while it was being downloaded (ETag or "
+				 "Last-Modified differs after %llu bytes); nothing of the new version "
+				 "was used. Run again to flash the new version",
+				 s->display_url, (unsigned long long)s->pos);
+			return s->stop_error = -ESTALE;
+		}
+	} else {
+		copy_value(s->etag, sizeof(s->etag), s->resp_etag, strlen(s->resp_etag));
+		copy_value(s->last_modified, sizeof(s->last_modified), s->resp_last_modified,
+			   strlen(s->resp_last_modified));
+	}
+	if (s->status == 206) {
+		if (!s->resp_has_range || s->resp_range_first != s->pos) {
+			snprintf(s->errbuf, s->errlen,
+				 "%s answered a request for byte %llu with a different range",
+				 s->display_url, (unsigned long long)s->pos);
+			return s->stop_error = -EPROTO;
+		}
+		report_size(s, s->resp_range_total);
+		s->skip = 0;
+	} else {
+		/* A full body: either the first request, or a server that ignores Range. */
+		if (s->resp_length != UINT64_MAX)
+			report_size(s, s->resp_length);
+		s->skip = s->pos;
+	}
+	if (s->total_reported && s->pos > s->total) {
+		snprintf(s->errbuf, s->errlen, "%s is now shorter than what was already received",
+			 s->display_url);
+		return s->stop_error = -ESTALE;
+	}
+	return 0;
+}
+
+static size_t write_cb(char *ptr, size_t size, size_t nmemb, void *userdata)
+{
+	struct http_source *s = userdata;
+	size_t n = size * nmemb, off = 0;
+	bool waited = false;
+	int r;
+
+	if (!s->resp_checked) {
+		r = check_response(s);
+		if (r < 0)
+			return 0;
+		s->resp_checked = true;
+	}
+	if (s->skip > 0) {
+		size_t drop = s->skip < n ? (size_t)s->skip : n;
+		s->skip -= drop;
+		off = drop;
+	}
+	if (off < n) {
+		r = s->cb->deliver(s->cb->userdata, (const uint8_t *)ptr + off, n - off, &waited);
+		if (r < 0) {
+			s->stop_error = r;
+			return 0;
+		}
+		s->pos += n - off;
+	}
+	s->window_bytes += n;
+	if (waited) {
+		/* The disk was the bottleneck, not the network: restart the speed window. */
+		s->window_start_ms = now_ms();
+		s->window_bytes = 0;
+	}
+	return n;
+}
+
+static int xferinfo_cb(void *userdata, curl_off_t dltotal, curl_off_t dlnow, curl_off_t ultotal,
+		       curl_off_t ulnow)
+{
+	struct http_source *s = userdata;
+	uint64_t now = now_ms();
+
+	if (s->cb->should_stop && s->cb->should_stop(s->cb->userdata)) {
+		s->canceled = true;
+		return 1;
+	}
+	if (s->cfg->stall_timeout_ms == 0)
+		return 0;
+	if (now - s->window_start_ms >= s->cfg->stall_timeout_ms) {
+		uint64_t need = s->cfg->low_speed * s->cfg->stall_timeout_ms / 1000;
+		if (s->window_bytes < need) {
+			s->stalled = true;
+			return 1;
+		}
+		s->window_start_ms = now;
+		s->window_bytes = 0;
+	}
+	return 0;
+}
+
+static const char *curl_reason(CURLcode cc)
+{
+	switch (cc) {
+	case CURLE_COULDNT_RESOLVE_HOST: return "cannot resolve host name";
+	case CURLE_COULDNT_RESOLVE_PROXY: return "cannot resolve proxy name";
+	case CURLE_COULDNT_CONNECT: return "connection refused or host unreachable";
+	case CURLE_OPERATION_TIMEDOUT: return "timed out";
+	case CURLE_PARTIAL_FILE: return "connection closed before the end of the file";
+	case CURLE_GOT_NOTHING: return "server closed the connection without answering";
+	case CURLE_SEND_ERROR: return "connection reset while sending";
+	case CURLE_RECV_ERROR: return "connection reset while receiving";
+	case CURLE_HTTP2:
+	case CURLE_HTTP2_STREAM: return "HTTP/2 stream error";
+	case CURLE_SSL_CONNECT_ERROR: return "TLS handshake failed";
+	default: return curl_easy_strerror(cc);
+	}
+}
+
+static bool is_transient_curl(CURLcode cc)
+{
+	switch (cc) {
+	case CURLE_COULDNT_RESOLVE_HOST:
+	case CURLE_COULDNT_RESOLVE_PROXY:
+	case CURLE_COULDNT_CONNECT:
+	case CURLE_OPERATION_TIMEDOUT:
+	case CURLE_PARTIAL_FILE:
+	case CURLE_GOT_NOTHING:
+	case CURLE_SEND_ERROR:
+	case CURLE_RECV_ERROR:
+	case CURLE_HTTP2:
+	case CURLE_HTTP2_STREAM:
+	case CURLE_SSL_CONNECT_ERROR:
+		return true;
+	default:
+		return false;
+	}
+}
+
+static int errno_for_curl(CURLcode cc)
+{
+	switch (cc) {
+	case CURLE_COULDNT_RESOLVE_HOST:
+	case CURLE_COULDNT_RESOLVE_PROXY:
+	case CURLE_COULDNT_CONNECT: return -EHOSTUNREACH;
+	case CURLE_OPERATION_TIMEDOUT: return -ETIMEDOUT;
+	case CURLE_PEER_FAILED_VERIFICATION:
+	case CURLE_SSL_CACERT_BADFILE:
+	case CURLE_SSL_PINNEDPUBKEYNOTMATCH: return -EKEYREJECTED;
+	default: return -ECONNRESET;
+	}
+}
+
+static int setup_handle(struct http_source *s, struct curl_slist **headers, char *curl_err)
+{
+	CURL *h = s->curl;
+	bool https = strncasecmp(s->cfg->location, "https://", 8) == 0;
+
+	curl_easy_setopt(h, CURLOPT_URL, s->cfg->location);
+	curl_easy_setopt(h, CURLOPT_PROTOCOLS_STR, https ? "https" : "http,https");
+	/* never downgrade: an https source may only redirect to https */
+	curl_easy_setopt(h, CURLOPT_REDIR_PROTOCOLS_STR, https ? "https" : "http,https");
+	curl_easy_setopt(h, CURLOPT_FOLLOWLOCATION, 1L);
+	curl_easy_setopt(h, CURLOPT_MAXREDIRS, 10L);
+	curl_easy_setopt(h, CURLOPT_NOSIGNAL, 1L);
+	curl_easy_setopt(h, CURLOPT_HTTP_CONTENT_DECODING, 0L);
+	curl_easy_setopt(h, CURLOPT_USERAGENT, "reimage/" REIMAGE_VERSION);
+	curl_easy_setopt(h, CURLOPT_CONNECTTIMEOUT_MS, (long)s->cfg->connect_timeout_ms);
+	curl_easy_setopt(h, CURLOPT_TCP_KEEPALIVE, 1L);
+	curl_easy_setopt(h, CURLOPT_BUFFERSIZE, 512L * 1024);
+	curl_easy_setopt(h, CURLOPT_HEADERFUNCTION, header_cb);
+	curl_easy_setopt(h, CURLOPT_HEADERDATA, s);
+	curl_easy_setopt(h, CURLOPT_WRITEFUNCTION, write_cb);
+	curl_easy_setopt(h, CURLOPT_WRITEDATA, s);
+	curl_easy_setopt(h, CURLOPT_XFERINFOFUNCTION, xferinfo_cb);
+	curl_easy_setopt(h, CURLOPT_XFERINFODATA, s);
+	curl_easy_setopt(h, CURLOPT_NOPROGRESS, 0L);
+	curl_easy_setopt(h, CURLOPT_ERRORBUFFER, curl_err);
+	for (size_t i = 0; i < s->cfg->n_headers; i++) {
+		struct curl_slist *n = curl_slist_append(*headers, s->cfg->headers[i]);
+		if (!n)
+			return -ENOMEM;
+		*headers = n;
+	}
+	return 0;
+}
+
+/* One request from s->pos on. Returns 0 at the end of the stream, 1 for a transient failure
+ * (reason set), or a negative errno for a fatal one (message in errbuf). */
+static int attempt(struct http_source *s, struct curl_slist *base_headers, char *curl_err,
+		   char *reason, size_t reasonlen)
+{
+	struct curl_slist *headers = base_headers, *extra = NULL;
+	char range[64], ifrange[VALIDATOR_MAX + 16];
+	CURLcode cc;
+	int r = 0;
+
+	s->status = 0;
+	s->resp_checked = false;
+	s->stop_error = 0;
+	s->http_error = s->stalled = s->canceled = false;
+	s->skip = 0;
+	s->window_start_ms = now_ms();
+	s->window_bytes = 0;
+	curl_err[0] = 0;
+
+	if (s->pos > 0) {
+		snprintf(range, sizeof(range), "%llu-", (unsigned long long)s->pos);
+		curl_easy_setopt(s->curl, CURLOPT_RANGE, range);
+		if (s->etag[0] || s->last_modified[0]) {
+			snprintf(ifrange, sizeof(ifrange), "If-Range: %s",
+				 s->etag[0] ? s->etag : s->last_modified);
+			/* a private list: the base list stays owned by the caller */
+			for (struct curl_slist *l = base_headers; l; l = l->next) {
+				struct curl_slist *n = curl_slist_append(extra, l->data);
+				if (!n) {
+					curl_slist_free_all(extra);
+					return -ENOMEM;
+				}
+				extra = n;
+			}
+			headers = curl_slist_append(extra, ifrange);
+			if (!headers) {
+				curl_slist_free_all(extra);
+				return -ENOMEM;
+			}
+			extra = headers;
+		}
+	} else
+		curl_easy_setopt(s->curl, CURLOPT_RANGE, NULL);
+	curl_easy_setopt(s->curl, CURLOPT_HTTPHEADER, headers);
+
+	cc = curl_easy_perform(s->curl);
+	curl_easy_setopt(s->curl, CURLOPT_HTTPHEADER, NULL);
+	curl_slist_free_all(extra);
+
+	if (s->canceled)
+		return -ECANCELED;
+	if (s->stop_error)
+		return s->stop_error;
+	if (cc == CURLE_OK && !s->resp_checked) {
+		/* an empty body: the status still counts */
+		r = check_response(s);
+		if (r < 0 && !s->http_error)
+			return r;
+		s->resp_checked = true;
+	}
+	if (s->http_error || (s->status >= 400 && cc == CURLE_OK)) {
+		snprintf(reason, reasonlen, "HTTP %u %s", s->status, status_text(s->status));
+		if (is_transient_status(s->status))
+			return 1;
+		snprintf(s->errbuf, s->errlen, "HTTP %u %s from %s", s->status,
+			 status_text(s->status), s->display_url);
+		if (s->status == 404 || s->status == 410)
+			return -ENOENT;
+		if (s->status == 401 || s->status == 403)
+			return -EACCES;
+		return -EPROTO;
+	}
+	if (s->stalled) {
+		snprintf(reason, reasonlen, "transfer stalled (below %llu bytes/s for %llu s)",
+			 (unsigned long long)s->cfg->low_speed,
+			 (unsigned long long)(s->cfg->stall_timeout_ms / 1000));
+		return 1;
+	}
+	if (cc != CURLE_OK) {
+		snprintf(reason, reasonlen, "%s", curl_reason(cc));
+		if (is_transient_curl(cc))
+			return 1;
+		snprintf(s->errbuf, s->errlen, "fetching %s failed: %s%s%s", s->display_url,
+			 curl_reason(cc), curl_err[0] ? ": " : "", curl_err);
+		return errno_for_curl(cc);
+	}
+	if (s->total_reported && s->pos < s->total) {
+		snprintf(reason, reasonlen, "connection closed after %llu of %llu bytes",
+			 (unsigned long long)s->pos, (unsigned long long)s->total);
+		return 1;
+	}
+	return 0;
+}
+
+int source_http_run(const struct source_config *cfg, const struct source_callbacks *cb,
+		    char *errbuf, size_t errlen)
+{
+	struct http_source s = {
+		.cfg = cfg,
+		.cb = cb,
+		.total = UINT64_MAX,
+		.errbuf = errbuf,
+		.errlen = errlen,
+	};
+	struct curl_slist *headers = NULL;
+	char curl_err[CURL_ERROR_SIZE], reason[256];
+	unsigned failures = 0;
+	uint64_t first_failure_ms = 0, pos_at_failure = 0;
+	int r;
+
+	url_redact(cfg->location, s.display_url, sizeof(s.display_url));
+	s.curl = curl_easy_init();
+	if (!s.curl)
+		return -ENOMEM;
+	r = setup_handle(&s, &headers, curl_err);
+	if (r < 0)
+		goto out;
+
+	for (;;) {
+		uint64_t delay, remaining;
+		uint32_t rnd = 0;
+
+		r = attempt(&s, headers, curl_err, reason, sizeof(reason));
+		if (r <= 0)
+			break;
+		/* transient: a retry that made progress starts a new row of failures */
+		if (failures > 0 && s.pos > pos_at_failure)
+			failures = 0;
+		if (failures == 0)
+			first_failure_ms = now_ms();
+		pos_at_failure = s.pos;
+		failures++;
+		remaining = now_ms() - first_failure_ms;
+		if (failures > cfg->retries || remaining >= cfg->retry_for_ms) {
+			snprintf(errbuf, errlen,
+				 "fetching %s failed: %s; gave up after %u %s in %llu s "
+				 "(see --retries, --retry-for)",
+				 s.display_url, reason, failures, failures == 1 ? "attempt" : "attempts",
+				 (unsigned long long)(remaining / 1000));
+			r = strstr(reason, "timed out") || strstr(reason, "stalled") ? -ETIMEDOUT
+			    : strstr(reason, "refused") || strstr(reason, "resolve") ? -EHOSTUNREACH
+										    : -ECONNRESET;
+			break;
+		}
+		if (getrandom(&rnd, sizeof(rnd), GRND_NONBLOCK) != sizeof(rnd))
+			rnd = (uint32_t)now_ns();
+		delay = retry_delay_ms(failures, s.retry_after_s * 1000, rnd);
+		if (delay > cfg->retry_for_ms - remaining)
+			delay = cfg->retry_for_ms - remaining;
+		if (cb->retrying)
+			cb->retrying(cb->userdata, failures, delay, s.pos, reason);
+		for (uint64_t t0 = now_ms(); now_ms() - t0 < delay;) {
+			if (cb->should_stop && cb->should_stop(cb->userdata)) {
+				r = -ECANCELED;
+				goto out;
+			}
+			sleep_ms(MIN(delay - (now_ms() - t0), (uint64_t)100), NULL);
+		}
+	}
+out:
+	curl_slist_free_all(headers);
+	curl_easy_cleanup(s.curl);
+	return r;
+}
+
+int source_http_global_init(void)
+{
+	return curl_global_init(CURL_GLOBAL_DEFAULT) == CURLE_OK ? 0 : -ENOMEM;
+}
+
+void source_http_global_cleanup(void)
+{
+	curl_global_cleanup();
+}

@@ -1,0 +1,59 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+/* Byte sources for the pipeline: an http(s) URL (libcurl, with retry and Range resume), a file,
+ * or standard input. A source delivers every byte of the published stream exactly once, in
+ * order, however many connections that takes. */
+#pragma once
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+struct source_config {
+	const char *location; /* URL, path, or "-" for stdin */
+	char *const *headers; /* "Name: value" request headers (http only) */
+	size_t n_headers;
+	unsigned retries;	    /* retries in a row without progress */
+	uint64_t retry_for_ms;	    /* give up when failing for this long */
+	uint64_t connect_timeout_ms;
+	uint64_t stall_timeout_ms;  /* below low_speed for this long = stalled */
+	uint64_t low_speed;	    /* bytes per second */
+};
+
+struct source_callbacks {
+	void *userdata;
+	/* Consume n bytes at the current stream position. *ret_waited tells the source the call
+	 * blocked on a full pipeline (that time is not a network stall). A negative return stops
+	 * the source, which then returns that value. */
+	int (*deliver)(void *userdata, const uint8_t *buf, size_t n, bool *ret_waited);
+	/* The total size of the stream, once known (Content-Length, file size). */
+	void (*size_known)(void *userdata, uint64_t size);
+	/* A transient failure; the source waits delay_ms and resumes at offset. */
+	void (*retrying)(void *userdata, unsigned attempt, uint64_t delay_ms, uint64_t offset,
+			 const char *reason);
+	/* Polled regularly; true stops the source with -ECANCELED. */
+	bool (*should_stop)(void *userdata);
+};
+
+/* Run the source to its end. Returns 0 at the end of the stream; the deliver callback's error;
+ * -ECANCELED when should_stop said so; or, with a message in errbuf (secrets redacted by the
+ * logger, never copied into the message by us):
+ *   -ENOENT      file not found, HTTP 404/410
+ *   -EACCES      permission denied, HTTP 401/403
+ *   -EPROTO      another HTTP error status, or a server answer we cannot use
+ *   -ESTALE      the file changed on the server between two requests
+ *   -EHOSTUNREACH / -ETIMEDOUT / -ECONNRESET  network failure after all retries
+ *   -EIO         read error */
+int source_run(const struct source_config *c, const struct source_callbacks *cb, char *errbuf,
+	       size_t errlen);
+
+/* Read a small source (a checksum list, a key) into memory, at most cap bytes, NUL-terminated.
+ * Same errors as source_run, plus -EFBIG when it is larger than cap. */
+int source_read_all(const struct source_config *c, size_t cap, char **ret_buf, size_t *ret_len,
+		    char *errbuf, size_t errlen);
+
+/* The HTTP implementation (source-http.c); source_run dispatches to it for http(s) URLs. */
+int source_http_run(const struct source_config *c, const struct source_callbacks *cb,
+		    char *errbuf, size_t errlen);
+/* Call once before threads start, and the cleanup at exit. */
+int source_http_global_init(void);
+void source_http_global_cleanup(void);
