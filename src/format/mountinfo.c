@@ -6,17 +6,17 @@
 #include <stdbool.h>
 #include <string.h>
 
-/* Copy one space-separated field, decoding the kernel's \ooo octal escapes. Advances *p. */
+/* Copy one field (separated by spaces or tabs), decoding the kernel's \ooo octal escapes. Advances *p. */
 static int take_field(const char **p, const char *end, char *out, size_t outsz)
 {
 	const char *s = *p;
 	size_t o = 0;
 
-	while (s < end && *s == ' ')
+	while (s < end && (*s == ' ' || *s == '\t'))
 		s++;
 	if (s >= end)
 		return -EBADMSG;
-	while (s < end && *s != ' ') {
+	while (s < end && *s != ' ' && *s != '\t') {
 		char c = *s++;
 		if (c == '\\' && end - s >= 3 && s[0] >= '0' && s[0] <= '3' && s[1] >= '0' &&
 		    s[1] <= '7' && s[2] >= '0' && s[2] <= '7') {

@@ -96,8 +96,11 @@ def free_port():
 Result = collections.namedtuple("Result", "rc out err")
 
 
+_BIN = [REIMAGE_BIN]  # replaced by the session snapshot (see reimage_bin)
+
+
 def _run_reimage(*args, input=None, timeout=60, env=None):
-    cmd = [REIMAGE_BIN] + [str(a) for a in args]
+    cmd = [_BIN[0]] + [str(a) for a in args]
     kw = dict(stdout=subprocess.PIPE, stderr=subprocess.PIPE, timeout=timeout)
     if env is not None:
         kw["env"] = env
@@ -151,10 +154,20 @@ def pytest_runtest_setup(item):
 # --------------------------------------------------------------------------
 
 @pytest.fixture(scope="session")
-def reimage_bin():
+def reimage_bin(tmp_path_factory):
+    """A private copy of the binary, so a rebuild during the run cannot break tests."""
     if not os.access(REIMAGE_BIN, os.X_OK):
         pytest.skip("reimage binary not found at %s (set REIMAGE_BIN)" % REIMAGE_BIN)
-    return REIMAGE_BIN
+    snap = tmp_path_factory.mktemp("bin") / "reimage"
+    for _ in range(20):  # wait out a linker that is still writing it
+        st1 = os.stat(REIMAGE_BIN)
+        time.sleep(0.1)
+        st2 = os.stat(REIMAGE_BIN)
+        if (st1.st_size, st1.st_mtime_ns) == (st2.st_size, st2.st_mtime_ns) and st1.st_size:
+            break
+    shutil.copy2(REIMAGE_BIN, snap)
+    _BIN[0] = str(snap)
+    return str(snap)
 
 
 @pytest.fixture
