@@ -120,8 +120,12 @@ def _run_reimage(*args, input=None, timeout=60, env=None):
     finally:
         if f:
             f.close()
-    return Result(p.returncode, p.stdout.decode("utf-8", "replace"),
-                  p.stderr.decode("utf-8", "replace"))
+    res = Result(p.returncode, p.stdout.decode("utf-8", "replace"),
+                 p.stderr.decode("utf-8", "replace"))
+    # shown by pytest for failing tests (and with -rA)
+    print("$ %s\n-> rc=%d\n--- stdout:\n%s--- stderr:\n%s" % (
+        " ".join(cmd), res.rc, res.out[-4000:], res.err[-4000:]))
+    return res
 
 
 # --------------------------------------------------------------------------
