@@ -8,6 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "basic/log.h"
@@ -393,6 +394,19 @@ int cmd_flash(int argc, char *argv[])
 	if (r != 0) {
 		ex = r > 0 ? 0 : FLASH_EXIT_USAGE;
 		goto out_headers;
+	}
+	if (!url_is_http(a.o.src)) {
+		struct stat s1, s2;
+		const char *src = strcmp(a.o.src, "-") == 0 ? "/dev/stdin" : a.o.src;
+		if (stat(src, &s1) == 0 && stat(a.o.dst, &s2) == 0 &&
+		    ((S_ISREG(s1.st_mode) && s1.st_dev == s2.st_dev && s1.st_ino == s2.st_ino) ||
+		     (S_ISBLK(s1.st_mode) && S_ISBLK(s2.st_mode) && s1.st_rdev == s2.st_rdev))) {
+			log_error("SRC and DST are the same file (%s); writing would destroy the image "
+				  "while reading it",
+				  a.o.dst);
+			ex = FLASH_EXIT_USAGE;
+			goto out_headers;
+		}
 	}
 	(void)url_foreach_secret(a.o.src, log_add_secret);
 	if (a.sums)

@@ -613,6 +613,9 @@ def test_no_space_left(flash, nginx, served, mounter):
     r = flash(nginx.url(served["raw"]), dst)
     assert r.rc == 7, msg(r)
     assert "no space" in msg(r).lower()
+    if dst.exists():  # fail closed: whatever the message, the head must not be bootable
+        head = dst.read_bytes()[:MiB]
+        assert head == bytes(len(head)), "first MiB of the target is not zero after ENOSPC"
 
 
 # --------------------------------------------------------------------------
@@ -783,5 +786,6 @@ def test_interrupted(sig, reimage_bin, proxy, served, images, loopdev):
             p.wait()
     r = type("R", (), {"rc": p.returncode, "out": out.decode(errors="replace"),
                        "err": err.decode(errors="replace")})
+    print("-> rc=%d\n--- stdout:\n%s--- stderr:\n%s" % (r.rc, r.out, r.err))
     assert r.rc == 130, msg(r)
     assert_fail_closed_dev(dev, before, r)
