@@ -1,0 +1,506 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
+/* Job file parser and writer. */
+#include "format/job.h"
+
+#include <arpa/inet.h>
+#include <errno.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+
+#include "basic/parse-util.h"
+#include "format/cmdline.h"
+#include "format/http-header.h"
+
+void job_init(struct job *j)
+{
+	*j = (struct job){
+		.retries = 10,
+		.retry_for_ms = 600000,
+		.attempts = 3,
+		.then = JOB_THEN_REBOOT,
+		.target_timeout_ms = 60000,
+		.net_timeout_ms = 120000,
+		.dhcp_fallback = true,
+	};
+}
+
+static void wipe_free(char *s)
+{
+	if (s) {
+		explicit_bzero(s, strlen(s));
+		free(s);
+	}
+}
+
+void job_done(struct job *j)
+{
+	free(j->src);
+	free(j->dst);
+	free(j->dst_serial);
+	free(j->dst_wwn);
+	free(j->dst_model);
+	free(j->net_path);
+	for (size_t i = 0; i < j->n_headers; i++)
+		wipe_free(j->headers[i]);
+	explicit_bzero(j, sizeof(*j));
+}
+
+int job_ip_parse(const char *s, bool allow_no_prefix, struct job_ip *ret)
+{
+	char addr[INET6_ADDRSTRLEN + 1];
+	const char *slash = strchr(s, '/');
+	size_t alen = slash ? (size_t)(slash - s) : strlen(s);
+	unsigned prefix = 0;
+	struct job_ip ip = { 0 };
+
+	if (alen == 0 || alen >= sizeof(addr))
+		return -EINVAL;
+	memcpy(addr, s, alen);
+	addr[alen] = 0;
+	if (inet_pton(AF_INET, addr, ip.addr) == 1)
+		ip.family = AF_INET;
+	else if (inet_pton(AF_INET6, addr, ip.addr) == 1)
+		ip.family = AF_INET6;
+	else
+		return -EINVAL;
+	if (slash) {
+		if (parse_uint(slash + 1, &prefix) < 0 || prefix > (ip.family == AF_INET ? 32U : 128U))
+			return -EINVAL;
+	} else if (!allow_no_prefix)
+		return -EINVAL;
+	else
+		prefix = ip.family == AF_INET ? 32 : 128;
+	ip.prefix = (uint8_t)prefix;
+	*ret = ip;
+	return 0;
+}
+
+void job_ip_format(const struct job_ip *ip, bool with_prefix, char *buf, size_t n)
+{
+	char a[INET6_ADDRSTRLEN];
+
+	inet_ntop(ip->family, ip->addr, a, sizeof(a));
+	if (with_prefix)
+		snprintf(buf, n, "%s/%u", a, ip->prefix);
+	else
+		snprintf(buf, n, "%s", a);
+}
+
+static int parse_mac(const char *s, uint8_t mac[6])
+{
+	unsigned b[6];
+	char end;
+
+	if (strlen(s) != 17 ||
+	    sscanf(s, "%2x:%2x:%2x:%2x:%2x:%2x%c", &b[0], &b[1], &b[2], &b[3], &b[4], &b[5], &end) != 6)
+		return -EINVAL;
+	for (int i = 0; i < 6; i++) {
+		if (s[i * 3] == ' ' || s[i * 3] == '+' || s[i * 3] == '-')
+			return -EINVAL;
+		mac[i] = (uint8_t)b[i];
+	}
+	return 0;
+}
+
+static int parse_bool(const char *s, bool *ret)
+{
+	if (!strcmp(s, "yes") || !strcmp(s, "true") || !strcmp(s, "1"))
+		*ret = true;
+	else if (!strcmp(s, "no") || !strcmp(s, "false") || !strcmp(s, "0"))
+		*ret = false;
+	else
+		return -EINVAL;
+	return 0;
+}
+
+static int parse_then(const char *s, enum job_then *ret)
+{
+	if (!strcmp(s, "reboot"))
+		*ret = JOB_THEN_REBOOT;
+	else if (!strcmp(s, "poweroff"))
+		*ret = JOB_THEN_POWEROFF;
+	else if (!strcmp(s, "hold"))
+		*ret = JOB_THEN_HOLD;
+	else
+		return -EINVAL;
+	return 0;
+}
+
+static const char *then_name(enum job_then t)
+{
+	return t == JOB_THEN_POWEROFF ? "poweroff" : t == JOB_THEN_HOLD ? "hold" : "reboot";
+}
+
+enum key_flags {
+	KEY_REPEAT = 1,
+};
+
+struct key {
+	const char *name;
+	unsigned flags;
+};
+
+static const struct key keys[] = {
+	{ "src" }, { "dst" }, { "dst-serial" }, { "dst-wwn" }, { "dst-model" }, { "dst-size" },
+	{ "sha256" }, { "image-sha256" }, { "verify" }, { "header", KEY_REPEAT },
+	{ "retries" }, { "retry-for" }, { "attempts" }, { "then" }, { "target-timeout" },
+	{ "net-timeout" }, { "net-mac" }, { "net-path" }, { "net-address", KEY_REPEAT },
+	{ "net-gateway", KEY_REPEAT }, { "net-dns", KEY_REPEAT }, { "dhcp-fallback" },
+};
+
+static int set_string(char **dst, const char *v)
+{
+	char *c = strdup(v);
+	if (!c)
+		return -ENOMEM;
+	free(*dst);
+	*dst = c;
+	return 0;
+}
+
+/* Apply one key; returns 0, -EINVAL with a reason in why, or -ENOMEM. */
+static int apply(struct job *j, const char *k, const char *v, const char **why)
+{
+	uint64_t u;
+	unsigned ui;
+
+	*why = NULL;
+	if (!strcmp(k, "src"))
+		return *v ? set_string(&j->src, v) : (*why = "empty source", -EINVAL);
+	if (!strcmp(k, "dst"))
+		return *v ? set_string(&j->dst, v) : (*why = "empty target", -EINVAL);
+	if (!strcmp(k, "dst-serial"))
+		return set_string(&j->dst_serial, v);
+	if (!strcmp(k, "dst-wwn"))
+		return set_string(&j->dst_wwn, v);
+	if (!strcmp(k, "dst-model"))
+		return set_string(&j->dst_model, v);
+	if (!strcmp(k, "net-path"))
+		return set_string(&j->net_path, v);
+	if (!strcmp(k, "dst-size")) {
+		if (parse_u64(v, &u) < 0)
+			return *why = "expected a size in bytes", -EINVAL;
+		j->dst_size = u;
+		return 0;
+	}
+	if (!strcmp(k, "sha256") || !strcmp(k, "image-sha256")) {
+		bool img = k[0] == 'i';
+		if (hex_decode_exact(v, strlen(v), img ? j->image_sha256 : j->sha256, 32) < 0)
+			return *why = "expected 64 hexadecimal digits", -EINVAL;
+		*(img ? &j->have_image_sha256 : &j->have_sha256) = true;
+		return 0;
+	}
+	if (!strcmp(k, "verify") || !strcmp(k, "dhcp-fallback"))
+		return parse_bool(v, k[0] == 'v' ? &j->verify : &j->dhcp_fallback) < 0
+			       ? (*why = "expected yes or no", -EINVAL)
+			       : 0;
+	if (!strcmp(k, "header")) {
+		if (http_request_header_validate(v) < 0)
+			return *why = "expected 'Name: value'", -EINVAL;
+		if (j->n_headers >= JOB_MAX_HEADERS)
+			return *why = "too many headers", -EINVAL;
+		j->headers[j->n_headers] = strdup(v);
+		if (!j->headers[j->n_headers])
+			return -ENOMEM;
+		j->n_headers++;
+		return 0;
+	}
+	if (!strcmp(k, "retries") || !strcmp(k, "attempts")) {
+		if (parse_uint(v, &ui) < 0)
+			return *why = "expected a whole number", -EINVAL;
+		if (k[0] == 'a' && ui == 0)
+			return *why = "at least 1 attempt", -EINVAL;
+		*(k[0] == 'r' ? &j->retries : &j->attempts) = ui;
+		return 0;
+	}
+	if (!strcmp(k, "retry-for") || !strcmp(k, "target-timeout") || !strcmp(k, "net-timeout")) {
+		if (parse_duration_ms(v, &u) < 0)
+			return *why = "expected a duration such as 30, 90s, 15m", -EINVAL;
+		*(k[0] == 'r' ? &j->retry_for_ms : k[0] == 't' ? &j->target_timeout_ms
+							       : &j->net_timeout_ms) = u;
+		return 0;
+	}
+	if (!strcmp(k, "then"))
+		return parse_then(v, &j->then) < 0 ? (*why = "expected reboot, poweroff or hold", -EINVAL)
+						   : 0;
+	if (!strcmp(k, "net-mac")) {
+		if (parse_mac(v, j->mac) < 0)
+			return *why = "expected a MAC address like 52:54:00:12:34:56", -EINVAL;
+		j->have_mac = true;
+		return 0;
+	}
+	if (!strcmp(k, "net-address")) {
+		if (j->n_addresses >= JOB_MAX_ADDRESSES)
+			return *why = "too many addresses", -EINVAL;
+		if (job_ip_parse(v, false, &j->addresses[j->n_addresses]) < 0)
+			return *why = "expected ADDRESS/PREFIX", -EINVAL;
+		j->n_addresses++;
+		return 0;
+	}
+	if (!strcmp(k, "net-gateway")) {
+		struct job_ip g;
+		if (job_ip_parse(v, true, &g) < 0)
+			return *why = "expected an IPv4 or IPv6 address", -EINVAL;
+		for (size_t i = 0; i < j->n_gateways; i++)
+			if (j->gateways[i].family == g.family)
+				return *why = "one gateway per address family", -EINVAL;
+		j->gateways[j->n_gateways++] = g;
+		return 0;
+	}
+	if (!strcmp(k, "net-dns")) {
+		if (j->n_dns >= JOB_MAX_DNS)
+			return *why = "at most 4 DNS servers", -EINVAL;
+		if (job_ip_parse(v, true, &j->dns[j->n_dns]) < 0)
+			return *why = "expected an IPv4 or IPv6 address", -EINVAL;
+		j->n_dns++;
+		return 0;
+	}
+	return *why = "unknown key", -EINVAL;
+}
+
+int job_parse(const char *text, size_t len, struct job *ret, char *err, size_t errlen)
+{
+	struct job j;
+	unsigned seen[sizeof(keys) / sizeof(keys[0])] = { 0 };
+	const char *p = text, *end = text + len;
+	unsigned lineno = 0;
+	char line[8192];
+	int r;
+
+	if (len > JOB_MAX_SIZE) {
+		snprintf(err, errlen, "the job is larger than %u bytes", JOB_MAX_SIZE);
+		return -EFBIG;
+	}
+	job_init(&j);
+	while (p < end) {
+		const char *nl = memchr(p, '\n', (size_t)(end - p));
+		size_t n = nl ? (size_t)(nl - p) : (size_t)(end - p);
+		char *k, *v, *eq, *t;
+		const char *why;
+		size_t ki;
+
+		lineno++;
+		if (n >= sizeof(line) || memchr(p, 0, n)) {
+			snprintf(err, errlen, "line %u: too long or holds a NUL byte", lineno);
+			goto fail;
+		}
+		memcpy(line, p, n);
+		line[n] = 0;
+		p += n + (nl ? 1 : 0);
+		if (n > 0 && line[n - 1] == '\r')
+			line[--n] = 0;
+		k = line + strspn(line, " \t");
+		if (*k == 0 || *k == '#')
+			continue;
+		eq = strchr(k, '=');
+		if (!eq) {
+			snprintf(err, errlen, "line %u: expected 'key = value'", lineno);
+			goto fail;
+		}
+		for (t = eq; t > k && (t[-1] == ' ' || t[-1] == '\t'); t--)
+			;
+		*t = 0;
+		v = eq + 1 + strspn(eq + 1, " \t");
+		for (t = v + strlen(v); t > v && (t[-1] == ' ' || t[-1] == '\t'); t--)
+			;
+		*t = 0;
+		for (ki = 0; ki < sizeof(keys) / sizeof(keys[0]); ki++)
+			if (!strcmp(keys[ki].name, k))
+				break;
+		if (ki == sizeof(keys) / sizeof(keys[0])) {
+			snprintf(err, errlen, "line %u: unknown key '%.64s'", lineno, k);
+			goto fail;
+		}
+		if (seen[ki]++ && !(keys[ki].flags & KEY_REPEAT)) {
+			snprintf(err, errlen, "line %u: '%s' given twice", lineno, k);
+			goto fail;
+		}
+		r = apply(&j, k, v, &why);
+		if (r == -ENOMEM) {
+			snprintf(err, errlen, "out of memory");
+			job_done(&j);
+			return r;
+		}
+		if (r < 0) {
+			/* never echo a header value: it is a secret */
+			snprintf(err, errlen, "line %u: bad value for '%s': %s", lineno, k, why);
+			goto fail;
+		}
+	}
+	explicit_bzero(line, sizeof(line));
+	if (!j.src || !j.dst) {
+		snprintf(err, errlen, "the job has no %s", !j.src ? "src" : "dst");
+		job_done(&j);
+		return -EINVAL;
+	}
+	*ret = j;
+	return 0;
+fail:
+	explicit_bzero(line, sizeof(line));
+	job_done(&j);
+	return -EBADMSG;
+}
+
+struct cmdline_ctx {
+	struct job *j;
+	char *err;
+	size_t errlen;
+	bool found;
+};
+
+static int cmdline_one(const char *key, const char *value, void *userdata)
+{
+	static const char *const map[][2] = {
+		{ "reimage.src", "src" },	    { "reimage.dst", "dst" },
+		{ "reimage.sha256", "sha256" },	    { "reimage.image-sha256", "image-sha256" },
+		{ "reimage.then", "then" },	    { "reimage.verify", "verify" },
+	};
+	struct cmdline_ctx *c = userdata;
+	const char *why;
+	int r;
+
+	if (strncmp(key, "reimage.", 8) != 0)
+		return 0;
+	for (size_t i = 0; i < sizeof(map) / sizeof(map[0]); i++) {
+		if (strcmp(key, map[i][0]) != 0)
+			continue;
+		r = apply(c->j, map[i][1], value ? value : "", &why);
+		if (r < 0) {
+			snprintf(c->err, c->errlen, "kernel command line: bad value for %s: %s", key,
+				 why ? why : strerror(-r));
+			return r == -ENOMEM ? r : -EBADMSG;
+		}
+		if (!strcmp(key, "reimage.src"))
+			c->found = true;
+		return 0;
+	}
+	snprintf(c->err, c->errlen,
+		 "kernel command line: unknown parameter %s (known: reimage.src, reimage.dst, "
+		 "reimage.sha256, reimage.image-sha256, reimage.then, reimage.verify)",
+		 key);
+	return -EBADMSG;
+}
+
+int job_from_cmdline(const char *cmdline, struct job *ret, char *err, size_t errlen)
+{
+	struct job j;
+	struct cmdline_ctx c = { .j = &j, .err = err, .errlen = errlen };
+	int r;
+
+	job_init(&j);
+	r = cmdline_foreach(cmdline, cmdline_one, &c);
+	if (r < 0) {
+		if (r == -E2BIG)
+			snprintf(err, errlen, "kernel command line too long");
+		job_done(&j);
+		return r == -ENOMEM ? r : -EBADMSG;
+	}
+	if (!c.found) {
+		job_done(&j);
+		return 0;
+	}
+	if (!j.dst) {
+		snprintf(err, errlen, "kernel command line: reimage.src without reimage.dst");
+		job_done(&j);
+		return -EBADMSG;
+	}
+	*ret = j;
+	return 1;
+}
+
+struct strbuf {
+	char *s;
+	size_t len, cap;
+	bool oom;
+};
+
+static void sb_printf(struct strbuf *b, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+static void sb_printf(struct strbuf *b, const char *fmt, ...)
+{
+	va_list ap;
+	int n;
+
+	if (b->oom)
+		return;
+	va_start(ap, fmt);
+	n = vsnprintf(NULL, 0, fmt, ap);
+	va_end(ap);
+	if (n < 0 || b->len + (size_t)n + 1 > b->cap) {
+		size_t cap = (b->len + (size_t)n + 1) * 2;
+		char *ns = realloc(b->s, cap);
+		if (!ns || n < 0) {
+			b->oom = true;
+			return;
+		}
+		b->s = ns;
+		b->cap = cap;
+	}
+	va_start(ap, fmt);
+	vsnprintf(b->s + b->len, b->cap - b->len, fmt, ap);
+	va_end(ap);
+	b->len += (size_t)n;
+}
+
+int job_format(const struct job *j, char **ret)
+{
+	struct strbuf b = { 0 };
+	char hex[65], ip[64];
+
+	sb_printf(&b, "# reimage job\nsrc = %s\ndst = %s\n", j->src, j->dst);
+	if (j->dst_serial)
+		sb_printf(&b, "dst-serial = %s\n", j->dst_serial);
+	if (j->dst_wwn)
+		sb_printf(&b, "dst-wwn = %s\n", j->dst_wwn);
+	if (j->dst_model)
+		sb_printf(&b, "dst-model = %s\n", j->dst_model);
+	if (j->dst_size)
+		sb_printf(&b, "dst-size = %llu\n", (unsigned long long)j->dst_size);
+	if (j->have_sha256) {
+		hex_encode(j->sha256, 32, hex);
+		sb_printf(&b, "sha256 = %s\n", hex);
+	}
+	if (j->have_image_sha256) {
+		hex_encode(j->image_sha256, 32, hex);
+		sb_printf(&b, "image-sha256 = %s\n", hex);
+	}
+	sb_printf(&b, "verify = %s\n", j->verify ? "yes" : "no");
+	for (size_t i = 0; i < j->n_headers; i++)
+		sb_printf(&b, "header = %s\n", j->headers[i]);
+	sb_printf(&b, "retries = %u\nretry-for = %llu.%03llu\nattempts = %u\nthen = %s\n", j->retries,
+		  (unsigned long long)(j->retry_for_ms / 1000),
+		  (unsigned long long)(j->retry_for_ms % 1000), j->attempts, then_name(j->then));
+	sb_printf(&b, "target-timeout = %llu.%03llu\nnet-timeout = %llu.%03llu\n",
+		  (unsigned long long)(j->target_timeout_ms / 1000),
+		  (unsigned long long)(j->target_timeout_ms % 1000),
+		  (unsigned long long)(j->net_timeout_ms / 1000),
+		  (unsigned long long)(j->net_timeout_ms % 1000));
+	if (j->have_mac)
+		sb_printf(&b, "net-mac = %02x:%02x:%02x:%02x:%02x:%02x\n", j->mac[0], j->mac[1],
+			  j->mac[2], j->mac[3], j->mac[4], j->mac[5]);
+	if (j->net_path)
+		sb_printf(&b, "net-path = %s\n", j->net_path);
+	for (size_t i = 0; i < j->n_addresses; i++) {
+		job_ip_format(&j->addresses[i], true, ip, sizeof(ip));
+		sb_printf(&b, "net-address = %s\n", ip);
+	}
+	for (size_t i = 0; i < j->n_gateways; i++) {
+		job_ip_format(&j->gateways[i], false, ip, sizeof(ip));
+		sb_printf(&b, "net-gateway = %s\n", ip);
+	}
+	for (size_t i = 0; i < j->n_dns; i++) {
+		job_ip_format(&j->dns[i], false, ip, sizeof(ip));
+		sb_printf(&b, "net-dns = %s\n", ip);
+	}
+	sb_printf(&b, "dhcp-fallback = %s\n", j->dhcp_fallback ? "yes" : "no");
+	if (b.oom) {
+		if (b.s)
+			explicit_bzero(b.s, b.cap);
+		free(b.s);
+		return -ENOMEM;
+	}
+	*ret = b.s;
+	return 0;
+}

@@ -1,0 +1,80 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+/* The flasher's job file, /etc/reimage/job.conf: UTF-8 text, one "key = value" per line,
+ * '#' starts a comment line, keys as listed in docs/job-file.md. Unknown keys, repeated
+ * single-valued keys and malformed values are errors that name the line. The same struct is
+ * filled from reimage.src=/reimage.dst=/reimage.sha256= on the kernel command line. */
+#pragma once
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#define JOB_MAX_SIZE (256U << 10)
+#define JOB_MAX_HEADERS 32
+#define JOB_MAX_ADDRESSES 8
+#define JOB_MAX_DNS 4
+
+enum job_then {
+	JOB_THEN_REBOOT,
+	JOB_THEN_POWEROFF,
+	JOB_THEN_HOLD,
+};
+
+struct job_ip {
+	int family; /* AF_INET or AF_INET6 */
+	uint8_t addr[16];
+	uint8_t prefix;
+};
+
+struct job {
+	char *src, *dst;
+	/* stable identity of the target, as recorded where the job was made */
+	char *dst_serial, *dst_wwn, *dst_model;
+	uint64_t dst_size;
+
+	bool have_sha256, have_image_sha256, verify;
+	uint8_t sha256[32], image_sha256[32];
+	char *headers[JOB_MAX_HEADERS]; /* secrets */
+	size_t n_headers;
+
+	unsigned retries;	/* network retries in a row, as reimage flash --retries */
+	uint64_t retry_for_ms;
+	unsigned attempts;	/* whole-job attempts before giving up and holding */
+	enum job_then then;
+	uint64_t target_timeout_ms, net_timeout_ms;
+
+	/* network carried over from the machine that made the job */
+	bool have_mac;
+	uint8_t mac[6];
+	char *net_path; /* bus path of the interface, e.g. pci-0000:00:03.0 */
+	struct job_ip addresses[JOB_MAX_ADDRESSES];
+	size_t n_addresses;
+	struct job_ip gateways[2]; /* one per family at most */
+	size_t n_gateways;
+	struct job_ip dns[JOB_MAX_DNS];
+	size_t n_dns;
+	bool dhcp_fallback; /* try DHCP when the static configuration gets nowhere */
+};
+
+/* Defaults: retries 10, retry-for 10 min, attempts 3, then reboot, target-timeout 60 s,
+ * net-timeout 120 s, dhcp-fallback yes. */
+void job_init(struct job *j);
+/* Free everything, wiping secrets first. */
+void job_done(struct job *j);
+
+/* Parse text[0..len). 0, or -EBADMSG with "line N: what is wrong" in err; -EFBIG over
+ * JOB_MAX_SIZE; -EINVAL when src or dst is missing. */
+int job_parse(const char *text, size_t len, struct job *ret, char *err, size_t errlen);
+
+/* Fill from the kernel command line (reimage.src, reimage.dst, reimage.sha256,
+ * reimage.image-sha256, reimage.then). 1 when the command line holds a job, 0 when it has
+ * no reimage.src, -EBADMSG with err for a malformed value. */
+int job_from_cmdline(const char *cmdline, struct job *ret, char *err, size_t errlen);
+
+/* Serialise as a job file (malloc'ed, NUL-terminated). 0 or -ENOMEM. */
+int job_format(const struct job *j, char **ret);
+
+/* "10.0.2.15/24", "fd00::2/64", or without prefix when allow_no_prefix. 0 or -EINVAL. */
+int job_ip_parse(const char *s, bool allow_no_prefix, struct job_ip *ret);
+/* Address (and "/prefix" when with_prefix) into buf. */
+void job_ip_format(const struct job_ip *ip, bool with_prefix, char *buf, size_t n);

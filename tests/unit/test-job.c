@@ -1,0 +1,150 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
+/* Unit tests for the job file and the kernel command line. */
+#include <arpa/inet.h>
+
+#include "format/cmdline.h"
+#include "format/job.h"
+#include "tests.h"
+
+static const char full[] =
+	"# a job\n"
+	"src = http://10.0.2.2:8080/new.img.zst\n"
+	"dst=/dev/vda\r\n"
+	"  dst-serial = QM00001  \n"
+	"dst-size = 1073741824\n"
+	"sha256 = 9f86d081884c7d659a2feaa0c55ad015a3bf4f1b2b0b822cd15d6c15b0f00a08\n"
+	"verify = yes\n"
+	"header = Authorization: Bearer a=b=c\n"
+	"header = X-Token: t2\n"
+	"retries = 5\nretry-for = 2m\nattempts = 2\nthen = hold\n"
+	"net-mac = 52:54:00:12:34:56\n"
+	"net-path = pci-0000:00:03.0\n"
+	"net-address = 10.0.2.15/24\nnet-address = fd00::15/64\n"
+	"net-gateway = 10.0.2.2\nnet-gateway = fd00::1\n"
+	"net-dns = 10.0.2.3\n"
+	"dhcp-fallback = no\n";
+
+static void check_full(const struct job *j)
+{
+	char ip[64];
+	ASSERT_STREQ(j->src, "http://10.0.2.2:8080/new.img.zst");
+	ASSERT_STREQ(j->dst, "/dev/vda");
+	ASSERT_STREQ(j->dst_serial, "QM00001");
+	ASSERT_EQ(j->dst_size, 1073741824);
+	ASSERT_TRUE(j->have_sha256 && j->sha256[0] == 0x9f && j->sha256[31] == 0x08);
+	ASSERT_TRUE(j->verify);
+	ASSERT_EQ(j->n_headers, 2);
+	ASSERT_STREQ(j->headers[0], "Authorization: Bearer a=b=c");
+	ASSERT_EQ(j->retries, 5);
+	ASSERT_EQ(j->retry_for_ms, 120000);
+	ASSERT_EQ(j->attempts, 2);
+	ASSERT_EQ(j->then, JOB_THEN_HOLD);
+	ASSERT_TRUE(j->have_mac && j->mac[5] == 0x56);
+	ASSERT_STREQ(j->net_path, "pci-0000:00:03.0");
+	ASSERT_EQ(j->n_addresses, 2);
+	job_ip_format(&j->addresses[1], true, ip, sizeof(ip));
+	ASSERT_STREQ(ip, "fd00::15/64");
+	ASSERT_EQ(j->n_gateways, 2);
+	ASSERT_EQ(j->n_dns, 1);
+	ASSERT_TRUE(!j->dhcp_fallback);
+}
+
+TEST(parse_and_roundtrip)
+{
+	struct job j, k;
+	char err[256] = "", *text;
+	ASSERT_EQ(job_parse(full, strlen(full), &j, err, sizeof(err)), 0);
+	check_full(&j);
+	ASSERT_EQ(job_format(&j, &text), 0);
+	ASSERT_EQ(job_parse(text, strlen(text), &k, err, sizeof(err)), 0);
+	check_full(&k);
+	free(text);
+	job_done(&j);
+	job_done(&k);
+}
+
+static void expect_error(const char *text, int want, const char *phrase)
+{
+	struct job j;
+	char err[256] = "";
+	ASSERT_EQ(job_parse(text, strlen(text), &j, err, sizeof(err)), want);
+	if (!strstr(err, phrase)) {
+		fprintf(stderr, "error '%s' lacks '%s'\n", err, phrase);
+		exit(1);
+	}
+}
+
+TEST(errors)
+{
+	expect_error("src = a\n", -EINVAL, "no dst");
+	expect_error("dst = a\n", -EINVAL, "no src");
+	expect_error("src = a\ndst = b\nbogus = 1\n", -EBADMSG, "line 3: unknown key 'bogus'");
+	expect_error("src = a\nsrc = b\ndst = c\n", -EBADMSG, "line 2: 'src' given twice");
+	expect_error("src = a\ndst = b\nsha256 = 12\n", -EBADMSG, "line 3: bad value for 'sha256'");
+	expect_error("src = a\ndst = b\nthen = explode\n", -EBADMSG, "reboot, poweroff or hold");
+	expect_error("src = a\ndst = b\nnet-address = 10.0.0.1\n", -EBADMSG, "ADDRESS/PREFIX");
+	expect_error("src = a\ndst = b\nnet-address = 10.0.0.1/33\n", -EBADMSG, "ADDRESS/PREFIX");
+	expect_error("src = a\ndst = b\nnet-mac = 52:54:00:12:34\n", -EBADMSG, "MAC");
+	expect_error("src = a\ndst = b\nnet-gateway = 1.2.3.4\nnet-gateway = 1.2.3.5\n", -EBADMSG,
+		     "one gateway per address family");
+	expect_error("src = a\ndst = b\nattempts = 0\n", -EBADMSG, "at least 1");
+	expect_error("no equals sign\n", -EBADMSG, "line 1: expected 'key = value'");
+	expect_error("src = a\ndst =\n", -EBADMSG, "empty target");
+	/* a header value is never echoed in an error */
+	{
+		struct job j;
+		char err[256] = "";
+		const char *t = "src = a\ndst = b\nheader = Bad Name: SECRETVALUE\n";
+		ASSERT_EQ(job_parse(t, strlen(t), &j, err, sizeof(err)), -EBADMSG);
+		ASSERT_TRUE(strstr(err, "SECRETVALUE") == NULL);
+	}
+	{
+		struct job j;
+		char err[256] = "";
+		char t[] = "src = a\0\ndst = b\n";
+		ASSERT_EQ(job_parse(t, sizeof(t) - 1, &j, err, sizeof(err)), -EBADMSG);
+	}
+}
+
+TEST(cmdline)
+{
+	char v[64];
+	ASSERT_EQ(cmdline_get("console=ttyS0 quiet  reimage.src=\"http://h/a b\" x", "reimage.src", v,
+			      sizeof(v)),
+		  1);
+	ASSERT_STREQ(v, "http://h/a b");
+	ASSERT_EQ(cmdline_get("quiet", "quiet", v, sizeof(v)), 1);
+	ASSERT_STREQ(v, "");
+	ASSERT_EQ(cmdline_get("a=1 a=2", "a", v, sizeof(v)), 1);
+	ASSERT_STREQ(v, "2");
+	ASSERT_EQ(cmdline_get("ab=1", "a", v, sizeof(v)), 0);
+	ASSERT_EQ(cmdline_get("a=123456789", "a", v, 4), -ENOBUFS);
+}
+
+TEST(job_from_cmdline)
+{
+	struct job j;
+	char err[256] = "";
+	ASSERT_EQ(job_from_cmdline("console=ttyS0 panic=10", &j, err, sizeof(err)), 0);
+	ASSERT_EQ(job_from_cmdline("reimage.src=http://h/i.zst reimage.dst=/dev/vda "
+				   "reimage.sha256=9f86d081884c7d659a2feaa0c55ad015a3bf4f1b2b0b822cd15d6c15b0f00a08 "
+				   "reimage.then=poweroff",
+				   &j, err, sizeof(err)),
+		  1);
+	ASSERT_STREQ(j.src, "http://h/i.zst");
+	ASSERT_STREQ(j.dst, "/dev/vda");
+	ASSERT_TRUE(j.have_sha256);
+	ASSERT_EQ(j.then, JOB_THEN_POWEROFF);
+	job_done(&j);
+	ASSERT_EQ(job_from_cmdline("reimage.src=http://h/i.zst", &j, err, sizeof(err)), -EBADMSG);
+	ASSERT_TRUE(strstr(err, "without reimage.dst") != NULL);
+	ASSERT_EQ(job_from_cmdline("reimage.src=a reimage.dst=b reimage.sha256=zz", &j, err,
+				   sizeof(err)),
+		  -EBADMSG);
+	ASSERT_EQ(job_from_cmdline("reimage.src=a reimage.dst=b reimage.header=x", &j, err,
+				   sizeof(err)),
+		  -EBADMSG);
+	ASSERT_TRUE(strstr(err, "unknown parameter reimage.header") != NULL);
+}
+
+RUN(T(parse_and_roundtrip), T(errors), T(cmdline), T(job_from_cmdline))
