@@ -345,6 +345,9 @@ static int lookup_sums(struct args *a, struct progress *p, char *msg, size_t msg
 	if (r < 0) {
 		snprintf(msg, msglen, "cannot read the checksum list %s: %s", shown,
 			 err[0] ? err : strerror(-r));
+		/* a local list that cannot be read is a bad option; a URL is a source like SRC */
+		if (!url_is_http(a->sums) && r != -EFBIG)
+			return FLASH_EXIT_USAGE;
 		return r == -EFBIG ? FLASH_EXIT_VERIFY : FLASH_EXIT_SOURCE;
 	}
 	r = sha256sums_find(text, len, name, digest, &count);
@@ -438,7 +441,7 @@ int cmd_flash(int argc, char *argv[])
 	if (r < 0)
 		progress_error(&p, ex ? ex : FLASH_EXIT_INTERNAL, res.message);
 	else
-		progress_done(&p, res.in, res.out, res.written);
+		progress_done(&p, res.format, res.in, res.out, res.written, res.zeroed);
 out:
 	progress_destroy(&p);
 	source_http_global_cleanup();

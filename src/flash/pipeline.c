@@ -224,9 +224,18 @@ static void *decompress_thread(void *userdata)
 		chunk_release(in);
 		goto done;
 	}
+	if (f->format == COMPRESSION_RAW && f->sink.dev_size != UINT64_MAX &&
+	    atomic_load(&f->total_in) != UINT64_MAX && atomic_load(&f->total_in) > f->sink.dev_size) {
+		char a[64], b[64];
+		describe_size(a, sizeof(a), atomic_load(&f->total_in));
+		describe_size(b, sizeof(b), f->sink.dev_size);
+		flash_fail(f, -EFBIG, FLASH_EXIT_TARGET,
+			   "the image, %s, is larger than the target %s, %s", a, f->o->dst, b);
+		chunk_release(in);
+		goto done;
+	}
 	f->started = true;
-	progress_start(f->p, f->src_display, f->o->dst, compression_name(f->format),
-		       atomic_load(&f->total_in));
+	progress_format(f->p, compression_name(f->format), atomic_load(&f->total_in));
 	r = decompressor_new(f->format, &d);
 	if (r < 0) {
 		flash_fail(f, r, FLASH_EXIT_INTERNAL, "cannot set up the %s decoder: %s",
@@ -500,6 +509,7 @@ int flash_run(const struct flash_options *o, struct progress *p, const volatile 
 			   "refusing to write to %s: %s", o->dst, why);
 		goto out;
 	}
+	progress_start(p, f.src_display, o->dst);
 	f.head = calloc(1, FLASH_HEAD_SIZE);
 	f.hashing_image = o->have_image_sha256 || o->verify;
 	if (!f.head || chunk_pool_init(&f.comp_pool, &f.flow, FLASH_COMP_CHUNKS, FLASH_COMP_CHUNK) < 0 ||
@@ -550,7 +560,9 @@ out:
 	res->in = atomic_load(&f.in);
 	res->out = atomic_load(&f.out);
 	res->written = f.sink.written;
-	snprintf(res->format, sizeof(res->format), "%s", compression_name(f.format));
+	res->zeroed = f.sink.zeroed;
+	snprintf(res->format, sizeof(res->format), "%s",
+		 f.started ? compression_name(f.format) : "unknown");
 
 	sink_close(&f.sink);
 	chunk_pool_destroy(&f.comp_pool);

@@ -53,7 +53,7 @@ struct flash_result {
 	int exit_code;	    /* enum flash_exit */
 	int error;	    /* negative errno of the first failure, 0 on success */
 	char message[2048]; /* what failed and what happened to the target */
-	uint64_t in, out, written;
+	uint64_t in, out, written, zeroed;
 	char format[16];
 };
 

@@ -58,30 +58,36 @@ static double elapsed_s(const struct progress *p)
 	return (double)(now_ms() - p->start_ms) / 1000.0;
 }
 
-void progress_start(struct progress *p, const char *src, const char *dst, const char *format,
-		    uint64_t size_in)
+void progress_start(struct progress *p, const char *src, const char *dst)
 {
-	char jsrc[4200], jdst[4200], jfmt[64], size[32];
+	char jsrc[4200], jdst[4200];
 
 	pthread_mutex_lock(&p->lock);
 	if (p->mode == PROGRESS_JSON) {
 		json_str(jsrc, sizeof(jsrc), src);
 		json_str(jdst, sizeof(jdst), dst);
-		json_str(jfmt, sizeof(jfmt), format);
-		json_u64_or_null(size, sizeof(size), size_in);
-		printf("{\"event\":\"start\",\"src\":%s,\"dst\":%s,\"format\":%s,\"size_in\":%s}\n",
-		       jsrc, jdst, jfmt, size);
+		printf("{\"event\":\"start\",\"src\":%s,\"dst\":%s}\n", jsrc, jdst);
 		fflush(stdout);
 	} else if (human(p)) {
-		char a[2048], b[2048], sz[32];
-		log_redact(src, a, sizeof(a));
-		log_redact(dst, b, sizeof(b));
-		if (size_in != UINT64_MAX)
-			fprintf(stderr, "Writing %s (%s, %s) to %s\n", a, format,
-				format_bytes(sz, sizeof(sz), size_in), b);
-		else
-			fprintf(stderr, "Writing %s (%s) to %s\n", a, format, b);
+		log_redact(src, jsrc, sizeof(jsrc));
+		log_redact(dst, jdst, sizeof(jdst));
+		fprintf(stderr, "Writing %s to %s\n", jsrc, jdst);
 	}
+	pthread_mutex_unlock(&p->lock);
+}
+
+void progress_format(struct progress *p, const char *format, uint64_t size_in)
+{
+	char sz[32];
+
+	if (!human(p))
+		return;
+	pthread_mutex_lock(&p->lock);
+	clear_bar(p);
+	if (size_in != UINT64_MAX)
+		fprintf(stderr, "Reading a %s stream of %s\n", format, format_bytes(sz, sizeof(sz), size_in));
+	else
+		fprintf(stderr, "Reading a %s stream of unknown size\n", format);
 	pthread_mutex_unlock(&p->lock);
 }
 
@@ -221,23 +227,28 @@ void progress_note(struct progress *p, const char *fmt, ...)
 	pthread_mutex_unlock(&p->lock);
 }
 
-void progress_done(struct progress *p, uint64_t in, uint64_t out, uint64_t written)
+void progress_done(struct progress *p, const char *format, uint64_t in, uint64_t out,
+		   uint64_t written, uint64_t zeroed)
 {
 	double t = elapsed_s(p);
 
 	pthread_mutex_lock(&p->lock);
 	if (p->mode == PROGRESS_JSON) {
-		printf("{\"event\":\"done\",\"in\":%llu,\"out\":%llu,\"written\":%llu,"
-		       "\"seconds\":%.2f}\n",
-		       (unsigned long long)in, (unsigned long long)out, (unsigned long long)written,
-		       t);
+		char f[64];
+		json_str(f, sizeof(f), format);
+		printf("{\"event\":\"done\",\"format\":%s,\"in\":%llu,\"out\":%llu,"
+		       "\"written\":%llu,\"zeroed\":%llu,\"seconds\":%.2f}\n",
+		       f, (unsigned long long)in, (unsigned long long)out, (unsigned long long)written,
+		       (unsigned long long)zeroed, t);
 		fflush(stdout);
 	} else if (human(p)) {
-		char a[32], b[32], c[32], r[32];
+		char a[32], b[32], c[32], r[32], z[32];
 		clear_bar(p);
-		fprintf(stderr, "Done: %s in, %s image, %s written in %.1f s (%s/s)\n",
-			format_bytes(a, sizeof(a), in), format_bytes(b, sizeof(b), out),
-			format_bytes(c, sizeof(c), written), t,
+		fprintf(stderr, "Done: %s in, %s image, %s written", format_bytes(a, sizeof(a), in),
+			format_bytes(b, sizeof(b), out), format_bytes(c, sizeof(c), written));
+		if (zeroed)
+			fprintf(stderr, ", %s zeroed", format_bytes(z, sizeof(z), zeroed));
+		fprintf(stderr, " in %.1f s (%s/s)\n", t,
 			format_bytes(r, sizeof(r), t > 0 ? (uint64_t)((double)out / t) : out));
 	}
 	pthread_mutex_unlock(&p->lock);

@@ -31,8 +31,9 @@ struct progress {
 void progress_init(struct progress *p, enum progress_mode mode, bool quiet);
 void progress_destroy(struct progress *p);
 
-void progress_start(struct progress *p, const char *src, const char *dst, const char *format,
-		    uint64_t size_in);
+void progress_start(struct progress *p, const char *src, const char *dst);
+/* The source's first bytes arrived: its format and, when known, its size. */
+void progress_format(struct progress *p, const char *format, uint64_t size_in);
 /* Called often; prints only when the interval passed (or force). total_in may be UINT64_MAX. */
 void progress_update(struct progress *p, uint64_t in, uint64_t out, uint64_t total_in,
 		     bool force);
@@ -40,5 +41,6 @@ void progress_retry(struct progress *p, unsigned attempt, uint64_t delay_ms, uin
 		    const char *reason);
 void progress_verified(struct progress *p, const char *check, const char *hex);
 void progress_note(struct progress *p, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
-void progress_done(struct progress *p, uint64_t in, uint64_t out, uint64_t written);
+void progress_done(struct progress *p, const char *format, uint64_t in, uint64_t out,
+		   uint64_t written, uint64_t zeroed);
 void progress_error(struct progress *p, int exit_code, const char *message);

@@ -4,6 +4,7 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <linux/falloc.h>
 #include <libgen.h>
 #include <linux/fs.h>
 #include <stdio.h>
@@ -184,7 +185,7 @@ static int flush_zero_run(struct sink *s)
 		uint64_t range[2] = { off, len };
 		if (ioctl(s->fd, BLKZEROOUT, range) == 0) {
 			s->touched = true;
-			s->written += len;
+			s->zeroed += len;
 			return 0;
 		}
 		/* fall back to writing zeros below */
@@ -291,8 +292,14 @@ int sink_zero_head(struct sink *s, uint64_t len)
 	if (s->is_blockdev) {
 		if (len > s->dev_size)
 			len = s->dev_size;
-	} else if (fstat(s->fd, &st) == 0 && (uint64_t)st.st_size < len)
-		len = (uint64_t)st.st_size;
+	} else {
+		if (fstat(s->fd, &st) == 0 && (uint64_t)st.st_size < len)
+			len = (uint64_t)st.st_size;
+		/* A hole needs no space, so this works on a full file system too. */
+		if (len == 0 || fallocate(s->fd, FALLOC_FL_PUNCH_HOLE | FALLOC_FL_KEEP_SIZE, 0,
+					  (off_t)len) == 0)
+			return fsync(s->fd) < 0 ? negative_errno() : 0;
+	}
 	r = pwrite_all(s->fd, zero_block, (size_t)MIN(len, (uint64_t)sizeof(zero_block)), 0);
 	if (r < 0)
 		return r;

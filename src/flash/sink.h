@@ -25,7 +25,8 @@ struct sink {
 	bool touched;	   /* anything changed on the target */
 
 	uint64_t zero_start, zero_len; /* pending zero run */
-	uint64_t written;	       /* bytes written (data, zeroout) */
+	uint64_t written;	       /* bytes written as data (zeros included where written) */
+	uint64_t zeroed;	       /* bytes zeroed with BLKZEROOUT */
 	uint64_t flush_start, flush_end, prev_start, prev_end;
 };
 

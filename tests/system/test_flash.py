@@ -16,7 +16,7 @@ import pytest
 
 MiB = 1024 * 1024
 
-# fmt (fixture key) -> format name expected in the JSON "start" event
+# fmt (fixture key) -> format name expected in the JSON "done" event
 FORMAT_NAMES = {
     "raw": "raw",
     "gzip": "gzip",
@@ -137,7 +137,7 @@ def test_http_to_new_file(fmt, flash, nginx, served, images, tmp_path):
     r = flash("--json", nginx.url(served[fmt]), dst)
     assert r.rc == 0, msg(r)
     evs = events(r.out)
-    assert by_kind(evs, "start") and by_kind(evs, "start")[0]["format"] == FORMAT_NAMES[fmt]
+    assert by_kind(evs, "start") and by_kind(evs, "done")[0]["format"] == FORMAT_NAMES[fmt]
     assert by_kind(evs, "done") and by_kind(evs, "done")[-1]["out"] == images.size
     assert_same_as_image(dst, images)
     assert_sparse(dst, images)
@@ -160,7 +160,7 @@ def test_format_detected_by_magic_not_name(flash, nginx, images, tmp_path):
         dst = tmp_path / (name + ".out")
         r = flash("--json", nginx.url(name), dst)
         assert r.rc == 0, msg(r)
-        assert by_kind(events(r.out), "start")[0]["format"] == fmt
+        assert by_kind(events(r.out), "done")[0]["format"] == fmt
         assert_same_as_image(dst, images)
 
 
@@ -186,8 +186,9 @@ def test_stdin_json_size_unknown(flash, images, tmp_path):
     dst = tmp_path / "out.img"
     r = flash("--json", "-", dst, input=images.bytes("zstd"))
     assert r.rc == 0, msg(r)
-    start = by_kind(events(r.out), "start")[0]
-    assert start["size_in"] is None and start["format"] == "zstd"
+    evs = events(r.out)
+    assert by_kind(evs, "start") and by_kind(evs, "done")[0]["format"] == "zstd"
+    assert all(e["total_in"] is None for e in by_kind(evs, "progress"))
     assert_same_as_image(dst, images)
 
 
@@ -630,8 +631,9 @@ def test_json_success(flash, nginx, served, images, tmp_path):
     evs = events(r.out)
     assert evs[0]["event"] == "start" and evs[-1]["event"] == "done", [e["event"] for e in evs]
     start, done = evs[0], evs[-1]
-    assert start["src"] == url and start["dst"] == str(dst) and start["format"] == "zstd"
-    assert start["size_in"] == len(images.bytes("zstd"))
+    assert start["src"] == url and start["dst"] == str(dst) and done["format"] == "zstd"
+    prog = by_kind(evs, "progress")
+    assert prog and prog[-1]["total_in"] == len(images.bytes("zstd"))
     assert done["in"] == len(images.bytes("zstd")) and done["out"] == images.size
     assert 0 < done["written"] <= done["out"]
     assert not by_kind(evs, "error")
