@@ -12,6 +12,7 @@
 
 static int max_level = LOG_LEVEL_INFO;
 static const char *log_prefix = "reimage";
+static int kmsg_fd = -1;
 static char *secrets[MAX_SECRETS];
 static size_t n_secrets;
 static pthread_mutex_t secrets_lock = PTHREAD_MUTEX_INITIALIZER;
@@ -24,6 +25,11 @@ void log_set_max_level(int level)
 int log_get_max_level(void)
 {
 	return max_level;
+}
+
+void log_set_kmsg_fd(int fd)
+{
+	kmsg_fd = fd;
 }
 
 void log_set_prefix(const char *prefix)
@@ -113,5 +119,7 @@ int log_internal(int level, int error, const char *fmt, ...)
 		: level == LOG_LEVEL_WARNING ? "warning: "
 					     : "",
 		clean);
+	if (kmsg_fd >= 0)
+		dprintf(kmsg_fd, "<7>%s: %s\n", log_prefix, clean);
 	return error < 0 ? error : -abs(error);
 }

@@ -19,6 +19,9 @@ enum log_level {
 void log_set_max_level(int level);
 int log_get_max_level(void);
 void log_set_prefix(const char *prefix);
+/* Also copy every line to this fd (the flasher's /dev/kmsg) at debug priority, so it is in the
+ * kernel log without being printed twice on the console. -1 turns it off. */
+void log_set_kmsg_fd(int fd);
 
 /* Register a string that must never be printed; every log line replaces it by "***".
  * Strings shorter than 3 bytes are ignored (they would mangle ordinary text). Returns 0 or

@@ -9,3 +9,4 @@ struct command {
 };
 
 int cmd_flash(int argc, char *argv[]);
+int cmd_initrd(int argc, char *argv[]);

@@ -2,12 +2,24 @@
 /* Entry point of the multi-call binary: picks the subcommand. */
 #include <stdio.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "basic/macro.h"
 #include "cmd/commands.h"
+#include "init/init.h"
+
+static int cmd_init(int argc, char *argv[])
+{
+	fprintf(stderr, "reimage init: error: this is PID 1 of the flasher and runs only as process 1 "
+			"(it mounts file systems, loads drivers and reboots); build a flasher with "
+			"'reimage initrd'\n");
+	return 2;
+}
 
 static const struct command commands[] = {
 	{ "flash", cmd_flash, "stream an image (URL, file or stdin) onto a disk or into a file" },
+	{ "initrd", cmd_initrd, "build the RAM-only flasher initramfs, or list one" },
+	{ "init", cmd_init, "PID 1 of the flasher (automatic when run as process 1)" },
 };
 
 static void usage(FILE *out)
@@ -31,6 +43,9 @@ static void usage(FILE *out)
 
 int main(int argc, char *argv[])
 {
+	/* the flasher's /init */
+	if (getpid() == 1)
+		init_main();
 	if (argc < 2) {
 		usage(stderr);
 		return 2;

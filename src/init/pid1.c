@@ -1,0 +1,113 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
+/* PID 1 of the flasher: mounts, console, Ctrl-Alt-Del, the worker, reaping. */
+#include <errno.h>
+#include <fcntl.h>
+#include <signal.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/mount.h>
+#include <sys/reboot.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "basic/log.h"
+#include "basic/macro.h"
+#include "init/init.h"
+
+static void mount_one(const char *src, const char *target, const char *type, unsigned long flags,
+		      const char *data)
+{
+	(void)mkdir(target, 0755);
+	if (mount(src, target, type, flags, data) < 0 && errno != EBUSY)
+		log_warning_errno(negative_errno(), "cannot mount %s on %s: %m", type, target);
+}
+
+static void setup_console(void)
+{
+	int fd = open("/dev/console", O_RDWR | O_NOCTTY | O_CLOEXEC);
+
+	if (fd < 0)
+		return;
+	/* the kernel already gave us the console as 0-2 when it existed in the initramfs;
+	 * make sure anyway, e.g. when started another way */
+	for (int i = 0; i < 3; i++)
+		if (fcntl(i, F_GETFD) < 0)
+			dup2(fd, i);
+	if (fd > 2)
+		close(fd);
+}
+
+void status_write(const char *state, const char *message)
+{
+	_cleanup_fclose_ FILE *f = NULL;
+
+	(void)mkdir("/run/reimage", 0755);
+	f = fopen("/run/reimage/status.tmp", "we");
+	if (!f)
+		return;
+	fprintf(f, "state=%s\nmessage=%s\n", state, message ? message : "");
+	if (fflush(f) == 0)
+		(void)rename("/run/reimage/status.tmp", "/run/reimage/status");
+}
+
+_Noreturn void hold_forever(const char *state, const char *message)
+{
+	status_write(state, message);
+	for (unsigned minutes = 0;; minutes++) {
+		log_notice("holding (%s) for %u min: %s", state, minutes, message);
+		log_notice("the machine stays up; the disk is not bootable unless the job "
+			   "succeeded. Power-cycle or reflash it when ready.");
+		sleep(60);
+	}
+}
+
+_Noreturn void init_main(void)
+{
+	pid_t worker;
+
+	mount_one("devtmpfs", "/dev", "devtmpfs", MS_NOSUID, "mode=0755");
+	setup_console();
+	mount_one("proc", "/proc", "proc", MS_NOSUID | MS_NODEV | MS_NOEXEC, NULL);
+	mount_one("sysfs", "/sys", "sysfs", MS_NOSUID | MS_NODEV | MS_NOEXEC, NULL);
+	mount_one("tmpfs", "/run", "tmpfs", MS_NOSUID | MS_NODEV, "mode=0755");
+	{
+		int kmsg = open("/dev/kmsg", O_WRONLY | O_CLOEXEC);
+		if (kmsg >= 0)
+			log_set_kmsg_fd(kmsg);
+	}
+	log_set_prefix("reimage");
+	/* Ctrl-Alt-Del sends SIGINT to PID 1 (ignored) instead of an instant reboot */
+	(void)reboot(RB_DISABLE_CAD);
+	setenv("PATH", "/usr/bin:/bin:/usr/sbin:/sbin", 1);
+	log_info("flasher started (reimage %s)", REIMAGE_VERSION);
+	status_write("starting", "");
+
+	worker = fork();
+	if (worker == 0)
+		worker_main();
+	if (worker < 0)
+		hold_forever("failed", "cannot start the worker process");
+
+	for (;;) {
+		int status;
+		pid_t p = waitpid(-1, &status, 0);
+
+		if (p < 0) {
+			if (errno == ECHILD)
+				sleep(1);
+			continue;
+		}
+		if (p != worker)
+			continue;
+		if (WIFSIGNALED(status))
+			log_error("the worker died of signal %d (%s)", WTERMSIG(status),
+				  strsignal(WTERMSIG(status)));
+		else
+			log_error("the worker exited with status %d", WEXITSTATUS(status));
+		/* keep reaping while holding: a child process could still come and go */
+		worker = fork();
+		if (worker == 0)
+			hold_forever("failed", "the job ended unexpectedly; see the messages above");
+	}
+}

@@ -1,0 +1,155 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
+/* Locating the target disk by identity inside the flasher. */
+#include "init/target.h"
+
+#include <dirent.h>
+#include <errno.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "basic/macro.h"
+#include "basic/parse-util.h"
+#include "basic/time-util.h"
+
+static void read_attr(const char *name, const char *attr, char *buf, size_t n)
+{
+	char p[512];
+	_cleanup_fclose_ FILE *f = NULL;
+	size_t l;
+
+	buf[0] = 0;
+	snprintf(p, sizeof(p), "/sys/class/block/%s/%s", name, attr);
+	f = fopen(p, "re");
+	if (!f || !fgets(buf, (int)n, f)) {
+		buf[0] = 0;
+		return;
+	}
+	/* sysfs pads model and vendor strings with spaces */
+	l = strlen(buf);
+	while (l > 0 && (buf[l - 1] == '\n' || buf[l - 1] == ' '))
+		buf[--l] = 0;
+}
+
+int disk_identity_read(const char *name, struct disk_identity *ret)
+{
+	char v[64];
+	uint64_t sectors;
+
+	*ret = (struct disk_identity){ 0 };
+	snprintf(ret->name, sizeof(ret->name), "%s", name);
+	read_attr(name, "size", v, sizeof(v));
+	if (!v[0])
+		return -ENOENT;
+	if (parse_u64(v, &sectors) == 0)
+		ret->size = sectors * 512; /* sysfs counts 512-byte sectors whatever the disk */
+	read_attr(name, "device/serial", ret->serial, sizeof(ret->serial));
+	if (!ret->serial[0])
+		read_attr(name, "serial", ret->serial, sizeof(ret->serial)); /* virtio-blk */
+	read_attr(name, "wwid", ret->wwn, sizeof(ret->wwn));
+	if (!ret->wwn[0])
+		read_attr(name, "device/wwid", ret->wwn, sizeof(ret->wwn));
+	read_attr(name, "device/model", ret->model, sizeof(ret->model));
+	return 0;
+}
+
+static bool is_whole_disk(const char *name)
+{
+	char p[512];
+
+	snprintf(p, sizeof(p), "/sys/class/block/%s/partition", name);
+	if (access(p, F_OK) == 0)
+		return false;
+	/* no loop, ram or zram devices: the flasher writes real disks */
+	return strncmp(name, "loop", 4) && strncmp(name, "ram", 3) && strncmp(name, "zram", 4);
+}
+
+static void describe_disks(char *buf, size_t n)
+{
+	_cleanup_(closedirp) DIR *d = opendir("/sys/class/block");
+	struct dirent *de;
+	size_t o = 0;
+
+	o += (size_t)snprintf(buf, n, "disks seen:");
+	while (d && (de = readdir(d)) && o < n) {
+		struct disk_identity id;
+		char sz[32];
+
+		if (de->d_name[0] == '.' || !is_whole_disk(de->d_name) ||
+		    disk_identity_read(de->d_name, &id) < 0)
+			continue;
+		o += (size_t)snprintf(buf + o, n - o, " /dev/%s (%s%s%s%s%s)", id.name,
+				      format_bytes(sz, sizeof(sz), id.size),
+				      id.model[0] ? ", model " : "", id.model,
+				      id.serial[0] ? ", serial " : "", id.serial);
+	}
+	if (o == strlen("disks seen:") && o < n)
+		snprintf(buf + o, n - o, " none (is the storage driver missing from the flasher?)");
+}
+
+int target_find(const char *dst, const char *serial, const char *wwn, const char *model,
+		uint64_t size, uint64_t timeout_ms, char *path, size_t pathlen, char *why,
+		size_t whylen)
+{
+	bool by_id = (serial && *serial) || (wwn && *wwn) || (model && *model);
+	uint64_t start = now_ms();
+
+	for (;;) {
+		if (by_id) {
+			_cleanup_(closedirp) DIR *d = opendir("/sys/class/block");
+			struct dirent *de;
+			int found = 0;
+
+			while (d && (de = readdir(d))) {
+				struct disk_identity id;
+
+				if (de->d_name[0] == '.' || !is_whole_disk(de->d_name) ||
+				    disk_identity_read(de->d_name, &id) < 0)
+					continue;
+				if ((serial && *serial && strcmp(serial, id.serial)) ||
+				    (wwn && *wwn && strcmp(wwn, id.wwn)) ||
+				    (model && *model && strcmp(model, id.model)) ||
+				    (size && size != id.size))
+					continue;
+				if (found++ == 0)
+					snprintf(path, pathlen, "/dev/%s", id.name);
+			}
+			if (found > 1) {
+				snprintf(why, whylen, "%d disks match the recorded identity", found);
+				return -ENOTUNIQ;
+			}
+			if (found == 1) {
+				struct stat st;
+				if (stat(path, &st) == 0 && S_ISBLK(st.st_mode))
+					return 0;
+			}
+		} else {
+			struct stat st;
+			if (stat(dst, &st) == 0 && S_ISBLK(st.st_mode)) {
+				snprintf(path, pathlen, "%s", dst);
+				return 0;
+			}
+		}
+		if (now_ms() - start >= timeout_ms)
+			break;
+		sleep_ms(250, NULL);
+	}
+	{
+		char disks[1024];
+		describe_disks(disks, sizeof(disks));
+		if (by_id)
+			snprintf(why, whylen,
+				 "no disk with %s%s%s%s%s%s%s after %llu s; %s",
+				 serial && *serial ? "serial " : "", serial && *serial ? serial : "",
+				 wwn && *wwn ? " WWN " : "", wwn && *wwn ? wwn : "",
+				 model && *model ? " model " : "", model && *model ? model : "",
+				 size ? " and the recorded size" : "",
+				 (unsigned long long)(timeout_ms / 1000), disks);
+		else
+			snprintf(why, whylen, "%s did not appear within %llu s; %s", dst,
+				 (unsigned long long)(timeout_ms / 1000), disks);
+	}
+	return -ETIMEDOUT;
+}

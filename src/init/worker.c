@@ -1,0 +1,170 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
+/* The flasher's job, start to end. */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/reboot.h>
+#include <unistd.h>
+
+#include "basic/log.h"
+#include "basic/macro.h"
+#include "basic/time-util.h"
+#include "flash/pipeline.h"
+#include "flash/progress.h"
+#include "flash/source.h"
+#include "format/job.h"
+#include "init/coldplug.h"
+#include "init/init.h"
+#include "init/network.h"
+#include "init/target.h"
+#include "init/watchdog.h"
+#include "initrd/initrd.h"
+
+#define JOB_PATH "/etc/reimage/job.conf"
+
+/* The job file is read once, its buffer wiped and the file removed: secrets live only in the
+ * parsed job from here on (and the kernel runs with init_on_free=1). */
+static int load_job(struct job *j, char *err, size_t errlen)
+{
+	_cleanup_free_ uint8_t *text = NULL;
+	size_t len;
+	int r;
+
+	r = read_full_file(JOB_PATH, JOB_MAX_SIZE, &text, &len);
+	if (r >= 0) {
+		r = job_parse((const char *)text, len, j, err, errlen);
+		explicit_bzero(text, len);
+		if (unlink(JOB_PATH) < 0)
+			log_warning_errno(negative_errno(), "cannot remove %s: %m", JOB_PATH);
+		if (r < 0)
+			return r;
+		log_info("job read from %s (and removed)", JOB_PATH);
+		return 1;
+	}
+	if (r != -ENOENT) {
+		snprintf(err, errlen, "cannot read %s: %s", JOB_PATH, strerror(-r));
+		return r;
+	}
+	{
+		_cleanup_free_ uint8_t *cmdline = NULL;
+		r = read_full_file("/proc/cmdline", 65536, &cmdline, &len);
+		if (r < 0) {
+			snprintf(err, errlen, "cannot read /proc/cmdline: %s", strerror(-r));
+			return r;
+		}
+		cmdline[strcspn((char *)cmdline, "\n")] = 0;
+		r = job_from_cmdline((const char *)cmdline, j, err, errlen);
+		if (r > 0)
+			log_info("job read from the kernel command line");
+		else if (r == 0)
+			snprintf(err, errlen,
+				 "no job: neither %s nor reimage.src= on the kernel command line",
+				 JOB_PATH);
+		return r;
+	}
+}
+
+static const char *then_name(enum job_then t)
+{
+	return t == JOB_THEN_POWEROFF ? "poweroff" : t == JOB_THEN_HOLD ? "hold" : "reboot";
+}
+
+_Noreturn void worker_main(void)
+{
+	struct job j;
+	struct coldplug *cp = NULL;
+	char err[2048] = "", target[256];
+	struct progress p;
+	struct flash_result res = { 0 };
+	int r;
+
+	setsid();
+	r = load_job(&j, err, sizeof(err));
+	if (r <= 0)
+		hold_forever("no-job", err);
+	for (size_t i = 0; i < j.n_headers; i++) {
+		const char *v = strchr(j.headers[i], ':');
+		(void)log_add_secret(v ? v + 1 + strspn(v + 1, " \t") : j.headers[i]);
+	}
+	status_write("preparing", "");
+
+	(void)watchdog_start();
+
+	status_write("drivers", "");
+	if (coldplug_new(&cp) >= 0) {
+		r = coldplug_run(cp);
+		log_info("drivers: %d modules loaded", r);
+		if (coldplug_watch_start(cp) < 0)
+			log_warning("drivers: cannot watch for new devices");
+	}
+
+	status_write("target", "");
+	r = target_find(j.dst, j.dst_serial, j.dst_wwn, j.dst_model, j.dst_size, j.target_timeout_ms,
+			target, sizeof(target), err, sizeof(err));
+	if (r < 0) {
+		watchdog_stop();
+		hold_forever("failed", err);
+	}
+	log_info("target: %s", target);
+
+	status_write("network", "");
+	if (source_http_global_init() < 0)
+		hold_forever("failed", "cannot initialise libcurl");
+	r = network_up(&j, NULL, err, sizeof(err));
+	if (r < 0) {
+		watchdog_stop();
+		hold_forever("failed", err);
+	}
+
+	progress_init(&p, PROGRESS_LINE, false);
+	for (unsigned attempt = 1; attempt <= j.attempts; attempt++) {
+		struct flash_options o = {
+			.src = j.src,
+			.dst = target,
+			.headers = j.headers,
+			.n_headers = j.n_headers,
+			.have_sha256 = j.have_sha256,
+			.have_image_sha256 = j.have_image_sha256,
+			.verify = j.verify,
+			.retries = j.retries,
+			.retry_for_ms = j.retry_for_ms,
+			.connect_timeout_ms = 30000,
+			.stall_timeout_ms = 60000,
+			.low_speed = 1024,
+		};
+
+		memcpy(o.sha256, j.sha256, 32);
+		memcpy(o.image_sha256, j.image_sha256, 32);
+		snprintf(o.sha256_origin, sizeof(o.sha256_origin), "the job's sha256");
+		status_write("writing", "");
+		log_info("writing %s to %s (attempt %u of %u)", j.src, target, attempt, j.attempts);
+		r = flash_run(&o, &p, NULL, &res);
+		if (r >= 0)
+			break;
+		log_error("%s", res.message);
+		if (res.exit_code == FLASH_EXIT_TARGET || res.exit_code == FLASH_EXIT_USAGE ||
+		    attempt == j.attempts)
+			break;
+		log_info("trying again in 10 s");
+		sleep_ms(10000, NULL);
+	}
+	watchdog_stop();
+	network_stop();
+	sync();
+	if (r < 0)
+		hold_forever("failed", res.message);
+	log_info("done: %s written to %s and verified; then: %s", j.src, target, then_name(j.then));
+	status_write("done", "");
+	switch (j.then) {
+	case JOB_THEN_POWEROFF:
+		(void)reboot(RB_POWER_OFF);
+		break;
+	case JOB_THEN_REBOOT:
+		(void)reboot(RB_AUTOBOOT);
+		break;
+	default:
+		break;
+	}
+	hold_forever("done", "the image was written and verified; holding as the job asks");
+}
