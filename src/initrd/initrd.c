@@ -165,7 +165,7 @@ int read_full_file(const char *path, size_t max, uint8_t **ret, size_t *ret_len)
 	_cleanup_close_ int fd = open(path, O_RDONLY | O_CLOEXEC);
 	_cleanup_free_ uint8_t *buf = NULL;
 	struct stat st;
-	size_t got = 0;
+	size_t got = 0, cap;
 
 	if (fd < 0)
 		return negative_errno();
@@ -175,11 +175,25 @@ int read_full_file(const char *path, size_t max, uint8_t **ret, size_t *ret_len)
 		return -EINVAL;
 	if ((uint64_t)st.st_size > max)
 		return -EFBIG;
-	buf = malloc((size_t)st.st_size + 1);
+	/* files in /proc and /sys report size 0: read until the end whatever the size says */
+	cap = (size_t)st.st_size + 4096;
+	buf = malloc(cap);
 	if (!buf)
 		return -ENOMEM;
-	while (got < (size_t)st.st_size) {
-		ssize_t n = read(fd, buf + got, (size_t)st.st_size - got);
+	for (;;) {
+		ssize_t n;
+
+		if (got + 1 >= cap) {
+			uint8_t *nb;
+			if (cap > max)
+				return -EFBIG;
+			nb = realloc(buf, cap * 2);
+			if (!nb)
+				return -ENOMEM;
+			buf = nb;
+			cap *= 2;
+		}
+		n = read(fd, buf + got, cap - got - 1);
 		if (n < 0) {
 			if (errno == EINTR)
 				continue;
@@ -189,6 +203,8 @@ int read_full_file(const char *path, size_t max, uint8_t **ret, size_t *ret_len)
 			break;
 		got += (size_t)n;
 	}
+	if (got > max)
+		return -EFBIG;
 	buf[got] = 0;
 	*ret = TAKE_PTR(buf);
 	*ret_len = got;

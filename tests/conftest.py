@@ -1,4 +1,4 @@
-"""Fixtures for the system tests of `reimage flash` (see docs/reimage-flash.1.md).
+"""Fixtures shared by the system and end-to-end tests (see docs/reimage-flash.1.md).
 
 Everything here runs on 127.0.0.1 and on loop devices / temporary files only.
 Processes started here (nginx, reimage) are stopped by their own PID.
@@ -36,7 +36,7 @@ from pathlib import Path
 import pytest
 
 MiB = 1024 * 1024
-REPO = Path(__file__).resolve().parents[2]
+REPO = Path(__file__).resolve().parents[1]
 REIMAGE_BIN = os.environ.get("REIMAGE_BIN", str(REPO / "build" / "reimage"))
 NGINX_BIN = os.environ.get("NGINX_BIN", "/usr/sbin/nginx")
 
@@ -197,7 +197,9 @@ pid {base}/nginx.pid;
 error_log {base}/error.log info;
 events {{ worker_connections 256; }}
 http {{
-    access_log {base}/access.log;
+    # the Authorization header is logged so that tests can see it arrived (test secrets only)
+    log_format withauth '$remote_addr "$request" $status "$http_range" "$http_if_range" "$http_authorization"';
+    access_log {base}/access.log withauth;
     client_body_temp_path {base}/tmp/client_body;
     proxy_temp_path {base}/tmp/proxy;
     fastcgi_temp_path {base}/tmp/fastcgi;

@@ -1,0 +1,154 @@
+"""The flasher under QEMU: reimage as PID 1 of Debian's cloud kernel loads its drivers, gets an
+address, streams an image from the test nginx (10.0.2.2 from the guest) and writes the virtio
+disk; then reboots (QEMU exits) or holds."""
+
+import hashlib
+import os
+import re
+from pathlib import Path
+
+import pytest
+
+pytestmark = pytest.mark.e2e
+
+MiB = 1024 * 1024
+SECRET = "e2e-SECRET-t0ken-4242"
+
+
+def guest_url(nginx, name):
+    return nginx.url(name, host="10.0.2.2")
+
+
+def new_disk(tmp_path, size=64 * MiB, fill=b"\xa5"):
+    """A disk file full of a recognisable pattern, so untouched and zeroed are told apart."""
+    disk = tmp_path / "disk.raw"
+    with open(disk, "wb") as f:
+        block = fill * MiB
+        for _ in range(size // MiB):
+            f.write(block)
+    return disk
+
+
+def assert_disk_holds(disk, data):
+    with open(disk, "rb") as f:
+        got = f.read(len(data))
+    assert hashlib.sha256(got).hexdigest() == hashlib.sha256(data).hexdigest(), \
+        "the disk does not hold the image"
+
+
+def test_flash_zstd_with_job_then_reboot(nginx, served, images, build_flasher, vm, tmp_path):
+    disk = new_disk(tmp_path)
+    initrd = build_flasher("--src", guest_url(nginx, served["zstd"]), "--dst", "/dev/vda",
+                           "--sha256", images.sha("zstd"), "--then", "reboot")
+    v = vm(initrd, disk)
+    rc = v.wait_exit(180)
+    out = v.text()
+    assert rc == 0, out[-4000:]
+    assert "job read from /etc/reimage/job.conf" in out
+    assert re.search(r"loaded virtio_blk", out), "virtio_blk was not loaded as a module"
+    assert "from DHCP" in out
+    assert "verified sha256: " + images.sha("zstd") in out
+    assert re.search(r"reboot: (Restarting system|machine restart)", out), out[-3000:]
+    assert_disk_holds(disk, images.data)
+
+
+def test_flash_from_kernel_command_line(nginx, served, images, build_flasher, vm, tmp_path):
+    disk = new_disk(tmp_path)
+    initrd = build_flasher()  # no job inside
+    v = vm(initrd, disk, append="reimage.src=%s reimage.dst=/dev/vda reimage.sha256=%s"
+           % (guest_url(nginx, served["xz"]), images.sha("xz")))
+    rc = v.wait_exit(180)
+    out = v.text()
+    assert rc == 0, out[-4000:]
+    assert "job read from the kernel command line" in out
+    assert_disk_holds(disk, images.data)
+
+
+def test_wrong_sha256_zeroes_first_mib_and_holds(nginx, served, images, build_flasher, vm,
+                                                 tmp_path):
+    disk = new_disk(tmp_path)
+    wrong = "0" * 64
+    initrd = build_flasher("--src", guest_url(nginx, served["zstd"]), "--dst", "/dev/vda",
+                           "--sha256", wrong)
+    v = vm(initrd, disk)
+    # every attempt fails the same way; then the flasher holds instead of rebooting
+    v.wait_console(r"holding \(failed\)", 240)
+    out = v.text()
+    assert "SHA-256 mismatch" in out
+    assert "the first MiB of /dev/vda was zeroed" in out
+    assert v.proc.poll() is None, "the VM should stay up after a failed job"
+    v.stop()
+    with open(disk, "rb") as f:
+        head = f.read(MiB)
+    assert head == bytes(MiB), "the first MiB of the disk is not all zeros"
+
+
+def test_secret_header_reaches_server_and_is_never_shown(nginx, served, images, build_flasher,
+                                                         vm, tmp_path):
+    disk = new_disk(tmp_path)
+    initrd = build_flasher("--src", guest_url(nginx, served["zstd"]), "--dst", "/dev/vda",
+                           "--sha256", images.sha("zstd"),
+                           "--header", "Authorization: Bearer " + SECRET)
+    assert (os.stat(initrd).st_mode & 0o777) == 0o600, "an initrd holding secrets must be 0600"
+    cmdline = "loglevel=8 ignore_loglevel"  # everything in the kernel log goes to the console
+    v = vm(initrd, disk, append=cmdline)
+    rc = v.wait_exit(180)
+    out = v.text()
+    assert rc == 0, out[-4000:]
+    assert_disk_holds(disk, images.data)
+    log = (nginx.base / "access.log").read_text()
+    assert "Bearer " + SECRET in log, "the Authorization header did not reach nginx"
+    # the console carries the whole kernel log (dmesg) with ignore_loglevel
+    assert "reimage: job read from" in out
+    assert SECRET not in out, "the secret appeared on the console or in dmesg"
+    assert SECRET not in cmdline  # /proc/cmdline is exactly what QEMU passed
+
+
+def test_static_network_from_job(nginx, served, images, build_flasher, vm, tmp_path):
+    disk = new_disk(tmp_path)
+    job = tmp_path / "job.conf"
+    job.write_text("src = %s\ndst = /dev/vda\nsha256 = %s\n"
+                   "net-mac = 52:54:00:12:34:56\nnet-address = 10.0.2.15/24\n"
+                   "net-gateway = 10.0.2.2\nnet-dns = 10.0.2.3\ndhcp-fallback = no\n"
+                   % (guest_url(nginx, served["zstd"]), images.sha("zstd")))
+    initrd = build_flasher("--job", job)
+    v = vm(initrd, disk, nic_mac="52:54:00:12:34:56")
+    rc = v.wait_exit(180)
+    out = v.text()
+    assert rc == 0, out[-4000:]
+    assert "using the configuration carried over from the running system (no DHCP)" in out
+    assert "10.0.2.15/24 on eth0" in out
+    assert "DHCP lease" not in out
+    assert_disk_holds(disk, images.data)
+
+
+def test_image_larger_than_ram(nginx, build_flasher, vm, tmp_path):
+    """320 MiB of non-zero data written by a flasher with 256 MiB of RAM."""
+    size = 320 * MiB
+    raw = tmp_path / "big.img"
+    h = hashlib.sha256()
+    with open(raw, "wb") as f:
+        for i in range(size // MiB):
+            block = (b"reimage big image block %06d " % i) * (MiB // 32)
+            block = block[:MiB].ljust(MiB, b"#")
+            h.update(block)
+            f.write(block)
+    import subprocess
+    subprocess.run(["zstd", "-q", "-3", "-T0", "-f", str(raw), "-o", str(tmp_path / "big.img.zst")],
+                   check=True)
+    url = nginx.put("big.img.zst", src=tmp_path / "big.img.zst")
+    disk = new_disk(tmp_path, size=384 * MiB)
+    initrd = build_flasher("--src", guest_url(nginx, "big.img.zst"), "--dst", "/dev/vda",
+                           "--image-sha256", h.hexdigest())
+    v = vm(initrd, disk, mem=256)
+    rc = v.wait_exit(400)
+    out = v.text()
+    assert rc == 0, out[-4000:]
+    assert "verified image-sha256: " + h.hexdigest() in out
+    with open(disk, "rb") as d, open(raw, "rb") as r:
+        while True:
+            a, b = d.read(4 * MiB), r.read(4 * MiB)
+            if not b:
+                break
+            assert a == b, "the disk differs from the big image"
+    nginx.remove("big.img.zst")
