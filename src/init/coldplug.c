@@ -114,6 +114,26 @@ static int load_alias(struct coldplug *c, const char *alias)
 	return loaded;
 }
 
+int coldplug_load_names(struct coldplug *c, const char *comma_list)
+{
+	char name[256];
+	const char *p = comma_list;
+	int loaded = 0;
+
+	while (*p) {
+		size_t n = strcspn(p, ",");
+		if (n > 0 && n < sizeof(name)) {
+			memcpy(name, p, n);
+			name[n] = 0;
+			loaded += load_alias(c, name);
+		}
+		p += n;
+		if (*p == ',')
+			p++;
+	}
+	return loaded;
+}
+
 static int scan_dir(struct coldplug *c, const char *dir, int depth)
 {
 	_cleanup_(closedirp) DIR *d = opendir(dir);

@@ -16,6 +16,10 @@ void coldplug_free(struct coldplug *c);
  * (at most 16 passes). Returns the number of modules loaded. */
 int coldplug_run(struct coldplug *c);
 
+/* Load modules by name, e.g. from modules-load=a,b on the kernel command line (drivers without
+ * a modalias, such as softdog). Returns the number loaded. */
+int coldplug_load_names(struct coldplug *c, const char *comma_list);
+
 /* Start a thread that loads modules for MODALIAS= of later "add" uevents. 0 or -errno. */
 int coldplug_watch_start(struct coldplug *c);
 void coldplug_watch_stop(struct coldplug *c);

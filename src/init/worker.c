@@ -13,6 +13,7 @@
 #include "flash/pipeline.h"
 #include "flash/progress.h"
 #include "flash/source.h"
+#include "format/cmdline.h"
 #include "format/job.h"
 #include "init/coldplug.h"
 #include "init/init.h"
@@ -87,17 +88,23 @@ _Noreturn void worker_main(void)
 		const char *v = strchr(j.headers[i], ':');
 		(void)log_add_secret(v ? v + 1 + strspn(v + 1, " \t") : j.headers[i]);
 	}
-	status_write("preparing", "");
-
-	(void)watchdog_start();
-
 	status_write("drivers", "");
 	if (coldplug_new(&cp) >= 0) {
+		_cleanup_free_ uint8_t *cmdline = NULL;
+		size_t len;
+		char names[1024];
+
 		r = coldplug_run(cp);
+		/* modules without a modalias, named like systemd's modules-load= */
+		if (read_full_file("/proc/cmdline", 65536, &cmdline, &len) == 0 &&
+		    cmdline_get((char *)cmdline, "modules-load", names, sizeof(names)) > 0)
+			r += coldplug_load_names(cp, names);
 		log_info("drivers: %d modules loaded", r);
 		if (coldplug_watch_start(cp) < 0)
 			log_warning("drivers: cannot watch for new devices");
 	}
+	/* after coldplug: the watchdog's driver is a module too */
+	(void)watchdog_start();
 
 	status_write("target", "");
 	r = target_find(j.dst, j.dst_serial, j.dst_wwn, j.dst_model, j.dst_size, j.target_timeout_ms,

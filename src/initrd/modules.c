@@ -22,6 +22,8 @@ static const char *const net_storage_dirs[] = {
 	"kernel/drivers/net",	 "kernel/drivers/block", "kernel/drivers/nvme",
 	"kernel/drivers/scsi",	 "kernel/drivers/ata",	 "kernel/drivers/mmc",
 	"kernel/drivers/usb/storage", "kernel/drivers/virtio", "kernel/drivers/md",
+	/* an armed hardware watchdog must be petted while the flasher works */
+	"kernel/drivers/watchdog",
 };
 
 /* Index files depmod writes; copied into the initrd when they exist. */

@@ -79,7 +79,7 @@ def build_flasher(reimage_bin, kernel, tmp_path):
 class Vm:
     """One QEMU run; console goes to a file that tests read."""
 
-    def __init__(self, kernel, initrd, disk, append, mem, tmp_path, nic_mac=None):
+    def __init__(self, kernel, initrd, disk, append, mem, tmp_path, nic_mac=None, extra=()):
         self.console = tmp_path / ("console-%d.log" % int(time.time() * 1000))
         args = [QEMU, "-machine", "accel=tcg", "-m", str(mem), "-smp", "1",
                 "-display", "none", "-monitor", "none", "-no-reboot",
@@ -89,7 +89,8 @@ class Vm:
                 "-drive", "file=%s,if=none,id=d0,format=raw" % disk,
                 "-device", "virtio-blk-pci,drive=d0,serial=REIMAGE-TEST-1",
                 "-netdev", "user,id=n0",
-                "-device", "virtio-net-pci,netdev=n0" + (",mac=" + nic_mac if nic_mac else "")]
+                "-device", "virtio-net-pci,netdev=n0" + (",mac=" + nic_mac if nic_mac else ""),
+                *extra]
         self.proc = subprocess.Popen(args, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
                                      stderr=subprocess.STDOUT)
 
@@ -135,8 +136,8 @@ def vm(kernel, tmp_path):
     """vm(initrd, disk, append="", mem=256) -> a running Vm; killed (by PID) at teardown."""
     started = []
 
-    def _start(initrd, disk, append="", mem=256, nic_mac=None):
-        v = Vm(kernel, initrd, disk, append, mem, tmp_path, nic_mac)
+    def _start(initrd, disk, append="", mem=256, nic_mac=None, extra=()):
+        v = Vm(kernel, initrd, disk, append, mem, tmp_path, nic_mac, extra)
         started.append(v)
         return v
     yield _start

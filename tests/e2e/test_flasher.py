@@ -39,12 +39,17 @@ def assert_disk_holds(disk, data):
 def test_flash_zstd_with_job_then_reboot(nginx, served, images, build_flasher, vm, tmp_path):
     disk = new_disk(tmp_path)
     initrd = build_flasher("--src", guest_url(nginx, served["zstd"]), "--dst", "/dev/vda",
-                           "--sha256", images.sha("zstd"), "--then", "reboot")
-    v = vm(initrd, disk)
+                           "--sha256", images.sha("zstd"), "--then", "reboot",
+                           "--add-module", "softdog")
+    # a watchdog (softdog: the cloud kernel has no emulated hardware one): the flasher must pet
+    # it while it works, then disarm it
+    v = vm(initrd, disk, append="modules-load=softdog")
     rc = v.wait_exit(180)
     out = v.text()
     assert rc == 0, out[-4000:]
     assert "job read from /etc/reimage/job.conf" in out
+    assert "watchdog: petting /dev/watchdog" in out
+    assert "watchdog: stopped petting" in out
     assert re.search(r"loaded virtio_blk", out), "virtio_blk was not loaded as a module"
     assert "from DHCP" in out
     assert "verified sha256: " + images.sha("zstd") in out
@@ -55,12 +60,13 @@ def test_flash_zstd_with_job_then_reboot(nginx, served, images, build_flasher, v
 def test_flash_from_kernel_command_line(nginx, served, images, build_flasher, vm, tmp_path):
     disk = new_disk(tmp_path)
     initrd = build_flasher()  # no job inside
-    v = vm(initrd, disk, append="reimage.src=%s reimage.dst=/dev/vda reimage.sha256=%s"
-           % (guest_url(nginx, served["xz"]), images.sha("xz")))
+    v = vm(initrd, disk, append="reimage.src=%s reimage.dst=/dev/vda reimage.sha256=%s "
+           "reimage.then=poweroff" % (guest_url(nginx, served["xz"]), images.sha("xz")))
     rc = v.wait_exit(180)
     out = v.text()
     assert rc == 0, out[-4000:]
     assert "job read from the kernel command line" in out
+    assert "reboot: Power down" in out
     assert_disk_holds(disk, images.data)
 
 
@@ -107,7 +113,8 @@ def test_secret_header_reaches_server_and_is_never_shown(nginx, served, images, 
 def test_static_network_from_job(nginx, served, images, build_flasher, vm, tmp_path):
     disk = new_disk(tmp_path)
     job = tmp_path / "job.conf"
-    job.write_text("src = %s\ndst = /dev/vda\nsha256 = %s\n"
+    # the target is found by its serial although the job names another device
+    job.write_text("src = %s\ndst = /dev/sdz\ndst-serial = REIMAGE-TEST-1\nsha256 = %s\n"
                    "net-mac = 52:54:00:12:34:56\nnet-address = 10.0.2.15/24\n"
                    "net-gateway = 10.0.2.2\nnet-dns = 10.0.2.3\ndhcp-fallback = no\n"
                    % (guest_url(nginx, served["zstd"]), images.sha("zstd")))
@@ -119,6 +126,7 @@ def test_static_network_from_job(nginx, served, images, build_flasher, vm, tmp_p
     assert "using the configuration carried over from the running system (no DHCP)" in out
     assert "10.0.2.15/24 on eth0" in out
     assert "DHCP lease" not in out
+    assert "target: /dev/vda" in out
     assert_disk_holds(disk, images.data)
 
 
