@@ -10,7 +10,7 @@
 
 /* "070701" and 13 fields of 8 hex digits. */
 #define CPIO_HEADER_SIZE 110
-/* Longest name including its NUL: the kernel's PATH_MAX, which it will not exceed either. */
+/* Longest name including its NUL: the kernel's PATH_MAX; the kernel skips longer ones. */
 #define CPIO_NAME_MAX 4096
 #define CPIO_TRAILER "TRAILER!!!"
 /* Each entry's data must fit the format's 32-bit filesize field; the whole archive is capped at
@@ -34,8 +34,8 @@ static inline void cpio_writer_freep(struct cpio_writer **w)
  *
  * path is relative to the initramfs root ("dev/console"); one leading "/" is dropped. It must
  * not be empty, end in "/", hold "//" or a "." or ".." component (the lone path "." names the
- * root itself, and is allowed), and must be shorter than CPIO_NAME_MAX. perm holds only
- * permission bits (07777).
+ * root itself, and is allowed), must be shorter than CPIO_NAME_MAX, and must not be
+ * TRAILER!!!, which would end the archive early. perm holds only permission bits (07777).
  *
  * Header fields are written as upper-case hex, as the kernel's usr/gen_init_cpio and GNU cpio
  * write them; header+name and data are each padded with NULs to a multiple of 4.

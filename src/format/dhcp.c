@@ -398,6 +398,8 @@ static int parse_options(const struct region *regions, size_t n_regions, struct 
 	if (r == 0)
 		return -EBADMSG; /* RFC 2131 table 3: MUST in OFFER and ACK */
 	l->lease_s = get_be32(v);
+	if (l->lease_s == 0)
+		return -EBADMSG; /* an address valid for no time at all */
 
 	if (l->lease_s == DHCP_INFINITE) {
 		l->t1_s = l->t2_s = DHCP_INFINITE;

@@ -88,7 +88,8 @@ int dhcp_build_request(uint8_t *buf, size_t cap, uint32_t xid, const uint8_t mac
  * -EBADMSG when it is malformed: shorter than DHCP_MIN_SIZE, bad magic cookie, an option that
  * overruns its field, an option of the wrong length, a non-contiguous netmask (option 1), a bad
  * classless route (option 121), no or an unexpected message type, and for OFFER and ACK a
- * missing lease time (option 51) or an unusable yiaddr (0, loopback, multicast, broadcast).
+ * missing or zero lease time (option 51) or an unusable yiaddr (0, loopback, multicast,
+ * broadcast).
  * ret_type and ret are left untouched on failure.
  * Options 12 and 15 that are not host/domain names (letters, digits, '-', '_', '.') are dropped,
  * since they end up in resolv.conf. T1 and T2 that are not T1 <= T2 <= lease fall back to the

@@ -288,6 +288,9 @@ static int dhcp_up(const struct job *j, const volatile int *stop, char *why, siz
 				 lease.prefix, links[i].name, lease.router ? gw : "none", lease.lease_s);
 			renew_cfg = c;
 			renew_cfg.stop = &net_stop;
+			/* renewals keep the lease alive; they must not drop the DNS servers that
+			 * router advertisements added to resolv.conf */
+			renew_cfg.resolv_conf = NULL;
 			renew_lease = lease;
 			if (pthread_create(&renew_thread, NULL, renew_main, NULL) == 0)
 				renew_running = true;

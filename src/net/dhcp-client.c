@@ -77,9 +77,9 @@ struct exchange {
 	uint32_t xid;
 	uint32_t requested, server_id, ciaddr; /* as for dhcp_build_request() */
 	uint32_t dst;			       /* network byte order */
-	uint32_t expect_server;		       /* accept replies from this server only; 0: any */
-	unsigned max_tries;		       /* 0: until the deadline */
-	uint64_t start_ms;		       /* for the secs field */
+	uint32_t expect_server; /* accept replies from this server only; 0: any */
+	unsigned max_tries;	/* 0: until the deadline */
+	uint64_t start_ms;	/* for the secs field */
 };
 
 static void addr_to_string(uint32_t a, char buf[static INET_ADDRSTRLEN])

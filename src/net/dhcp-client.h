@@ -15,11 +15,14 @@
 
 struct dhcp_client_config {
 	int ifindex;
-	uint8_t mac[6];			/* chaddr and client identifier */
-	uint64_t timeout_ms;		/* dhcp_client_acquire gives up after this; 0: never */
-	uint64_t initial_retransmit_ms; /* 0: 4 s (RFC 2131 §4.1); ±1/4 jitter, doubling to 64 s */
-	const char *resolv_conf;	/* dhcp_client_maintain rewrites it after each ACK; may be NULL */
-	const volatile int *stop;	/* optional: set nonzero to make any call return soon */
+	uint8_t mac[6];	     /* chaddr and client identifier */
+	uint64_t timeout_ms; /* dhcp_client_acquire() gives up after this; 0: never */
+	/* First retransmission interval; 0: 4 s (RFC 2131 §4.1). ±1/4 jitter, doubling up to
+	 * 64 s. Tests make it short. */
+	uint64_t initial_retransmit_ms;
+	/* dhcp_client_maintain() rewrites it after each ACK; NULL: never written. */
+	const char *resolv_conf;
+	const volatile int *stop; /* optional: set nonzero to make any call return soon */
 };
 
 /* DISCOVER → OFFER → REQUEST → ACK; a NAK, or no answer to four REQUESTs, starts over with a

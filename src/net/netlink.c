@@ -5,8 +5,9 @@
 #include <arpa/inet.h>
 #include <errno.h>
 #include <libmnl/libmnl.h>
-#include <linux/if_arp.h>
+#include <linux/if.h> /* after net/if.h: adds IFF_LOWER_UP */
 #include <linux/rtnetlink.h>
+#include <net/if_arp.h>
 #include <poll.h>
 #include <stdlib.h>
 #include <string.h>

@@ -254,7 +254,8 @@ static int run(int argc, char *argv[])
 	if (renew || rebind) {
 		r = dhcp_client_renew(&config, rebind, config.timeout_ms, &lease);
 		if (r < 0)
-			return log_error_errno(r, "%s failed: %m", rebind ? "Rebinding" : "Renewing");
+			return log_error_errno(r, "%s failed: %m",
+					       rebind ? "Rebinding" : "Renewing");
 		r = dhcp_lease_apply(config.ifindex, &lease, config.resolv_conf);
 		if (r < 0)
 			return log_error_errno(r, "Applying the renewed lease failed: %m");

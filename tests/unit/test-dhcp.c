@@ -307,12 +307,13 @@ TEST(parse_timers)
 
 TEST(parse_classless_routes)
 {
-	/* 0/0 via 10.0.0.1, 10/8 via 10.0.0.2, 192.168.1/24 on the link, 172.16.5.1/32 via
-	 * 10.0.0.3, 10.17.0.0/17 (host bits in the last significant octet) via 10.0.0.4 */
+	/* the last route has host bits set in its last significant octet */
 	static const uint8_t opt[] = {
-		0,  10,	 0,   0,   1,			 8,  10, 10, 0,	 0, 2, 24, 192,
-		168, 1,	 0,   0,   0, 0,		 32, 172, 16, 5, 1,  10, 0, 0, 3,
-		17, 10,	 17,  255, 10, 0, 0, 4,
+		0, 10, 0, 0, 1,		       /* 0/0 via 10.0.0.1 */
+		8, 10, 10, 0, 0, 2,	       /* 10/8 via 10.0.0.2 */
+		24, 192, 168, 1, 0, 0, 0, 0,   /* 192.168.1/24 on the link */
+		32, 172, 16, 5, 1, 10, 0, 0, 3, /* 172.16.5.1/32 via 10.0.0.3 */
+		17, 10, 17, 255, 10, 0, 0, 4,  /* 10.17.128/17 via 10.0.0.4 */
 	};
 	struct reply r;
 	struct dhcp_lease l;
@@ -623,6 +624,12 @@ static void bad_no_lease(struct reply *r)
 	reply_opt_addr(r, 54, "10.0.0.1");
 	reply_end(r);
 }
+static void bad_zero_lease(struct reply *r)
+{
+	reply_init(r, 5, xid, mac, "10.0.0.42");
+	reply_opt_u32(r, 51, 0);
+	reply_end(r);
+}
 static void bad_yiaddr_zero(struct reply *r)
 {
 	memset(r->buf + 16, 0, 4);
@@ -661,7 +668,7 @@ TEST(parse_malformed)
 		bad_mtu_len,	 bad_dns_len,	  bad_router_len,     bad_broadcast_len,
 		bad_t1_len,	 bad_route_width, bad_route_short,    bad_route_tiny,
 		bad_no_lease,	 bad_yiaddr_zero, bad_yiaddr_bcast,   bad_yiaddr_multicast,
-		bad_yiaddr_loopback, bad_huge_option,
+		bad_yiaddr_loopback, bad_huge_option, bad_zero_lease,
 	};
 
 	for (size_t i = 0; i < ELEMENTSOF(cases); i++) {
@@ -717,7 +724,8 @@ TEST(dnsmasq_captured)
 		  0);
 	ASSERT_EQ(type, DHCP_ACK);
 	ASSERT_EQ(l.address, addr("10.77.0.120"));
-	ASSERT_EQ(dhcp_parse(dnsmasq_ack, sizeof(dnsmasq_ack), dnsmasq_xid, mac, &type, &l), -ESRCH);
+	ASSERT_EQ(dhcp_parse(dnsmasq_ack, sizeof(dnsmasq_ack), dnsmasq_xid, mac, &type, &l),
+		  -ESRCH);
 	/* every truncation is rejected or parsed, never read beyond */
 	for (size_t n = 0; n < sizeof(dnsmasq_ack); n++) {
 		int r = dhcp_parse(dnsmasq_ack, n, dnsmasq_xid, dnsmasq_mac, &type, &l);

@@ -481,6 +481,16 @@ TEST(caps)
 	set_dyn(D_NEEDED2, DT_NEEDED, add_string(name));
 	set_dyn(D_STRSZ, DT_STRSZ, fake.strsz);
 	expect_fake(-EFBIG);
+
+	/* an interpreter of ELF_PATH_MAX - 1 bytes fits, one more does not (its NUL is then the
+	 * first byte of the string table) */
+	fake_init(true, false, EM_X86_64);
+	memset(fake.buf + FAKE_STRTAB - ELF_PATH_MAX, '/', ELF_PATH_MAX);
+	set_phdr(PH_INTERP, PT_INTERP, FAKE_STRTAB - ELF_PATH_MAX + 1, 0, ELF_PATH_MAX);
+	ASSERT_EQ(parse_fake(), 1);
+	ASSERT_EQ(strlen(info.interp), ELF_PATH_MAX - 1);
+	set_phdr(PH_INTERP, PT_INTERP, FAKE_STRTAB - ELF_PATH_MAX, 0, ELF_PATH_MAX + 1);
+	expect_fake(-EFBIG);
 }
 
 TEST(not_elf)

@@ -87,14 +87,16 @@ TEST(rdnss)
 
 TEST(rdnss_many_and_filtered)
 {
-	static const char *const six[] = { "::",	   "ff02::1",	   "2001:db8::1", "2001:db8::2",
-					   "2001:db8::3", "2001:db8::4", "2001:db8::5", "fe80::1" };
+	static const char *const eight[] = {
+		"::",	       "ff02::1",     "2001:db8::1", "2001:db8::2",
+		"2001:db8::3", "2001:db8::4", "2001:db8::5", "fe80::1",
+	};
 	static const char *const one[] = { "2001:db8::9" };
 	struct ndisc_rdnss rd;
 	struct msg m;
 
 	msg_init(&m, ND_ROUTER_ADVERT);
-	rdnss(&m, 300, 8, six);
+	rdnss(&m, 300, 8, eight);
 	rdnss(&m, 100, 1, one);
 	ASSERT_EQ(ndisc_useropt_parse(m.buf, m.len, &rd), 1);
 	ASSERT_EQ(rd.lifetime_s, 100); /* the smallest */
