@@ -18,6 +18,7 @@
 #include "flash/pipeline.h"
 #include "flash/progress.h"
 #include "flash/source.h"
+#include "flash/sums.h"
 #include "format/http-header.h"
 #include "format/sha256sums.h"
 #include "format/url.h"
@@ -288,98 +289,24 @@ static int parse_args(int argc, char *argv[], struct args *a)
 	return 0;
 }
 
-/* scheme://authority of a URL, for deciding whether headers may go to it too */
-static size_t origin_len(const char *url)
-{
-	const char *p = strstr(url, "://");
-	return p ? (size_t)(p + 3 - url) + strcspn(p + 3, "/?#") : 0;
-}
-
 static int lookup_sums(struct args *a, struct progress *p, char *msg, size_t msglen)
 {
-	struct source_config cfg = {
-		.location = a->sums,
-		.retries = a->o.retries,
-		.retry_for_ms = a->o.retry_for_ms,
-		.connect_timeout_ms = a->o.connect_timeout_ms,
-		.stall_timeout_ms = a->o.stall_timeout_ms,
-		.low_speed = a->o.low_speed,
-	};
-	_cleanup_free_ char *text = NULL;
-	char name[1024], err[1024] = "", shown[2048], hex[65];
 	uint8_t digest[32];
-	unsigned count = 0;
-	size_t len;
-	int r;
+	char origin[1024], hex[65];
+	int ex;
 
-	if (a->name)
-		snprintf(name, sizeof(name), "%s", a->name);
-	else if (strcmp(a->o.src, "-") == 0) {
-		snprintf(msg, msglen, "--sums needs --name NAME when SRC is standard input");
-		return FLASH_EXIT_USAGE;
-	} else if (url_is_http(a->o.src)) {
-		if (url_file_name(a->o.src, name, sizeof(name)) < 0) {
-			snprintf(msg, msglen,
-				 "cannot tell the file name of SRC to look up in --sums; give --name");
-			return FLASH_EXIT_USAGE;
-		}
-	} else {
-		_cleanup_free_ char *copy = strdup(a->o.src);
-		if (!copy)
-			return FLASH_EXIT_INTERNAL;
-		snprintf(name, sizeof(name), "%s", basename(copy));
-	}
-
-	/* Send the user's headers only to the server SRC lives on. */
-	if (url_is_http(a->sums) && url_is_http(a->o.src) && origin_len(a->sums) == origin_len(a->o.src) &&
-	    strncasecmp(a->sums, a->o.src, origin_len(a->sums)) == 0) {
-		cfg.headers = a->o.headers;
-		cfg.n_headers = a->o.n_headers;
-	}
-	if (url_is_http(a->sums))
-		url_redact(a->sums, shown, sizeof(shown));
-	else
-		snprintf(shown, sizeof(shown), "%s", a->sums);
-
-	r = source_read_all(&cfg, SHA256SUMS_MAX_SIZE, &text, &len, err, sizeof(err));
-	if (r < 0) {
-		snprintf(msg, msglen, "cannot read the checksum list %s: %s", shown,
-			 err[0] ? err : strerror(-r));
-		/* a local list that cannot be read is a bad option; a URL is a source like SRC */
-		if (!url_is_http(a->sums) && r != -EFBIG)
-			return FLASH_EXIT_USAGE;
-		return r == -EFBIG ? FLASH_EXIT_VERIFY : FLASH_EXIT_SOURCE;
-	}
-	r = sha256sums_find(text, len, name, digest, &count);
-	if (r == -ENOENT) {
-		snprintf(msg, msglen,
-			 "no entry for '%s' in the checksum list %s (%u entr%s read); pick another "
-			 "name with --name",
-			 name, shown, count, count == 1 ? "y" : "ies");
-		return FLASH_EXIT_VERIFY;
-	}
-	if (r == -ENOTUNIQ) {
-		snprintf(msg, msglen,
-			 "the checksum list %s has several different entries for '%s'; give the exact "
-			 "path with --name",
-			 shown, name);
-		return FLASH_EXIT_VERIFY;
-	}
-	if (r < 0) {
-		snprintf(msg, msglen, "cannot parse the checksum list %s: %s", shown, strerror(-r));
-		return FLASH_EXIT_VERIFY;
-	}
+	ex = sums_lookup(&a->o, a->sums, a->name, digest, origin, sizeof(origin), msg, msglen);
+	if (ex != 0)
+		return ex;
 	if (a->o.have_sha256 && memcmp(a->o.sha256, digest, 32) != 0) {
-		snprintf(msg, msglen, "--sha256 and the entry for '%s' in %s disagree; which is right?",
-			 name, shown);
+		snprintf(msg, msglen, "--sha256 and the %s disagree; which is right?", origin);
 		return FLASH_EXIT_VERIFY;
 	}
 	memcpy(a->o.sha256, digest, 32);
 	a->o.have_sha256 = true;
-	snprintf(a->o.sha256_origin, sizeof(a->o.sha256_origin), "SHA256SUMS entry for %s in %s",
-		 name, shown);
+	snprintf(a->o.sha256_origin, sizeof(a->o.sha256_origin), "%s", origin);
 	hex_encode(digest, 32, hex);
-	progress_note(p, "Expecting SHA-256 %s for %s (from %s)", hex, name, shown);
+	progress_note(p, "Expecting SHA-256 %s (%s)", hex, origin);
 	return 0;
 }
 

@@ -10,3 +10,5 @@ struct command {
 
 int cmd_flash(int argc, char *argv[]);
 int cmd_initrd(int argc, char *argv[]);
+int cmd_kexec(int argc, char *argv[]);
+int cmd_go(int argc, char *argv[]);

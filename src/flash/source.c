@@ -130,3 +130,40 @@ int source_read_all(const struct source_config *c, size_t cap, char **ret_buf, s
 	*ret_len = m.len;
 	return 0;
 }
+
+struct probe {
+	uint8_t *head;
+	size_t cap, len;
+	uint64_t size;
+};
+
+static int probe_deliver(void *userdata, const uint8_t *data, size_t n, bool *ret_waited)
+{
+	struct probe *p = userdata;
+	size_t take = MIN(n, p->cap - p->len);
+
+	*ret_waited = false;
+	memcpy(p->head + p->len, data, take);
+	p->len += take;
+	return p->len == p->cap ? -EALREADY : 0; /* enough: stop the transfer */
+}
+
+static void probe_size(void *userdata, uint64_t size)
+{
+	((struct probe *)userdata)->size = size;
+}
+
+int source_probe(const struct source_config *c, uint8_t *head, size_t head_cap, size_t *ret_len,
+		 uint64_t *ret_size, char *errbuf, size_t errlen)
+{
+	struct probe p = { .head = head, .cap = head_cap, .size = UINT64_MAX };
+	struct source_callbacks cb = { .userdata = &p, .deliver = probe_deliver,
+				       .size_known = probe_size };
+	int r = source_run(c, &cb, errbuf, errlen);
+
+	if (r < 0 && r != -EALREADY)
+		return r;
+	*ret_len = p.len;
+	*ret_size = p.size;
+	return 0;
+}

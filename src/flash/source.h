@@ -51,6 +51,12 @@ int source_run(const struct source_config *c, const struct source_callbacks *cb,
 int source_read_all(const struct source_config *c, size_t cap, char **ret_buf, size_t *ret_len,
 		    char *errbuf, size_t errlen);
 
+/* Fetch the first bytes of a source and its size, without reading all of it: up to head_cap
+ * bytes into head (the rest of the transfer is abandoned). *ret_size is UINT64_MAX when the
+ * server does not say. Same errors as source_run. */
+int source_probe(const struct source_config *c, uint8_t *head, size_t head_cap, size_t *ret_len,
+		 uint64_t *ret_size, char *errbuf, size_t errlen);
+
 /* The HTTP implementation (source-http.c); source_run dispatches to it for http(s) URLs. */
 int source_http_run(const struct source_config *c, const struct source_callbacks *cb,
 		    char *errbuf, size_t errlen);

@@ -1,0 +1,617 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
+/* reimage go: check everything, build the flasher around the running kernel, kexec into it. */
+#include <errno.h>
+#include <fcntl.h>
+#include <getopt.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/sysmacros.h>
+#include <sys/utsname.h>
+#include <unistd.h>
+
+#include "basic/log.h"
+#include "basic/macro.h"
+#include "basic/parse-util.h"
+#include "cmd/commands.h"
+#include "flash/decompress.h"
+#include "flash/pipeline.h"
+#include "flash/source.h"
+#include "flash/sums.h"
+#include "flash/target-check.h"
+#include "format/cmdline.h"
+#include "format/http-header.h"
+#include "format/job.h"
+#include "format/url.h"
+#include "init/target.h"
+#include "initrd/flasher.h"
+#include "kexec/kexec.h"
+#include "net/carry.h"
+
+/* what the flasher needs besides its initramfs: kernel, page cache, pipeline buffers */
+#define FLASHER_RUNTIME_RESERVE (96ULL << 20)
+#define PROBE_SIZE (64U << 10)
+
+static volatile int interrupted;
+
+static void on_signal(int sig)
+{
+	interrupted = sig;
+}
+
+static void help(void)
+{
+	printf("Usage: reimage go SRC --to DISK [OPTIONS]\n"
+	       "\n"
+	       "Reimage this machine in place: check the source, the target and the memory, build\n"
+	       "the flasher around the running kernel, load it with kexec_file_load and hand over.\n"
+	       "The flasher then writes SRC over DISK, the disk this system may be running from.\n"
+	       "\n"
+	       "      --to DISK             the whole disk to overwrite (e.g. /dev/sda)\n"
+	       "      --sha256 HEX  --sums FILE|URL  --name NAME  --image-sha256 HEX  --verify\n"
+	       "      --header 'N: V'  --header-file FILE   (carried as secrets, never printed)\n"
+	       "      --then reboot|poweroff|hold   after a verified write (default reboot)\n"
+	       "      --yes                 do not ask to type the device name\n"
+	       "      --dry-run             everything except loading and executing\n"
+	       "      --save-initrd FILE    keep a copy of the flasher (mode 0600)\n"
+	       "      --kernel PATH         kernel to load (default /boot/vmlinuz-$(uname -r))\n"
+	       "      --add-module NAME     more modules for the flasher (default: those loaded now)\n"
+	       "      --no-carry-network    let the flasher use DHCP instead of this system's\n"
+	       "                            addresses\n"
+	       "      --retries N  --retry-for TIME  --attempts N\n"
+	       "  -h, --help\n");
+}
+
+enum {
+	OPT_TO = 0x100, OPT_SHA256, OPT_SUMS, OPT_NAME, OPT_IMAGE_SHA256, OPT_VERIFY, OPT_HEADER,
+	OPT_HEADER_FILE, OPT_THEN, OPT_YES, OPT_DRY_RUN, OPT_SAVE, OPT_KERNEL, OPT_ADD_MODULE,
+	OPT_NO_CARRY, OPT_RETRIES, OPT_RETRY_FOR, OPT_ATTEMPTS,
+};
+
+static const struct option options[] = {
+	{ "to", required_argument, NULL, OPT_TO },
+	{ "sha256", required_argument, NULL, OPT_SHA256 },
+	{ "sums", required_argument, NULL, OPT_SUMS },
+	{ "name", required_argument, NULL, OPT_NAME },
+	{ "image-sha256", required_argument, NULL, OPT_IMAGE_SHA256 },
+	{ "verify", no_argument, NULL, OPT_VERIFY },
+	{ "header", required_argument, NULL, OPT_HEADER },
+	{ "header-file", required_argument, NULL, OPT_HEADER_FILE },
+	{ "then", required_argument, NULL, OPT_THEN },
+	{ "yes", no_argument, NULL, OPT_YES },
+	{ "dry-run", no_argument, NULL, OPT_DRY_RUN },
+	{ "save-initrd", required_argument, NULL, OPT_SAVE },
+	{ "kernel", required_argument, NULL, OPT_KERNEL },
+	{ "add-module", required_argument, NULL, OPT_ADD_MODULE },
+	{ "no-carry-network", no_argument, NULL, OPT_NO_CARRY },
+	{ "retries", required_argument, NULL, OPT_RETRIES },
+	{ "retry-for", required_argument, NULL, OPT_RETRY_FOR },
+	{ "attempts", required_argument, NULL, OPT_ATTEMPTS },
+	{ "help", no_argument, NULL, 'h' },
+	{}
+};
+
+struct go {
+	struct job job;
+	const char *to, *sums, *name, *save, *kernel;
+	char *modules[32];
+	size_t n_modules;
+	bool yes, dry_run, carry;
+	char kernel_buf[512];
+};
+
+static int add_header(struct go *g, const char *h, const char *origin)
+{
+	const char *v;
+
+	if (http_request_header_validate(h) < 0) {
+		log_error("malformed header in %s: expected 'Name: value' on one line", origin);
+		return -EINVAL;
+	}
+	if (g->job.n_headers >= JOB_MAX_HEADERS) {
+		log_error("too many headers");
+		return -E2BIG;
+	}
+	v = strchr(h, ':') + 1;
+	(void)log_add_secret(v + strspn(v, " \t"));
+	g->job.headers[g->job.n_headers] = strdup(h);
+	if (!g->job.headers[g->job.n_headers])
+		return -ENOMEM;
+	g->job.n_headers++;
+	return 0;
+}
+
+static int parse_args(int argc, char *argv[], struct go *g)
+{
+	uint64_t v;
+	unsigned u;
+	int c, r;
+
+	job_init(&g->job);
+	g->carry = true;
+	optind = 0;
+	while ((c = getopt_long(argc, argv, "h", options, NULL)) >= 0) {
+		switch (c) {
+		case OPT_TO: g->to = optarg; break;
+		case OPT_SHA256:
+		case OPT_IMAGE_SHA256:
+			if (hex_decode_exact(optarg, strlen(optarg),
+					     c == OPT_SHA256 ? g->job.sha256 : g->job.image_sha256, 32) < 0) {
+				log_error("--%s wants 64 hexadecimal digits",
+					  c == OPT_SHA256 ? "sha256" : "image-sha256");
+				return -EINVAL;
+			}
+			*(c == OPT_SHA256 ? &g->job.have_sha256 : &g->job.have_image_sha256) = true;
+			break;
+		case OPT_SUMS: g->sums = optarg; break;
+		case OPT_NAME: g->name = optarg; break;
+		case OPT_VERIFY: g->job.verify = true; break;
+		case OPT_HEADER:
+			r = add_header(g, optarg, "--header");
+			if (r < 0)
+				return r;
+			break;
+		case OPT_HEADER_FILE: {
+			_cleanup_fclose_ FILE *f = fopen(optarg, "re");
+			_cleanup_free_ char *line = NULL;
+			size_t cap = 0;
+			if (!f)
+				return log_error_errno(negative_errno(), "cannot read --header-file %s: %m",
+						       optarg);
+			while (getline(&line, &cap, f) > 0) {
+				line[strcspn(line, "\r\n")] = 0;
+				if (!line[0] || line[0] == '#')
+					continue;
+				r = add_header(g, line, optarg);
+				explicit_bzero(line, strlen(line));
+				if (r < 0)
+					return r;
+			}
+			break;
+		}
+		case OPT_THEN:
+			if (!strcmp(optarg, "reboot"))
+				g->job.then = JOB_THEN_REBOOT;
+			else if (!strcmp(optarg, "poweroff"))
+				g->job.then = JOB_THEN_POWEROFF;
+			else if (!strcmp(optarg, "hold"))
+				g->job.then = JOB_THEN_HOLD;
+			else {
+				log_error("--then wants reboot, poweroff or hold, got '%s'", optarg);
+				return -EINVAL;
+			}
+			break;
+		case OPT_YES: g->yes = true; break;
+		case OPT_DRY_RUN: g->dry_run = true; break;
+		case OPT_SAVE: g->save = optarg; break;
+		case OPT_KERNEL: g->kernel = optarg; break;
+		case OPT_ADD_MODULE:
+			if (g->n_modules >= ELEMENTSOF(g->modules)) {
+				log_error("too many --add-module options");
+				return -E2BIG;
+			}
+			g->modules[g->n_modules++] = optarg;
+			break;
+		case OPT_NO_CARRY: g->carry = false; break;
+		case OPT_RETRIES:
+		case OPT_ATTEMPTS:
+			if (parse_uint(optarg, &u) < 0 || (c == OPT_ATTEMPTS && u == 0)) {
+				log_error("--%s wants a whole number%s, got '%s'",
+					  c == OPT_RETRIES ? "retries" : "attempts",
+					  c == OPT_ATTEMPTS ? " of at least 1" : "", optarg);
+				return -EINVAL;
+			}
+			*(c == OPT_RETRIES ? &g->job.retries : &g->job.attempts) = u;
+			break;
+		case OPT_RETRY_FOR:
+			if (parse_duration_ms(optarg, &v) < 0) {
+				log_error("--retry-for wants a duration such as 90s or 15m, got '%s'", optarg);
+				return -EINVAL;
+			}
+			g->job.retry_for_ms = v;
+			break;
+		case 'h': help(); return 1;
+		default: log_error("run 'reimage go --help' for the options"); return -EINVAL;
+		}
+	}
+	if (argc - optind != 1) {
+		log_error("expected one SRC (an http:// or https:// URL), got %d arguments",
+			  argc - optind);
+		return -EINVAL;
+	}
+	if (!g->to) {
+		log_error("missing --to DISK: the disk to overwrite");
+		return -EINVAL;
+	}
+	if (!url_is_http(argv[optind])) {
+		log_error("SRC must be an http:// or https:// URL: the flasher fetches it after this "
+			  "system is gone");
+		return -EINVAL;
+	}
+	g->job.src = strdup(argv[optind]);
+	g->job.dst = strdup(g->to);
+	if (!g->job.src || !g->job.dst)
+		return -ENOMEM;
+	(void)url_foreach_secret(g->job.src, log_add_secret);
+	return 0;
+}
+
+static uint64_t meminfo(const char *key)
+{
+	_cleanup_fclose_ FILE *f = fopen("/proc/meminfo", "re");
+	char line[256];
+	size_t kl = strlen(key);
+
+	while (f && fgets(line, sizeof(line), f)) {
+		unsigned long long kb;
+		if (strncmp(line, key, kl) == 0 && line[kl] == ':' &&
+		    sscanf(line + kl + 1, "%llu", &kb) == 1)
+			return kb * 1024;
+	}
+	return 0;
+}
+
+/* Console settings of the running kernel, for the flasher's command line. */
+static int collect_console(const char *key, const char *value, void *userdata)
+{
+	char *buf = userdata;
+	size_t l = strlen(buf);
+
+	if (strcmp(key, "console") == 0 && value && l + strlen(value) + 10 < KEXEC_CMDLINE_MAX / 2)
+		snprintf(buf + l, KEXEC_CMDLINE_MAX - l, "console=%s ", value);
+	return 0;
+}
+
+/* What is on the disk now, for the plan. */
+static void describe_disk(const char *name, dev_t devnum, char *buf, size_t n)
+{
+	char why[512];
+	size_t o = 0;
+
+	o += (size_t)snprintf(buf, n, "/dev/%s", name);
+	if (target_check_block_device(devnum, name, why, sizeof(why)) == -EBUSY)
+		snprintf(buf + o, n - o, "; in use now: %s", why);
+	else
+		snprintf(buf + o, n - o, "; not in use");
+}
+
+static int confirm(const char *name)
+{
+	char answer[128];
+	FILE *tty = fopen("/dev/tty", "r+e");
+	FILE *in = tty ? tty : stdin;
+
+	fprintf(tty ? tty : stderr,
+		"\nThis overwrites every byte of /dev/%s. Type the device name (%s) to go on: ", name,
+		name);
+	fflush(tty ? tty : stderr);
+	if (!fgets(answer, sizeof(answer), in)) {
+		if (tty)
+			fclose(tty);
+		return -ECANCELED;
+	}
+	if (tty)
+		fclose(tty);
+	answer[strcspn(answer, "\r\n")] = 0;
+	if (strcmp(answer, name) != 0 && strcmp(answer, "/dev/") != 0 &&
+	    !(strncmp(answer, "/dev/", 5) == 0 && strcmp(answer + 5, name) == 0))
+		return -ECANCELED;
+	return 0;
+}
+
+int cmd_go(int argc, char *argv[])
+{
+	struct go g = { 0 };
+	struct flasher_options fo = { 0 };
+	struct flasher_image img = { 0 };
+	struct disk_identity id;
+	struct utsname u;
+	struct stat st;
+	struct sigaction sa = { .sa_handler = on_signal };
+	char err[2048] = "", why[1024], lock[64] = "", net[512] = "", cmdline[KEXEC_CMDLINE_MAX] = "";
+	char hex[65], sz[32], sz2[32], disk[1024], *name;
+	_cleanup_free_ char *job_text = NULL;
+	_cleanup_free_ uint8_t *proc_cmdline = NULL;
+	uint8_t head[PROBE_SIZE];
+	size_t head_len = 0, len;
+	uint64_t src_size = UINT64_MAX, declared, needed, avail, total;
+	int r, ex = 1, ifd = -1;
+	bool loaded = false;
+
+	log_set_prefix("reimage go");
+	r = parse_args(argc, argv, &g);
+	if (r != 0) {
+		ex = r > 0 ? 0 : 2;
+		goto out;
+	}
+	if (geteuid() != 0 && !g.dry_run) {
+		log_error("reimage go needs root (it loads a kernel and overwrites a disk)");
+		goto out;
+	}
+	sigemptyset(&sa.sa_mask);
+	sigaction(SIGINT, &sa, NULL);
+	sigaction(SIGTERM, &sa, NULL);
+	sigaction(SIGHUP, &sa, NULL);
+	signal(SIGPIPE, SIG_IGN);
+	uname(&u);
+
+	/* --- kernel --- */
+	if (!g.kernel) {
+		snprintf(g.kernel_buf, sizeof(g.kernel_buf), "/boot/vmlinuz-%s", u.release);
+		g.kernel = g.kernel_buf;
+	}
+	if (access(g.kernel, R_OK) < 0) {
+		log_error("cannot read the kernel %s: %m; give the running kernel's image with --kernel",
+			  g.kernel);
+		goto out;
+	}
+	if (lockdown_mode(lock, sizeof(lock)) < 0)
+		snprintf(lock, sizeof(lock), "not available");
+
+	/* --- target --- */
+	if (stat(g.to, &st) < 0 || !S_ISBLK(st.st_mode)) {
+		log_error("%s is not a block device; name the whole disk, e.g. /dev/sda or /dev/nvme0n1",
+			  g.to);
+		ex = 6;
+		goto out;
+	}
+	name = strrchr(g.to, '/') ? strrchr(g.to, '/') + 1 : (char *)g.to;
+	{
+		char real[256];
+		snprintf(real, sizeof(real), "/sys/class/block/%s/partition", name);
+		if (access(real, F_OK) == 0) {
+			log_error("%s is a partition; reimage writes whole disks: name the disk it is on",
+				  g.to);
+			ex = 6;
+			goto out;
+		}
+	}
+	r = disk_identity_read(name, &id);
+	if (r < 0) {
+		log_error("cannot read what sysfs says about %s: %m", g.to);
+		ex = 6;
+		goto out;
+	}
+	/* the flasher finds the same physical disk even if names change after kexec */
+	if (id.serial[0])
+		g.job.dst_serial = strdup(id.serial);
+	else if (id.wwn[0])
+		g.job.dst_wwn = strdup(id.wwn);
+	else if (id.model[0])
+		g.job.dst_model = strdup(id.model);
+	g.job.dst_size = id.size;
+	describe_disk(name, st.st_rdev, disk, sizeof(disk));
+
+	/* --- source --- */
+	{
+		struct source_config sc = { .location = g.job.src, .headers = g.job.headers,
+					    .n_headers = g.job.n_headers, .retries = 2,
+					    .retry_for_ms = 30000, .connect_timeout_ms = 15000,
+					    .stall_timeout_ms = 30000, .low_speed = 1 };
+		char shown[2048];
+
+		url_redact(g.job.src, shown, sizeof(shown));
+		r = source_probe(&sc, head, sizeof(head), &head_len, &src_size, err, sizeof(err));
+		if (r < 0) {
+			log_error("the source is not reachable from here: %s", err[0] ? err : strerror(-r));
+			log_error("nothing was loaded; this system is unchanged");
+			ex = 3;
+			goto out;
+		}
+	}
+	declared = decompress_declared_size(head, head_len);
+	if (compression_detect(head, head_len) == COMPRESSION_RAW)
+		declared = src_size;
+	if (declared != UINT64_MAX && declared > id.size) {
+		log_error("the image (at least %s) is larger than %s (%s); nothing was loaded",
+			  format_bytes(sz, sizeof(sz), declared), g.to, format_bytes(sz2, sizeof(sz2), id.size));
+		ex = 6;
+		goto out;
+	}
+	if (g.sums) {
+		struct flash_options o = { .src = g.job.src, .headers = g.job.headers,
+					   .n_headers = g.job.n_headers, .retries = 2,
+					   .retry_for_ms = 30000, .connect_timeout_ms = 15000,
+					   .stall_timeout_ms = 30000, .low_speed = 1 };
+		uint8_t d[32];
+		char origin[1024];
+
+		ex = sums_lookup(&o, g.sums, g.name, d, origin, sizeof(origin), err, sizeof(err));
+		if (ex != 0) {
+			log_error("%s; nothing was loaded", err);
+			goto out;
+		}
+		if (g.job.have_sha256 && memcmp(d, g.job.sha256, 32) != 0) {
+			log_error("--sha256 and the %s disagree; nothing was loaded", origin);
+			ex = 4;
+			goto out;
+		}
+		memcpy(g.job.sha256, d, 32);
+		g.job.have_sha256 = true;
+		ex = 1;
+	}
+	if (!g.job.have_sha256 && !g.job.have_image_sha256)
+		log_warning("no --sha256, --sums or --image-sha256: the flasher will write whatever "
+			    "the server sends");
+
+	/* --- network --- */
+	if (g.carry) {
+		r = net_carry_collect(&g.job, net, sizeof(net));
+		if (r < 0) {
+			snprintf(net, sizeof(net), "DHCP (%s)",
+				 r == -ENETUNREACH ? "no default route here to carry over"
+						   : "this system's configuration could not be read");
+			g.job.n_addresses = 0;
+		} else
+			strncat(net, " (carried over; DHCP as a fallback)", sizeof(net) - strlen(net) - 1);
+	} else
+		snprintf(net, sizeof(net), "DHCP (--no-carry-network)");
+
+	/* --- the flasher --- */
+	r = job_format(&g.job, &job_text);
+	if (r < 0)
+		goto out;
+	fo = (struct flasher_options){
+		.binary = "/proc/self/exe",
+		.sysroot = "/",
+		.kver = u.release,
+		.modules = MODULES_HOST,
+		.extra_modules = g.modules,
+		.n_extra_modules = g.n_modules,
+		.job_text = job_text,
+		.compression = INITRD_COMPRESSION_ZSTD,
+	};
+	{
+		char moddir[600];
+		snprintf(moddir, sizeof(moddir), "/lib/modules/%s", u.release);
+		if (access(moddir, F_OK) < 0 && g.n_modules == 0) {
+			/* a kernel with every driver built in (or its modules not installed) */
+			log_warning("%s does not exist: the flasher gets no modules and relies on the "
+				    "drivers built into the kernel",
+				    moddir);
+			fo.modules = MODULES_NONE;
+		}
+	}
+	r = flasher_build(&fo, &img, err, sizeof(err));
+	if (r < 0) {
+		log_error("cannot build the flasher: %s; nothing was loaded", err);
+		goto out;
+	}
+
+	/* --- memory --- */
+	total = meminfo("MemTotal");
+	avail = meminfo("MemAvailable");
+	needed = img.unpacked + img.len + FLASHER_RUNTIME_RESERVE;
+	if (stat(g.kernel, &st) == 0)
+		needed += (uint64_t)st.st_size * 4; /* the unpacked kernel */
+	{
+		char a[32], b[32], c[32];
+		if (total < needed || avail < img.len + (uint64_t)st.st_size) {
+			log_error("not enough memory: the flasher needs about %s of RAM (initramfs %s "
+				  "unpacked, %s packed, plus kernel and buffers) and loading it needs "
+				  "%s free now; this machine has %s in all and %s available; nothing "
+				  "was loaded",
+				  format_bytes(a, sizeof(a), needed), format_bytes(sz, sizeof(sz), img.unpacked),
+				  format_bytes(sz2, sizeof(sz2), img.len),
+				  format_bytes(c, sizeof(c), img.len + (uint64_t)st.st_size),
+				  format_bytes(b, sizeof(b), total), format_bytes(c, sizeof(c), avail));
+			ex = 1;
+			goto out;
+		}
+	}
+
+	/* --- command line: the host's consoles, panic=10, freed pages cleared --- */
+	if (read_full_file("/proc/cmdline", 65536, &proc_cmdline, &len) == 0) {
+		proc_cmdline[strcspn((char *)proc_cmdline, "\n")] = 0;
+		(void)cmdline_foreach((char *)proc_cmdline, collect_console, cmdline);
+	}
+	strncat(cmdline, "panic=10 init_on_free=1", sizeof(cmdline) - strlen(cmdline) - 1);
+
+	/* --- the plan --- */
+	printf("reimage go: plan\n");
+	{
+		char shown[2048];
+		url_redact(g.job.src, shown, sizeof(shown));
+		printf("  source:   %s (%s, %s)\n", shown, compression_name(compression_detect(head, head_len)),
+		       src_size != UINT64_MAX ? format_bytes(sz, sizeof(sz), src_size) : "size unknown");
+	}
+	if (g.job.have_sha256) {
+		hex_encode(g.job.sha256, 32, hex);
+		printf("  verify:   SHA-256 %s%s\n", hex, g.sums ? " (from the checksum list)" : "");
+	}
+	if (g.job.have_image_sha256) {
+		hex_encode(g.job.image_sha256, 32, hex);
+		printf("  verify:   image SHA-256 %s\n", hex);
+	}
+	if (g.job.n_headers)
+		printf("  headers:  %zu (values: ***)\n", g.job.n_headers);
+	printf("  target:   %s: %s%s%s, serial %s%s%s\n", g.to, id.model[0] ? id.model : "unknown model",
+	       ", ", format_bytes(sz, sizeof(sz), id.size), id.serial[0] ? id.serial : "none",
+	       id.wwn[0] ? ", WWN " : "", id.wwn);
+	printf("            %s\n", disk);
+	printf("  kernel:   %s (running %s), lockdown %s%s\n", g.kernel, u.release, lock,
+	       strcmp(lock, "none") && strcmp(lock, "not available")
+		       ? ": the distribution-signed kernel loads; an unsigned one will be refused"
+		       : "");
+	printf("  flasher:  %s (%s unpacked), %zu modules (loaded now), job %llu bytes (0600)\n",
+	       format_bytes(sz, sizeof(sz), img.len), format_bytes(sz2, sizeof(sz2), img.unpacked),
+	       img.n_modules, (unsigned long long)img.sizes[INITRD_KIND_JOB]);
+	printf("  memory:   needs about %s, %s in all\n", format_bytes(sz, sizeof(sz), needed),
+	       format_bytes(sz2, sizeof(sz2), total));
+	printf("  network:  %s\n", net);
+	printf("  then:     %s\n", g.job.then == JOB_THEN_POWEROFF ? "poweroff"
+			       : g.job.then == JOB_THEN_HOLD	   ? "hold"
+								   : "reboot");
+	printf("  command line: %s\n", cmdline);
+	printf("  hand-over: %s\n", systemd_is_pid1() ? "systemctl kexec" : "sync + reboot(KEXEC)");
+	fflush(stdout);
+
+	if (g.save) {
+		_cleanup_close_ int fd = open(g.save, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
+		if (fd < 0 || fchmod(fd, 0600) < 0 || write(fd, img.data, img.len) != (ssize_t)img.len) {
+			log_error("cannot write --save-initrd %s: %m", g.save);
+			goto out;
+		}
+		printf("  saved the flasher to %s (mode 0600: it holds the job)\n", g.save);
+	}
+	if (g.dry_run) {
+		printf("dry run: nothing was loaded (kexec_loaded: %d)\n", kexec_loaded());
+		ex = 0;
+		goto out;
+	}
+	if (!g.yes && confirm(name) < 0) {
+		log_error("not confirmed; nothing was loaded");
+		ex = 1;
+		goto out;
+	}
+	if (interrupted) {
+		log_error("interrupted; nothing was loaded");
+		ex = 130;
+		goto out;
+	}
+
+	/* --- load last, unload on every way out --- */
+	ifd = memfd_sealed("reimage-flasher", img.data, img.len);
+	if (ifd < 0) {
+		log_error_errno(ifd, "cannot put the flasher in memory: %m");
+		goto out;
+	}
+	r = kexec_load(g.kernel, ifd, cmdline, why, sizeof(why));
+	if (r < 0) {
+		log_error("%s; nothing was loaded", why);
+		goto out;
+	}
+	loaded = true;
+	if (interrupted) {
+		log_error("interrupted");
+		ex = 130;
+		goto out;
+	}
+	printf("loaded the flasher; handing over to it now\n");
+	fflush(stdout);
+	r = kexec_exec(why, sizeof(why));
+	if (r < 0) {
+		log_error("%s", why);
+		goto out;
+	}
+	/* with systemd, the shutdown is on its way; the flasher must stay loaded */
+	loaded = false;
+	ex = 0;
+out:
+	if (loaded) {
+		if (kexec_unload(why, sizeof(why)) < 0)
+			log_error("%s; a reboot would now start the flasher: run 'reimage kexec --unload'",
+				  why);
+		else
+			log_error("the flasher was unloaded; this system is unchanged");
+	}
+	safe_close(ifd);
+	flasher_image_done(&img);
+	if (job_text)
+		explicit_bzero(job_text, strlen(job_text));
+	job_done(&g.job);
+	log_forget_secrets();
+	return ex;
+}

@@ -1,0 +1,32 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+/* kexec_file_load(2) and the hand-over: loading a kernel with an initramfs (a sealed memfd
+ * works), unloading, status, and executing through systemd or reboot(LINUX_REBOOT_CMD_KEXEC).
+ * Errors are explained the way an operator needs them (kernel/kexec_file.c order of checks). */
+#pragma once
+
+#include <stdbool.h>
+#include <stddef.h>
+
+/* x86's bzImage command line limit (arch/x86/kernel/kexec-bzimage64.c) */
+#define KEXEC_CMDLINE_MAX 2048
+
+/* Load kernel_path with the initramfs in initrd_fd (-1 for none) and cmdline. 0, or -errno
+ * with the cause and the way out in why. */
+int kexec_load(const char *kernel_path, int initrd_fd, const char *cmdline, char *why,
+	       size_t whylen);
+/* 0, or -errno with why. */
+int kexec_unload(char *why, size_t whylen);
+/* 1 when a kexec image is loaded, 0 when not, -errno when it cannot be told. */
+int kexec_loaded(void);
+/* The active lockdown mode ("none", "integrity", "confidentiality") into buf; -ENOENT when the
+ * kernel has no lockdown LSM (or securityfs is not mounted). */
+int lockdown_mode(char *buf, size_t n);
+/* true when systemd is PID 1 */
+bool systemd_is_pid1(void);
+/* Jump into the loaded image. With systemd as PID 1, through `systemctl kexec` (services stop,
+ * file systems unmount; returns when systemctl returns); otherwise sync and reboot(KEXEC),
+ * which does not return on success. -errno with why on failure. */
+int kexec_exec(char *why, size_t whylen);
+/* An anonymous, sealed (no writes, no resizing) file holding data: what kexec_file_load needs
+ * for an initramfs built in memory. The fd, or -errno. */
+int memfd_sealed(const char *name, const void *data, size_t len);
