@@ -271,10 +271,37 @@ static void describe_disk(const char *name, dev_t devnum, char *buf, size_t n)
 	size_t o = 0;
 
 	o += (size_t)snprintf(buf, n, "/dev/%s", name);
-	if (target_check_block_device(devnum, name, why, sizeof(why)) == -EBUSY)
-		snprintf(buf + o, n - o, "; in use now: %s", why);
-	else
-		snprintf(buf + o, n - o, "; not in use");
+	if (target_check_block_device(devnum, name, why, sizeof(why)) == -EBUSY) {
+		why[strcspn(why, ";")] = 0; /* the advice is for reimage flash */
+		snprintf(buf + o, n - o, " in use now: %s (fine: the flasher writes it after this "
+					"system is gone)",
+			 why);
+	} else
+		snprintf(buf + o, n - o, " not in use now");
+}
+
+/* Before the flasher is made in memory: does it fit, here (to build and load it) and in the
+ * flasher (the unpacked initramfs plus the pipeline's buffers)? */
+static int check_memory(void *userdata, uint64_t unpacked, char *err, size_t errlen)
+{
+	uint64_t kernel_size = *(uint64_t *)userdata;
+	/* packed is about a third of unpacked; building needs both plus the compressor */
+	uint64_t packed = unpacked / 2;
+	uint64_t build = unpacked + packed + (32ULL << 20);
+	uint64_t run = unpacked + packed + kernel_size * 4 + FLASHER_RUNTIME_RESERVE;
+	uint64_t total = meminfo("MemTotal"), avail = meminfo("MemAvailable");
+	char a[32], b[32], c[32], d[32], e[32];
+
+	if (total >= run && avail >= build)
+		return 0;
+	snprintf(err, errlen,
+		 "not enough memory: the flasher needs about %s of RAM (initramfs %s unpacked, "
+		 "kernel, buffers) and building it here about %s free; this machine has %s in "
+		 "all and %s available",
+		 format_bytes(a, sizeof(a), run), format_bytes(b, sizeof(b), unpacked),
+		 format_bytes(c, sizeof(c), build), format_bytes(d, sizeof(d), total),
+		 format_bytes(e, sizeof(e), avail));
+	return -ENOMEM;
 }
 
 static int confirm(const char *name)
@@ -316,7 +343,7 @@ int cmd_go(int argc, char *argv[])
 	_cleanup_free_ uint8_t *proc_cmdline = NULL;
 	uint8_t head[PROBE_SIZE];
 	size_t head_len = 0, len;
-	uint64_t src_size = UINT64_MAX, declared, needed, avail, total;
+	uint64_t src_size = UINT64_MAX, declared, needed, total, kernel_size = 0;
 	int r, ex = 1, ifd = -1;
 	bool loaded = false;
 
@@ -349,6 +376,8 @@ int cmd_go(int argc, char *argv[])
 	}
 	if (lockdown_mode(lock, sizeof(lock)) < 0)
 		snprintf(lock, sizeof(lock), "not available");
+	if (stat(g.kernel, &st) == 0)
+		kernel_size = (uint64_t)st.st_size;
 
 	/* --- target --- */
 	if (stat(g.to, &st) < 0 || !S_ISBLK(st.st_mode)) {
@@ -474,33 +503,20 @@ int cmd_go(int argc, char *argv[])
 			fo.modules = MODULES_NONE;
 		}
 	}
+	fo.before_build = check_memory;
+	fo.userdata = &kernel_size;
 	r = flasher_build(&fo, &img, err, sizeof(err));
+	if (r == -ENOMEM && err[0]) {
+		log_error("%s; nothing was loaded", err);
+		goto out;
+	}
 	if (r < 0) {
 		log_error("cannot build the flasher: %s; nothing was loaded", err);
 		goto out;
 	}
 
-	/* --- memory --- */
 	total = meminfo("MemTotal");
-	avail = meminfo("MemAvailable");
-	needed = img.unpacked + img.len + FLASHER_RUNTIME_RESERVE;
-	if (stat(g.kernel, &st) == 0)
-		needed += (uint64_t)st.st_size * 4; /* the unpacked kernel */
-	{
-		char a[32], b[32], c[32];
-		if (total < needed || avail < img.len + (uint64_t)st.st_size) {
-			log_error("not enough memory: the flasher needs about %s of RAM (initramfs %s "
-				  "unpacked, %s packed, plus kernel and buffers) and loading it needs "
-				  "%s free now; this machine has %s in all and %s available; nothing "
-				  "was loaded",
-				  format_bytes(a, sizeof(a), needed), format_bytes(sz, sizeof(sz), img.unpacked),
-				  format_bytes(sz2, sizeof(sz2), img.len),
-				  format_bytes(c, sizeof(c), img.len + (uint64_t)st.st_size),
-				  format_bytes(b, sizeof(b), total), format_bytes(c, sizeof(c), avail));
-			ex = 1;
-			goto out;
-		}
-	}
+	needed = img.unpacked + img.len + kernel_size * 4 + FLASHER_RUNTIME_RESERVE;
 
 	/* --- command line: the host's consoles, panic=10, freed pages cleared --- */
 	if (read_full_file("/proc/cmdline", 65536, &proc_cmdline, &len) == 0) {

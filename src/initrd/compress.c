@@ -46,7 +46,7 @@ static int compress_zstd(const uint8_t *in, size_t len, uint8_t **ret, size_t *r
 		goto out;
 	}
 	/* one frame with a known content size and a 2^23 window, as the kernel allocates it */
-	if (ZSTD_isError(ZSTD_CCtx_setParameter(c, ZSTD_c_compressionLevel, 12)) ||
+	if (ZSTD_isError(ZSTD_CCtx_setParameter(c, ZSTD_c_compressionLevel, 9)) ||
 	    ZSTD_isError(ZSTD_CCtx_setParameter(c, ZSTD_c_windowLog, 23)) ||
 	    ZSTD_isError(ZSTD_CCtx_setParameter(c, ZSTD_c_checksumFlag, 1))) {
 		r = -EIO;

@@ -8,7 +8,7 @@
 
 enum initrd_compression {
 	INITRD_COMPRESSION_NONE,
-	INITRD_COMPRESSION_ZSTD, /* level 12, window 8 MiB (the kernel allocates the window) */
+	INITRD_COMPRESSION_ZSTD, /* level 9 (little memory to build), window 8 MiB (the kernel allocates the window) */
 	INITRD_COMPRESSION_XZ,	 /* LZMA2, 1 MiB dictionary, CRC32 check: the kernel has no CRC64 */
 	INITRD_COMPRESSION_GZIP, /* deflate level 9 */
 };

@@ -99,6 +99,11 @@ int flasher_build(const struct flasher_options *o, struct flasher_image *ret, ch
 			       o->n_extra_modules, &ret->n_modules, err, errlen);
 	if (r < 0)
 		goto out;
+	if (o->before_build) {
+		r = o->before_build(o->userdata, initrd_estimate_size(&rd), err, errlen);
+		if (r < 0)
+			goto out;
+	}
 	r = initrd_build_cpio(&rd, o->mtime, &cpio, &cpio_len, ret->sizes, err, errlen);
 	if (r < 0)
 		goto out;

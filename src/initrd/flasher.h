@@ -25,6 +25,10 @@ struct flasher_options {
 	const char *job_text;  /* NULL: no job */
 	enum initrd_compression compression;
 	uint32_t mtime;
+	/* Called once everything is chosen, before the archive is made in memory, with its size:
+	 * a chance to refuse (a negative errno, message in err) before memory is spent on it. */
+	int (*before_build)(void *userdata, uint64_t unpacked, char *err, size_t errlen);
+	void *userdata;
 };
 
 struct flasher_image {

@@ -389,6 +389,23 @@ int initrd_add_program(struct initrd *rd, const char *source, const char *dest,
 
 /* ---- emitting ---- */
 
+uint64_t initrd_estimate_size(const struct initrd *rd)
+{
+	uint64_t total = 0;
+
+	for (size_t i = 0; i < rd->n; i++) {
+		const struct initrd_entry *e = &rd->entries[i];
+		struct stat st;
+
+		total += 110 + strlen(e->path) + 8; /* header, name, padding */
+		if (e->source && stat(e->source, &st) == 0)
+			total += (uint64_t)st.st_size + 3;
+		else
+			total += e->len + (e->target ? strlen(e->target) : 0) + 3;
+	}
+	return total;
+}
+
 static int cmp_entries(const void *a, const void *b)
 {
 	return strcmp(((const struct initrd_entry *)a)->path, ((const struct initrd_entry *)b)->path);

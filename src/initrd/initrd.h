@@ -66,5 +66,8 @@ int initrd_add_program(struct initrd *rd, const char *source, const char *dest,
 int initrd_build_cpio(struct initrd *rd, uint32_t mtime, uint8_t **ret_buf, size_t *ret_len,
 		      uint64_t sizes[_INITRD_KIND_MAX], char *err, size_t errlen);
 
+/* The size of the archive initrd_build_cpio() would make, without reading the files. */
+uint64_t initrd_estimate_size(const struct initrd *rd);
+
 /* Read a whole host file (at most max bytes). 0 or -errno (-EFBIG when larger). */
 int read_full_file(const char *path, size_t max, uint8_t **ret, size_t *ret_len);

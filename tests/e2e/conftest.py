@@ -143,3 +143,156 @@ def vm(kernel, tmp_path):
     yield _start
     for v in started:
         v.stop()
+
+
+# --------------------------------------------------------------------------
+# a "running system" to reimage in place: the cloud kernel booting an ext4 root on an NVMe
+# disk (NVMe is built into that kernel, so no initramfs is needed), with busybox, the reimage
+# binary and its libraries, /boot/vmlinuz and /lib/modules. Its /sbin/init brings up the
+# network statically (10.0.2.15/24 via 10.0.2.2, as QEMU's user network expects), runs the
+# test's command, reports, and powers off.
+# --------------------------------------------------------------------------
+
+import stat
+import struct as _struct
+
+BUSYBOX = "/bin/busybox"
+
+RUNNING_INIT = """#!/bin/busybox sh
+export PATH=/usr/bin:/bin:/usr/sbin:/sbin
+/bin/busybox mount -t proc proc /proc
+/bin/busybox mount -t sysfs sys /sys
+/bin/busybox mount -t devtmpfs dev /dev
+/bin/busybox mount -t tmpfs run /run
+/bin/busybox mount -t tmpfs tmp /tmp
+modprobe virtio_pci
+modprobe virtio_net
+for i in 1 2 3 4 5 6 7 8 9 10; do [ -e /sys/class/net/eth0 ] && break; sleep 0.2; done
+ip link set lo up
+ip link set eth0 up
+ip addr add 10.0.2.15/24 dev eth0
+ip route add default via 10.0.2.2
+echo RUNNING-SYSTEM-UP
+sh /etc/reimage-test.sh
+echo "TEST-COMMAND-EXIT=$?"
+echo "KEXEC-LOADED=$(cat /sys/kernel/kexec_loaded)"
+sync
+poweroff -f
+"""
+
+
+def _cpio_extract(data, dest):
+    """Unpack a newc archive (our own, uncompressed) into dest."""
+    off = 0
+    while off + 110 <= len(data):
+        hdr = data[off:off + 110]
+        assert hdr[:6] in (b"070701", b"070702"), "not a newc archive"
+        f = [int(hdr[6 + 8 * i: 14 + 8 * i], 16) for i in range(13)]
+        mode, filesize, namesize = f[1], f[6], f[11]
+        name = data[off + 110: off + 110 + namesize - 1].decode()
+        off = (off + 110 + namesize + 3) & ~3
+        body = data[off: off + filesize]
+        off = (off + filesize + 3) & ~3
+        if name == "TRAILER!!!":
+            break
+        p = Path(dest) / name
+        if stat.S_ISDIR(mode):
+            p.mkdir(parents=True, exist_ok=True)
+            os.chmod(p, mode & 0o7777)
+        elif stat.S_ISREG(mode):
+            p.parent.mkdir(parents=True, exist_ok=True)
+            p.write_bytes(body)
+            os.chmod(p, mode & 0o7777)
+        elif stat.S_ISLNK(mode):
+            p.parent.mkdir(parents=True, exist_ok=True)
+            if p.is_symlink() or p.exists():
+                p.unlink()
+            os.symlink(body.decode(), p)
+
+
+@pytest.fixture(scope="session")
+def running_root(kernel, reimage_bin, tmp_path_factory):
+    """The root file system tree of the running-system VM (built once per session)."""
+    base = tmp_path_factory.mktemp("running-root")
+    tree = base / "root"
+    tree.mkdir()
+    cpio = base / "base.cpio"
+    # kmod for depmod, as on any Debian system (reimage go indexes the flasher's modules)
+    r = subprocess.run([reimage_bin, "initrd", "-o", str(cpio), "--compression", "none",
+                        "--modules", "none", "--kernel-version", kernel.version,
+                        "--include", "/usr/bin/kmod"],
+                       capture_output=True, text=True)
+    assert r.returncode == 0, r.stderr
+    _cpio_extract(cpio.read_bytes(), tree)
+    (tree / "usr" / "bin" / "reimage").unlink()
+    os.symlink("/init", tree / "usr" / "bin" / "reimage")
+    for d in ("bin", "sbin", "usr/sbin", "proc", "sys", "dev", "run", "tmp", "boot", "lib/modules"):
+        (tree / d).mkdir(parents=True, exist_ok=True)
+    shutil.copy2(BUSYBOX, tree / "bin" / "busybox")
+    os.symlink("/usr/bin/kmod", tree / "sbin" / "depmod")
+    for applet in ("sh", "mount", "modprobe", "ip", "sleep", "cat", "sync", "poweroff", "echo",
+                   "ls", "sed", "grep", "dd", "sha256sum", "head"):
+        os.symlink("/bin/busybox", tree / "bin" / applet)
+    (tree / "sbin" / "init").write_text(RUNNING_INIT)
+    os.chmod(tree / "sbin" / "init", 0o755)
+    shutil.copy2(kernel.vmlinuz, tree / "boot" / kernel.vmlinuz.name)
+    shutil.copytree(kernel.sysroot / "lib" / "modules" / kernel.version,
+                    tree / "lib" / "modules" / kernel.version, symlinks=True)
+    (tree / "etc" / "resolv.conf").write_text("nameserver 10.0.2.3\n")
+    return tree
+
+
+class RunningSystem:
+    def __init__(self, kernel, disk, console, mem):
+        self.disk = disk
+        self.console = console
+        args = [QEMU, "-machine", "accel=tcg", "-m", str(mem), "-smp", "1",
+                "-display", "none", "-monitor", "none", "-no-reboot",
+                "-serial", "file:%s" % console,
+                "-kernel", str(kernel.vmlinuz),
+                "-append", "console=ttyS0 panic=-1 root=/dev/nvme0n1 ro rootfstype=ext4 "
+                           "init=/sbin/init",
+                "-drive", "file=%s,if=none,id=d0,format=raw" % disk,
+                "-device", "nvme,drive=d0,serial=REIMAGE-NVME-1",
+                "-netdev", "user,id=n0", "-device", "virtio-net-pci,netdev=n0"]
+        self.proc = subprocess.Popen(args, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
+                                     stderr=subprocess.STDOUT)
+
+    def text(self):
+        try:
+            return self.console.read_text(errors="replace")
+        except FileNotFoundError:
+            return ""
+
+    def wait_exit(self, timeout):
+        try:
+            return self.proc.wait(timeout=timeout)
+        except subprocess.TimeoutExpired:
+            self.stop()
+            raise AssertionError("the VM did not finish within %d s; console:\n%s"
+                                 % (timeout, self.text()[-8000:]))
+
+    def stop(self):
+        if self.proc.poll() is None:
+            self.proc.kill()
+            self.proc.wait()
+
+
+@pytest.fixture
+def running_system(kernel, running_root, tmp_path):
+    """running_system(command, mem=512) -> a booted RunningSystem whose disk.raw holds the
+    root file system; the command runs as root once the network is up."""
+    started = []
+
+    def _start(command, mem=512, disk_size="512M"):
+        (running_root / "etc" / "reimage-test.sh").write_text(command + "\n")
+        disk = tmp_path / "system-disk.raw"
+        subprocess.run(["truncate", "-s", disk_size, str(disk)], check=True)
+        subprocess.run(["mkfs.ext4", "-q", "-F", "-L", "old-system", "-d", str(running_root),
+                        str(disk)], check=True)
+        v = RunningSystem(kernel, disk, tmp_path / "system-console.log", mem)
+        started.append(v)
+        return v
+    yield _start
+    for v in started:
+        v.stop()
