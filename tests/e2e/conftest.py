@@ -9,55 +9,18 @@ kernel that panics, ends the QEMU process.
 """
 
 import os
-import re
-import shutil
 import subprocess
 import time
 from pathlib import Path
 
 import pytest
 
-CACHE = Path(os.environ.get("REIMAGE_TEST_CACHE", "/var/cache/reimage-test"))
-META_PACKAGE = "linux-image-cloud-amd64"
-QEMU = shutil.which("qemu-system-x86_64") or "/usr/bin/qemu-system-x86_64"
-
-
-class Kernel:
-    def __init__(self, sysroot, version):
-        self.sysroot = Path(sysroot)
-        self.version = version
-        self.vmlinuz = self.sysroot / "boot" / ("vmlinuz-" + version)
-
-
-def _kernel_package():
-    out = subprocess.run(["apt-cache", "depends", META_PACKAGE], capture_output=True, text=True)
-    m = re.search(r"Depends: (linux-image-\S+)", out.stdout)
-    if not m:
-        raise RuntimeError("cannot tell which kernel %s depends on: %s" % (META_PACKAGE, out.stderr))
-    return m.group(1)
-
+from vmlib import Kernel, RunningSystem, Vm, build_running_root, fetch_kernel, make_system_disk
 
 @pytest.fixture(scope="session")
 def kernel():
     """Debian's cloud kernel, unpacked, with a module index."""
-    CACHE.mkdir(parents=True, exist_ok=True)
-    pkg = _kernel_package()
-    version = pkg[len("linux-image-"):]
-    sysroot = CACHE / ("sysroot-" + version)
-    if not (sysroot / "boot" / ("vmlinuz-" + version)).exists():
-        debs = sorted(CACHE.glob(pkg + "_*.deb"))
-        if not debs:
-            r = subprocess.run(["apt-get", "download", pkg], cwd=CACHE, capture_output=True,
-                               text=True)
-            debs = sorted(CACHE.glob(pkg + "_*.deb"))
-            assert debs, "apt-get download %s failed: %s" % (pkg, r.stderr)
-        tmp = CACHE / ("sysroot-" + version + ".tmp")
-        shutil.rmtree(tmp, ignore_errors=True)
-        subprocess.run(["dpkg", "-x", str(debs[-1]), str(tmp)], check=True)
-        os.replace(tmp, sysroot)
-    if not (sysroot / "lib" / "modules" / version / "modules.dep").exists():
-        subprocess.run(["depmod", "-b", str(sysroot), version], check=True)
-    return Kernel(sysroot, version)
+    return fetch_kernel()
 
 
 @pytest.fixture
@@ -76,61 +39,6 @@ def build_flasher(reimage_bin, kernel, tmp_path):
     return _build
 
 
-class Vm:
-    """One QEMU run; console goes to a file that tests read."""
-
-    def __init__(self, kernel, initrd, disk, append, mem, tmp_path, nic_mac=None, extra=()):
-        self.console = tmp_path / ("console-%d.log" % int(time.time() * 1000))
-        args = [QEMU, "-machine", "accel=tcg", "-m", str(mem), "-smp", "1",
-                "-display", "none", "-monitor", "none", "-no-reboot",
-                "-serial", "file:%s" % self.console,
-                "-kernel", str(kernel.vmlinuz), "-initrd", str(initrd),
-                "-append", "console=ttyS0 panic=-1 " + append,
-                "-drive", "file=%s,if=none,id=d0,format=raw" % disk,
-                "-device", "virtio-blk-pci,drive=d0,serial=REIMAGE-TEST-1",
-                "-netdev", "user,id=n0",
-                "-device", "virtio-net-pci,netdev=n0" + (",mac=" + nic_mac if nic_mac else ""),
-                *extra]
-        self.proc = subprocess.Popen(args, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
-                                     stderr=subprocess.STDOUT)
-
-    def text(self):
-        try:
-            text = self.console.read_text(errors="replace")
-        except FileNotFoundError:
-            text = ""
-        if self.proc.poll() is not None and self.proc.stdout:
-            qemu = self.proc.stdout.read().decode(errors="replace")
-            self.qemu_output = getattr(self, "qemu_output", "") + qemu
-        if getattr(self, "qemu_output", ""):
-            text += "\n--- qemu said:\n" + self.qemu_output
-        return text
-
-    def wait_exit(self, timeout):
-        try:
-            return self.proc.wait(timeout=timeout)
-        except subprocess.TimeoutExpired:
-            self.stop()
-            raise AssertionError("the VM did not finish within %d s; console:\n%s"
-                                 % (timeout, self.text()[-6000:]))
-
-    def wait_console(self, pattern, timeout):
-        deadline = time.time() + timeout
-        while time.time() < deadline:
-            m = re.search(pattern, self.text())
-            if m:
-                return m
-            if self.proc.poll() is not None:
-                break
-            time.sleep(0.5)
-        raise AssertionError("console never showed %r; console:\n%s" % (pattern, self.text()[-6000:]))
-
-    def stop(self):
-        if self.proc.poll() is None:
-            self.proc.kill()
-            self.proc.wait()
-
-
 @pytest.fixture
 def vm(kernel, tmp_path):
     """vm(initrd, disk, append="", mem=256) -> a running Vm; killed (by PID) at teardown."""
@@ -145,137 +53,10 @@ def vm(kernel, tmp_path):
         v.stop()
 
 
-# --------------------------------------------------------------------------
-# a "running system" to reimage in place: the cloud kernel booting an ext4 root on an NVMe
-# disk (NVMe is built into that kernel, so no initramfs is needed), with busybox, the reimage
-# binary and its libraries, /boot/vmlinuz and /lib/modules. Its /sbin/init brings up the
-# network statically (10.0.2.15/24 via 10.0.2.2, as QEMU's user network expects), runs the
-# test's command, reports, and powers off.
-# --------------------------------------------------------------------------
-
-import stat
-import struct as _struct
-
-BUSYBOX = "/bin/busybox"
-
-RUNNING_INIT = """#!/bin/busybox sh
-export PATH=/usr/bin:/bin:/usr/sbin:/sbin
-/bin/busybox mount -t proc proc /proc
-/bin/busybox mount -t sysfs sys /sys
-/bin/busybox mount -t devtmpfs dev /dev
-/bin/busybox mount -t tmpfs run /run
-/bin/busybox mount -t tmpfs tmp /tmp
-modprobe virtio_pci
-modprobe virtio_net
-for i in 1 2 3 4 5 6 7 8 9 10; do [ -e /sys/class/net/eth0 ] && break; sleep 0.2; done
-ip link set lo up
-ip link set eth0 up
-ip addr add 10.0.2.15/24 dev eth0
-ip route add default via 10.0.2.2
-echo RUNNING-SYSTEM-UP
-sh /etc/reimage-test.sh
-echo "TEST-COMMAND-EXIT=$?"
-echo "KEXEC-LOADED=$(cat /sys/kernel/kexec_loaded)"
-sync
-poweroff -f
-"""
-
-
-def _cpio_extract(data, dest):
-    """Unpack a newc archive (our own, uncompressed) into dest."""
-    off = 0
-    while off + 110 <= len(data):
-        hdr = data[off:off + 110]
-        assert hdr[:6] in (b"070701", b"070702"), "not a newc archive"
-        f = [int(hdr[6 + 8 * i: 14 + 8 * i], 16) for i in range(13)]
-        mode, filesize, namesize = f[1], f[6], f[11]
-        name = data[off + 110: off + 110 + namesize - 1].decode()
-        off = (off + 110 + namesize + 3) & ~3
-        body = data[off: off + filesize]
-        off = (off + filesize + 3) & ~3
-        if name == "TRAILER!!!":
-            break
-        p = Path(dest) / name
-        if stat.S_ISDIR(mode):
-            p.mkdir(parents=True, exist_ok=True)
-            os.chmod(p, mode & 0o7777)
-        elif stat.S_ISREG(mode):
-            p.parent.mkdir(parents=True, exist_ok=True)
-            p.write_bytes(body)
-            os.chmod(p, mode & 0o7777)
-        elif stat.S_ISLNK(mode):
-            p.parent.mkdir(parents=True, exist_ok=True)
-            if p.is_symlink() or p.exists():
-                p.unlink()
-            os.symlink(body.decode(), p)
-
-
 @pytest.fixture(scope="session")
 def running_root(kernel, reimage_bin, tmp_path_factory):
     """The root file system tree of the running-system VM (built once per session)."""
-    base = tmp_path_factory.mktemp("running-root")
-    tree = base / "root"
-    tree.mkdir()
-    cpio = base / "base.cpio"
-    # kmod for depmod, as on any Debian system (reimage go indexes the flasher's modules)
-    r = subprocess.run([reimage_bin, "initrd", "-o", str(cpio), "--compression", "none",
-                        "--modules", "none", "--kernel-version", kernel.version,
-                        "--include", "/usr/bin/kmod"],
-                       capture_output=True, text=True)
-    assert r.returncode == 0, r.stderr
-    _cpio_extract(cpio.read_bytes(), tree)
-    (tree / "usr" / "bin" / "reimage").unlink()
-    os.symlink("/init", tree / "usr" / "bin" / "reimage")
-    for d in ("bin", "sbin", "usr/sbin", "proc", "sys", "dev", "run", "tmp", "boot", "lib/modules"):
-        (tree / d).mkdir(parents=True, exist_ok=True)
-    shutil.copy2(BUSYBOX, tree / "bin" / "busybox")
-    os.symlink("/usr/bin/kmod", tree / "sbin" / "depmod")
-    for applet in ("sh", "mount", "modprobe", "ip", "sleep", "cat", "sync", "poweroff", "echo",
-                   "ls", "sed", "grep", "dd", "sha256sum", "head"):
-        os.symlink("/bin/busybox", tree / "bin" / applet)
-    (tree / "sbin" / "init").write_text(RUNNING_INIT)
-    os.chmod(tree / "sbin" / "init", 0o755)
-    shutil.copy2(kernel.vmlinuz, tree / "boot" / kernel.vmlinuz.name)
-    shutil.copytree(kernel.sysroot / "lib" / "modules" / kernel.version,
-                    tree / "lib" / "modules" / kernel.version, symlinks=True)
-    (tree / "etc" / "resolv.conf").write_text("nameserver 10.0.2.3\n")
-    return tree
-
-
-class RunningSystem:
-    def __init__(self, kernel, disk, console, mem):
-        self.disk = disk
-        self.console = console
-        args = [QEMU, "-machine", "accel=tcg", "-m", str(mem), "-smp", "1",
-                "-display", "none", "-monitor", "none", "-no-reboot",
-                "-serial", "file:%s" % console,
-                "-kernel", str(kernel.vmlinuz),
-                "-append", "console=ttyS0 panic=-1 root=/dev/nvme0n1 ro rootfstype=ext4 "
-                           "init=/sbin/init",
-                "-drive", "file=%s,if=none,id=d0,format=raw" % disk,
-                "-device", "nvme,drive=d0,serial=REIMAGE-NVME-1",
-                "-netdev", "user,id=n0", "-device", "virtio-net-pci,netdev=n0"]
-        self.proc = subprocess.Popen(args, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
-                                     stderr=subprocess.STDOUT)
-
-    def text(self):
-        try:
-            return self.console.read_text(errors="replace")
-        except FileNotFoundError:
-            return ""
-
-    def wait_exit(self, timeout):
-        try:
-            return self.proc.wait(timeout=timeout)
-        except subprocess.TimeoutExpired:
-            self.stop()
-            raise AssertionError("the VM did not finish within %d s; console:\n%s"
-                                 % (timeout, self.text()[-8000:]))
-
-    def stop(self):
-        if self.proc.poll() is None:
-            self.proc.kill()
-            self.proc.wait()
+    return build_running_root(kernel, reimage_bin, tmp_path_factory.mktemp("running-root"))
 
 
 @pytest.fixture
@@ -287,9 +68,7 @@ def running_system(kernel, running_root, tmp_path):
     def _start(command, mem=512, disk_size="512M"):
         (running_root / "etc" / "reimage-test.sh").write_text(command + "\n")
         disk = tmp_path / "system-disk.raw"
-        subprocess.run(["truncate", "-s", disk_size, str(disk)], check=True)
-        subprocess.run(["mkfs.ext4", "-q", "-F", "-L", "old-system", "-d", str(running_root),
-                        str(disk)], check=True)
+        make_system_disk(running_root, disk, disk_size)
         v = RunningSystem(kernel, disk, tmp_path / "system-console.log", mem)
         started.append(v)
         return v
