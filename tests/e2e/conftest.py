@@ -15,7 +15,8 @@ from pathlib import Path
 
 import pytest
 
-from vmlib import Kernel, RunningSystem, Vm, build_running_root, fetch_kernel, make_system_disk
+from vmlib import (Kernel, RunningSystem, SystemdSystem, Vm, build_running_root,
+                   build_systemd_root, fetch_kernel, make_system_disk)
 
 @pytest.fixture(scope="session")
 def kernel():
@@ -70,6 +71,29 @@ def running_system(kernel, running_root, tmp_path):
         disk = tmp_path / "system-disk.raw"
         make_system_disk(running_root, disk, disk_size)
         v = RunningSystem(kernel, disk, tmp_path / "system-console.log", mem)
+        started.append(v)
+        return v
+    yield _start
+    for v in started:
+        v.stop()
+
+
+@pytest.fixture(scope="session")
+def systemd_root(kernel, reimage_bin, tmp_path_factory):
+    """A minimal Debian with systemd as PID 1 (debootstrap, cached), with reimage installed."""
+    return build_systemd_root(kernel, reimage_bin, tmp_path_factory.mktemp("systemd-root"))
+
+
+@pytest.fixture
+def systemd_system(kernel, systemd_root, tmp_path):
+    """systemd_system(command) -> a booted SystemdSystem running command from a service."""
+    started = []
+
+    def _start(command, mem=512):
+        (systemd_root / "etc" / "reimage-test-command.sh").write_text(command + "\n")
+        disk = tmp_path / "systemd-disk.raw"
+        make_system_disk(systemd_root, disk, "1G")
+        v = SystemdSystem(kernel, disk, tmp_path / "systemd-console.log", mem)
         started.append(v)
         return v
     yield _start

@@ -94,3 +94,19 @@ def test_go_abort_paths_load_and_write_nothing(case, nginx, served, images, runn
     assert re.search(r"TEST-COMMAND-EXIT=[1-9]", out), out[-3000:]
     assert "KEXEC-LOADED=0" in out
     assert sha_file(v.disk) == disk_before, "the disk changed"
+
+
+def test_go_hands_over_through_systemd(nginx, served, images, systemd_system):
+    """A Debian with systemd as PID 1: reimage go hands over with systemctl kexec (services
+    stop, file systems unmount) and the disk ends up holding the image."""
+    cmd = "reimage go %s --to /dev/nvme0n1 --sha256 %s --yes" % (
+        guest_url(nginx, served["zstd"]), images.sha("zstd"))
+    v = systemd_system(cmd)
+    rc = v.wait_exit(600)
+    out = v.text()
+    assert rc == 0, out[-8000:]
+    assert "RUNNING-SYSTEM-UP systemd=systemd" in out
+    assert "hand-over: systemctl kexec" in out
+    assert "reimage: flasher started" in out
+    assert "verified sha256: " + images.sha("zstd") in out
+    assert sha_file(v.disk, images.size) == images.sha256, "the disk does not hold the image"

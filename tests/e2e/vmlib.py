@@ -242,3 +242,131 @@ def make_system_disk(root, disk, size="512M", label="old-system"):
     """An ext4 disk image holding the tree root."""
     subprocess.run(["truncate", "-s", size, str(disk)], check=True)
     subprocess.run(["mkfs.ext4", "-q", "-F", "-L", label, "-d", str(root), str(disk)], check=True)
+
+
+# --------------------------------------------------------------------------
+# a running system whose PID 1 is systemd: a minimal Debian made with debootstrap (cached),
+# with systemd-networkd giving it the address QEMU's user network expects, and a oneshot
+# service that runs the test's command once the network is online.
+# --------------------------------------------------------------------------
+
+DEBOOTSTRAP_SUITE = "bookworm"
+DEBOOTSTRAP_MIRROR = os.environ.get("REIMAGE_TEST_MIRROR", "http://deb.debian.org/debian")
+
+SYSTEMD_TEST_SERVICE = """[Unit]
+Description=reimage test command
+Wants=network-online.target
+After=network-online.target
+
+[Service]
+Type=oneshot
+ExecStart=/bin/sh /etc/reimage-test.sh
+StandardOutput=journal+console
+StandardError=journal+console
+
+[Install]
+WantedBy=multi-user.target
+"""
+
+SYSTEMD_TEST_WRAPPER = """#!/bin/sh
+echo RUNNING-SYSTEM-UP systemd=$(cat /proc/1/comm)
+sh /etc/reimage-test-command.sh
+echo "TEST-COMMAND-EXIT=$?"
+echo "KEXEC-LOADED=$(cat /sys/kernel/kexec_loaded)"
+# reimage go hands over through systemctl kexec; anything else ends the VM
+[ "$(cat /sys/kernel/kexec_loaded)" = 1 ] || systemctl poweroff
+"""
+
+NETWORKD_CONF = """[Match]
+Name=e*
+
+[Network]
+Address=10.0.2.15/24
+Gateway=10.0.2.2
+DNS=10.0.2.3
+"""
+
+
+def debootstrap_root():
+    """A minimal Debian tree with systemd, made once with debootstrap into the cache."""
+    tree = CACHE / ("systemd-root-" + DEBOOTSTRAP_SUITE)
+    if (tree / "lib" / "systemd" / "systemd").exists():
+        return tree
+    tmp = CACHE / ("systemd-root-" + DEBOOTSTRAP_SUITE + ".tmp")
+    shutil.rmtree(tmp, ignore_errors=True)
+    r = subprocess.run(["debootstrap", "--variant=minbase",
+                        "--include=systemd-sysv,udev,kmod,iproute2", DEBOOTSTRAP_SUITE, str(tmp),
+                        DEBOOTSTRAP_MIRROR], capture_output=True, text=True)
+    assert r.returncode == 0, "debootstrap failed:\n%s\n%s" % (r.stdout[-3000:], r.stderr[-3000:])
+    os.replace(tmp, tree)
+    return tree
+
+
+def build_systemd_root(kernel, reimage_bin, base):
+    """The debootstrap tree plus reimage (with its libraries), the kernel and its modules,
+    networkd configuration and the test service, in base/root."""
+    base = Path(base)
+    tree = base / "root"
+    subprocess.run(["cp", "-a", str(debootstrap_root()), str(tree)], check=True)
+    cpio = base / "reimage.cpio"
+    r = subprocess.run([reimage_bin, "initrd", "-o", str(cpio), "--compression", "none",
+                        "--modules", "none", "--kernel-version", kernel.version],
+                       capture_output=True, text=True)
+    assert r.returncode == 0, r.stderr
+    files = base / "reimage-files"
+    files.mkdir()
+    _cpio_extract(cpio.read_bytes(), files)
+    # the binary and the libraries it needs (same Debian release as the tree)
+    shutil.copy2(files / "init", tree / "usr" / "local" / "bin" / "reimage")
+    for lib in files.rglob("*.so*"):
+        dst = tree / lib.relative_to(files)
+        if not dst.exists():
+            dst.parent.mkdir(parents=True, exist_ok=True)
+            shutil.copy2(lib, dst)
+    ca = files / "etc" / "ssl" / "certs" / "ca-certificates.crt"
+    (tree / "etc" / "ssl" / "certs").mkdir(parents=True, exist_ok=True)
+    shutil.copy2(ca, tree / "etc" / "ssl" / "certs" / "ca-certificates.crt")
+    (tree / "boot").mkdir(exist_ok=True)
+    shutil.copy2(kernel.vmlinuz, tree / "boot" / kernel.vmlinuz.name)
+    shutil.copytree(kernel.sysroot / "lib" / "modules" / kernel.version,
+                    tree / "lib" / "modules" / kernel.version, symlinks=True, dirs_exist_ok=True)
+    net = tree / "etc" / "systemd" / "network"
+    net.mkdir(parents=True, exist_ok=True)
+    (net / "20-qemu.network").write_text(NETWORKD_CONF)
+    (tree / "etc" / "systemd" / "system" / "reimage-test.service").write_text(SYSTEMD_TEST_SERVICE)
+    (tree / "etc" / "reimage-test.sh").write_text(SYSTEMD_TEST_WRAPPER)
+    wants = tree / "etc" / "systemd" / "system" / "multi-user.target.wants"
+    wants.mkdir(parents=True, exist_ok=True)
+    for unit, target in (("reimage-test.service", "/etc/systemd/system/reimage-test.service"),
+                         ("systemd-networkd.service", "/lib/systemd/system/systemd-networkd.service")):
+        link = wants / unit
+        if not link.exists():
+            os.symlink(target, link)
+    online = tree / "etc" / "systemd" / "system" / "network-online.target.wants"
+    online.mkdir(parents=True, exist_ok=True)
+    link = online / "systemd-networkd-wait-online.service"
+    if not link.exists():
+        os.symlink("/lib/systemd/system/systemd-networkd-wait-online.service", link)
+    (tree / "etc" / "hostname").write_text("old-system\n")
+    (tree / "etc" / "fstab").write_text("/dev/nvme0n1 / ext4 rw 0 1\n")
+    (tree / "etc" / "resolv.conf").unlink(missing_ok=True)
+    (tree / "etc" / "resolv.conf").write_text("nameserver 10.0.2.3\n")
+    return tree
+
+
+class SystemdSystem(RunningSystem):
+    """The same VM as RunningSystem, booting systemd from the NVMe disk."""
+
+    def __init__(self, kernel, disk, console, mem):
+        self.disk = disk
+        self.console = console
+        args = [QEMU, "-machine", "accel=tcg", "-m", str(mem), "-smp", "1",
+                "-display", "none", "-monitor", "none", "-no-reboot",
+                "-serial", "file:%s" % console,
+                "-kernel", str(kernel.vmlinuz),
+                "-append", "console=ttyS0 panic=-1 root=/dev/nvme0n1 rw rootfstype=ext4",
+                "-drive", "file=%s,if=none,id=d0,format=raw" % disk,
+                "-device", "nvme,drive=d0,serial=REIMAGE-NVME-1",
+                "-netdev", "user,id=n0", "-device", "virtio-net-pci,netdev=n0"]
+        self.proc = subprocess.Popen(args, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
+                                     stderr=subprocess.STDOUT)
