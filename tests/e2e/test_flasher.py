@@ -130,6 +130,26 @@ def test_static_network_from_job(nginx, served, images, build_flasher, vm, tmp_p
     assert_disk_holds(disk, images.data)
 
 
+def test_interface_with_another_mac_is_found_by_bus_path(nginx, served, images, build_flasher,
+                                                         vm, tmp_path):
+    """Boards without a fixed MAC make one up at boot: the flasher finds the NIC by its bus
+    path and gives it the recorded MAC again, so DHCP reservations and firewalls still match."""
+    disk = new_disk(tmp_path)
+    job = tmp_path / "job.conf"
+    job.write_text("src = %s\ndst = /dev/vda\nsha256 = %s\n"
+                   "net-mac = 52:54:00:aa:bb:cc\nnet-path = pci-0000:00:04.0\n"
+                   "net-address = 10.0.2.15/24\nnet-gateway = 10.0.2.2\ndhcp-fallback = no\n"
+                   % (guest_url(nginx, served["zstd"]), images.sha("zstd")))
+    initrd = build_flasher("--job", job)
+    v = vm(initrd, disk, nic_mac="52:54:00:12:34:56")
+    rc = v.wait_exit(180)
+    out = v.text()
+    assert rc == 0, out[-4000:]
+    assert "came up with another MAC; gave it the recorded 52:54:00:aa:bb:cc again" in out
+    assert "using the configuration carried over from the running system (no DHCP)" in out
+    assert_disk_holds(disk, images.data)
+
+
 def test_image_larger_than_ram(nginx, build_flasher, vm, tmp_path):
     """320 MiB of non-zero data written by a flasher with 256 MiB of RAM."""
     size = 320 * MiB

@@ -65,7 +65,8 @@ class Vm:
                 "-drive", "file=%s,if=none,id=d0,format=raw" % disk,
                 "-device", "virtio-blk-pci,drive=d0,serial=REIMAGE-TEST-1",
                 "-netdev", "user,id=n0",
-                "-device", "virtio-net-pci,netdev=n0" + (",mac=" + nic_mac if nic_mac else ""),
+                # a fixed slot, so tests can name the NIC's bus path (pci-0000:00:04.0)
+                "-device", "virtio-net-pci,netdev=n0,addr=0x4" + (",mac=" + nic_mac if nic_mac else ""),
                 *extra]
         self.proc = subprocess.Popen(args, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
                                      stderr=subprocess.STDOUT)
