@@ -103,7 +103,7 @@ def main():
             with open(d, "wb") as f:
                 f.truncate(300 << 20)
             t0 = time.time()
-            v = vmlib.Vm(kernel, flasher, d, "ignore_loglevel", 256, work)
+            v = vmlib.Vm(kernel, flasher, d, "ignore_loglevel printk.devkmsg=on", 256, work)
             v.wait_exit(600)
             wall = time.time() - t0
             text = v.text()

@@ -7,6 +7,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #define MAX_SECRETS 64
 
@@ -119,7 +120,12 @@ int log_internal(int level, int error, const char *fmt, ...)
 		: level == LOG_LEVEL_WARNING ? "warning: "
 					     : "",
 		clean);
-	if (kmsg_fd >= 0)
-		dprintf(kmsg_fd, "<7>%s: %s\n", log_prefix, clean);
+	if (kmsg_fd >= 0) {
+		/* one write() per record: /dev/kmsg takes each write as one message */
+		char rec[2200];
+		int n = snprintf(rec, sizeof(rec), "<7>%s: %s\n", log_prefix, clean);
+		if (n > 0 && write(kmsg_fd, rec, MIN((size_t)n, sizeof(rec) - 1)) < 0)
+			kmsg_fd = -1; /* e.g. rate-limited or gone: stop trying */
+	}
 	return error < 0 ? error : -abs(error);
 }

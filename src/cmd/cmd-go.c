@@ -523,7 +523,8 @@ int cmd_go(int argc, char *argv[])
 		proc_cmdline[strcspn((char *)proc_cmdline, "\n")] = 0;
 		(void)cmdline_foreach((char *)proc_cmdline, collect_console, cmdline);
 	}
-	strncat(cmdline, "panic=10 init_on_free=1", sizeof(cmdline) - strlen(cmdline) - 1);
+	/* every flasher log line in dmesg too (not rate-limited) */
+	strncat(cmdline, "panic=10 init_on_free=1 printk.devkmsg=on", sizeof(cmdline) - strlen(cmdline) - 1);
 
 	/* --- the plan --- */
 	printf("reimage go: plan\n");

@@ -96,7 +96,8 @@ def test_secret_header_reaches_server_and_is_never_shown(nginx, served, images, 
                            "--sha256", images.sha("zstd"),
                            "--header", "Authorization: Bearer " + SECRET)
     assert (os.stat(initrd).st_mode & 0o777) == 0o600, "an initrd holding secrets must be 0600"
-    cmdline = "loglevel=8 ignore_loglevel"  # everything in the kernel log goes to the console
+    # everything in the kernel log (our own /dev/kmsg records too) goes to the console
+    cmdline = "loglevel=8 ignore_loglevel printk.devkmsg=on"
     v = vm(initrd, disk, append=cmdline)
     rc = v.wait_exit(180)
     out = v.text()
@@ -106,6 +107,8 @@ def test_secret_header_reaches_server_and_is_never_shown(nginx, served, images, 
     assert "Bearer " + SECRET in log, "the Authorization header did not reach nginx"
     # the console carries the whole kernel log (dmesg) with ignore_loglevel
     assert "reimage: job read from" in out
+    # the flasher's log lines are in the kernel log too (with a timestamp)
+    assert re.search(r"^\[\s*[0-9.]+\] reimage: job read from", out, re.M), "no kmsg records"
     assert SECRET not in out, "the secret appeared on the console or in dmesg"
     assert SECRET not in cmdline  # /proc/cmdline is exactly what QEMU passed
 
