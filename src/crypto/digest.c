@@ -27,6 +27,27 @@ int digest_new_sha256(struct digest **ret)
 	return 0;
 }
 
+int digest_new_blake2b512(struct digest **ret)
+{
+	struct digest *d = calloc(1, sizeof(*d));
+	const EVP_MD *md = EVP_blake2b512();
+
+	if (!d)
+		return -ENOMEM;
+	if (!md) {
+		free(d);
+		return -EPROTONOSUPPORT;
+	}
+	d->ctx = EVP_MD_CTX_new();
+	if (!d->ctx || EVP_DigestInit_ex(d->ctx, md, NULL) != 1) {
+		digest_free(d);
+		return -ENOMEM;
+	}
+	d->size = 64;
+	*ret = d;
+	return 0;
+}
+
 void digest_free(struct digest *d)
 {
 	if (!d)

@@ -11,6 +11,8 @@ struct digest;
 
 /* Create a SHA-256 context. 0 or -ENOMEM. */
 int digest_new_sha256(struct digest **ret);
+/* BLAKE2b-512 (unkeyed), as minisign prehashes. 0 or -ENOMEM/-EPROTONOSUPPORT. */
+int digest_new_blake2b512(struct digest **ret);
 void digest_free(struct digest *d);
 /* 0 or -EIO (libcrypto failure). */
 int digest_update(struct digest *d, const void *buf, size_t n);

@@ -1,0 +1,51 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
+/* Strict base64 decoding for keys and signatures. */
+#include "format/base64.h"
+
+#include <errno.h>
+#include <stdbool.h>
+
+static int value(char c)
+{
+	if (c >= 'A' && c <= 'Z')
+		return c - 'A';
+	if (c >= 'a' && c <= 'z')
+		return c - 'a' + 26;
+	if (c >= '0' && c <= '9')
+		return c - '0' + 52;
+	if (c == '+')
+		return 62;
+	if (c == '/')
+		return 63;
+	return -1;
+}
+
+int base64_decode_exact(const char *s, size_t len, uint8_t *out, size_t n)
+{
+	size_t want = (n + 2) / 3 * 4, o = 0, pad = (3 - n % 3) % 3;
+
+	if (len != want)
+		return -EINVAL;
+	for (size_t i = 0; i < len; i += 4) {
+		int v[4];
+		uint32_t w;
+
+		for (int k = 0; k < 4; k++) {
+			bool last = i + 4 == len;
+			if (last && s[i + k] == '=' && k >= 4 - (int)pad) {
+				v[k] = 0;
+				continue;
+			}
+			v[k] = value(s[i + k]);
+			if (v[k] < 0)
+				return -EINVAL;
+		}
+		w = (uint32_t)v[0] << 18 | (uint32_t)v[1] << 12 | (uint32_t)v[2] << 6 | (uint32_t)v[3];
+		for (int k = 0; k < 3 && o < n; k++)
+			out[o++] = (uint8_t)(w >> (16 - 8 * k));
+		/* canonical: the bits under the padding must be zero */
+		if (i + 4 == len && ((pad == 1 && (w & 0xff)) || (pad == 2 && (w & 0xffff))))
+			return -EINVAL;
+	}
+	return 0;
+}

@@ -1,0 +1,10 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+/* Standard base64 (RFC 4648 §4) decoding into a buffer of exactly the expected size. */
+#pragma once
+
+#include <stddef.h>
+#include <stdint.h>
+
+/* Decode s[0..len) (padding required, no whitespace) into exactly n bytes. 0, or -EINVAL when
+ * the text is not canonical base64 of exactly n bytes. */
+int base64_decode_exact(const char *s, size_t len, uint8_t *out, size_t n);
