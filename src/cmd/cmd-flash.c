@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: GPL-2.0-or-later
 /* reimage flash: option parsing, checksum-list lookup, and the run of the flash pipeline. */
 #include <errno.h>
+#include <fcntl.h>
 #include <getopt.h>
 #include <libgen.h>
 #include <signal.h>
@@ -25,6 +26,9 @@
 
 #define MAX_HEADERS 64
 #define HEADER_FILE_MAX (64U << 10)
+#define INSECURE_WARNING                                                                           \
+	"TLS certificate verification is OFF (--insecure): anyone on the network path can serve "  \
+	"you a forged image; only the digest checks protect you"
 
 static volatile int interrupted;
 
@@ -59,15 +63,24 @@ static void help(void)
 	       "      --stall-timeout T     resume a transfer slower than --low-speed for this long\n"
 	       "                            (default 60s; 0 disables)\n"
 	       "      --low-speed BYTES     bytes per second (default 1024)\n"
+	       "TLS (https; the server's certificate is verified against the system's CAs):\n"
+	       "      --cacert FILE         trust only the CA certificates in FILE (PEM)\n"
+	       "      --pin sha256//BASE64  also require this server public key (SHA-256 of its\n"
+	       "                            SubjectPublicKeyInfo); several separated by ';'\n"
+	       "      --client-cert FILE    present this client certificate (PEM), with --client-key\n"
+	       "      --client-key FILE     its private key (PEM, not encrypted)\n"
+	       "      --insecure            do not verify the server's certificate (prints a warning)\n"
 	       "Output:\n"
 	       "      --progress MODE       auto, bar, line or none (default auto)\n"
 	       "      --json                JSON events on stdout, one per line\n"
 	       "  -q, --quiet               errors only\n"
 	       "  -h, --help                this help\n"
 	       "\n"
-	       "TIME is seconds, or a number with s, m or h. Exit status: 0 done, 2 usage, 3 source,\n"
-	       "4 verification, 5 corrupt or truncated data, 6 target refused or too small, 7 write\n"
-	       "error, 130 interrupted. See docs/reimage-flash.1.md.\n");
+	       "TIME is seconds, or a number with s, m or h. Exit status: 0 done, 2 usage, 3 source\n"
+	       "(a TLS failure too: unknown CA, expired or wrong-name certificate, pin mismatch,\n"
+	       "client certificate refused; never retried), 4 verification, 5 corrupt or truncated\n"
+	       "data, 6 target refused or too small, 7 write error, 130 interrupted.\n"
+	       "See docs/reimage-flash.1.md.\n");
 }
 
 enum {
@@ -85,6 +98,11 @@ enum {
 	OPT_LOW_SPEED,
 	OPT_PROGRESS,
 	OPT_JSON,
+	OPT_CACERT,
+	OPT_PIN,
+	OPT_CLIENT_CERT,
+	OPT_CLIENT_KEY,
+	OPT_INSECURE,
 };
 
 static const struct option options[] = {
@@ -102,6 +120,11 @@ static const struct option options[] = {
 	{ "low-speed", required_argument, NULL, OPT_LOW_SPEED },
 	{ "progress", required_argument, NULL, OPT_PROGRESS },
 	{ "json", no_argument, NULL, OPT_JSON },
+	{ "cacert", required_argument, NULL, OPT_CACERT },
+	{ "pin", required_argument, NULL, OPT_PIN },
+	{ "client-cert", required_argument, NULL, OPT_CLIENT_CERT },
+	{ "client-key", required_argument, NULL, OPT_CLIENT_KEY },
+	{ "insecure", no_argument, NULL, OPT_INSECURE },
 	{ "quiet", no_argument, NULL, 'q' },
 	{ "help", no_argument, NULL, 'h' },
 	{}
@@ -174,6 +197,40 @@ static int parse_hex_digest(const char *s, uint8_t out[32], const char *opt)
 			  opt, strlen(s), strspn(s, "0123456789abcdefABCDEF") == strlen(s) ? "" : " with non-hex characters");
 		return -EINVAL;
 	}
+	return 0;
+}
+
+/* Unreadable TLS files are bad usage, found before any connection (libcurl would say less). The
+ * contents are never printed: a key is a secret. */
+static int check_readable(const char *path, const char *opt)
+{
+	int fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY);
+	if (fd < 0)
+		return log_error_errno(negative_errno(), "cannot read %s %s: %m", opt, path);
+	close(fd);
+	return 0;
+}
+
+static int check_tls(const struct source_tls *t)
+{
+	int r;
+
+	if (t->pin && source_tls_pin_validate(t->pin) < 0) {
+		log_error("--pin wants sha256// and the base64 SHA-256 of the server's public key (44 "
+			  "characters ending in '='), several separated by ';', got '%s'",
+			  t->pin);
+		return -EINVAL;
+	}
+	if (!t->client_cert != !t->client_key) {
+		log_error("--client-cert and --client-key go together: give both or neither");
+		return -EINVAL;
+	}
+	if (t->cacert && (r = check_readable(t->cacert, "--cacert")) < 0)
+		return r;
+	if (t->client_cert && (r = check_readable(t->client_cert, "--client-cert")) < 0)
+		return r;
+	if (t->client_key && (r = check_readable(t->client_key, "--client-key")) < 0)
+		return r;
 	return 0;
 }
 
@@ -262,6 +319,11 @@ static int parse_args(int argc, char *argv[], struct args *a)
 			}
 			break;
 		case OPT_JSON: a->json = true; break;
+		case OPT_CACERT: a->o.tls.cacert = optarg; break;
+		case OPT_PIN: a->o.tls.pin = optarg; break;
+		case OPT_CLIENT_CERT: a->o.tls.client_cert = optarg; break;
+		case OPT_CLIENT_KEY: a->o.tls.client_key = optarg; break;
+		case OPT_INSECURE: a->o.tls.insecure = true; break;
 		case 'q': a->quiet = true; break;
 		case 'h': help(); return 1;
 		default:
@@ -280,6 +342,9 @@ static int parse_args(int argc, char *argv[], struct args *a)
 		log_error("SRC and DST must not be empty");
 		return -EINVAL;
 	}
+	r = check_tls(&a->o.tls);
+	if (r < 0)
+		return r;
 	a->o.headers = a->headers;
 	a->o.n_headers = a->n_headers;
 	if (a->json)
@@ -338,6 +403,8 @@ int cmd_flash(int argc, char *argv[])
 			goto out_headers;
 		}
 	}
+	if (a.o.tls.insecure)
+		log_warning(INSECURE_WARNING); /* even with --quiet and --json: it is about trust */
 	(void)url_foreach_secret(a.o.src, log_add_secret);
 	if (a.sums)
 		(void)url_foreach_secret(a.sums, log_add_secret);

@@ -148,6 +148,7 @@ static void *reader_thread(void *userdata)
 		.connect_timeout_ms = f->o->connect_timeout_ms,
 		.stall_timeout_ms = f->o->stall_timeout_ms,
 		.low_speed = f->o->low_speed,
+		.tls = f->o->tls,
 	};
 	struct source_callbacks cb = {
 		.userdata = f,

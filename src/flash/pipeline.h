@@ -9,6 +9,7 @@
 #include <stdint.h>
 
 #include "flash/progress.h"
+#include "flash/source.h"
 
 #define FLASH_HEAD_SIZE (1U << 20)
 #define FLASH_COMP_CHUNK (256U << 10)
@@ -47,6 +48,7 @@ struct flash_options {
 	uint64_t connect_timeout_ms;
 	uint64_t stall_timeout_ms;
 	uint64_t low_speed;
+	struct source_tls tls; /* for SRC and a --sums URL */
 };
 
 struct flash_result {

@@ -1,22 +1,29 @@
 // SPDX-License-Identifier: GPL-2.0-or-later
 /* The http(s) source: libcurl, our own stall detection, retries with backoff, and resume with
- * Range + If-Range so that a changed file is never spliced into the stream. */
+ * Range + If-Range so that a changed file is never spliced into the stream; TLS verified by
+ * default, and a TLS failure is final, never retried. */
 #include <curl/curl.h>
 #include <errno.h>
+#include <openssl/x509_vfy.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
 #include <sys/random.h>
+#include <time.h>
 
 #include "basic/macro.h"
 #include "basic/time-util.h"
 #include "flash/retry.h"
 #include "flash/source.h"
+#include "format/base64.h"
 #include "format/http-header.h"
 #include "format/url.h"
 
 #define VALIDATOR_MAX 256
+#define ERROR_BODY_MAX 512
+#define PIN_PREFIX "sha256//"
 
 struct http_source {
 	const struct source_config *cfg;
@@ -48,6 +55,9 @@ struct http_source {
 	bool http_error;
 	bool stalled;
 	bool canceled;
+	/* the start of an error response's body: it may say why (a missing client certificate) */
+	char error_body[ERROR_BODY_MAX];
+	size_t error_body_len;
 
 	/* stall detection */
 	uint64_t window_start_ms, window_bytes;
@@ -55,6 +65,21 @@ struct http_source {
 	char *errbuf;
 	size_t errlen;
 };
+
+static int fail(struct http_source *s, int r, const char *fmt, ...) _printf_(3, 4);
+static int fail(struct http_source *s, int r, const char *fmt, ...)
+{
+	va_list ap;
+	int l;
+
+	l = snprintf(s->errbuf, s->errlen, "fetching %s failed: ", s->display_url);
+	if (l < 0 || (size_t)l >= s->errlen)
+		return r;
+	va_start(ap, fmt);
+	vsnprintf(s->errbuf + l, s->errlen - (size_t)l, fmt, ap);
+	va_end(ap);
+	return r;
+}
 
 static void copy_value(char *dst, size_t dstsz, const char *v, size_t n)
 {
@@ -150,7 +175,9 @@ static int check_response(struct http_source *s)
 {
 	if (s->status >= 400) {
 		s->http_error = true;
-		return -EPROTO;
+		s->error_body_len = 0;
+		s->error_body[0] = 0;
+		return 0;
 	}
 	if (s->status != 200 && s->status != 206) {
 		snprintf(s->errbuf, s->errlen, "unexpected HTTP status %u from %s", s->status,
@@ -212,6 +239,13 @@ static size_t write_cb(char *ptr, size_t size, size_t nmemb, void *userdata)
 		if (r < 0)
 			return 0;
 		s->resp_checked = true;
+	}
+	if (s->http_error) {
+		size_t take = MIN(n, sizeof(s->error_body) - 1 - s->error_body_len);
+		memcpy(s->error_body + s->error_body_len, ptr, take);
+		s->error_body_len += take;
+		s->error_body[s->error_body_len] = 0;
+		return take == n ? n : 0; /* enough read to tell why */
 	}
 	if (s->skip > 0) {
 		size_t drop = s->skip < n ? (size_t)s->skip : n;
@@ -306,15 +340,283 @@ static int errno_for_curl(CURLcode cc)
 	case CURLE_OPERATION_TIMEDOUT: return -ETIMEDOUT;
 	case CURLE_PEER_FAILED_VERIFICATION:
 	case CURLE_SSL_CACERT_BADFILE:
-	case CURLE_SSL_PINNEDPUBKEYNOTMATCH: return -EKEYREJECTED;
+	case CURLE_SSL_PINNEDPUBKEYNOTMATCH:
+	case CURLE_SSL_CERTPROBLEM:
+	case CURLE_SSL_ISSUER_ERROR:
+	case CURLE_SSL_INVALIDCERTSTATUS:
+	case CURLE_SSL_CRL_BADFILE: return -EKEYREJECTED;
 	default: return -ECONNRESET;
 	}
+}
+
+int source_tls_pin_validate(const char *pin)
+{
+	const size_t prefix = strlen(PIN_PREFIX);
+	const char *p = pin;
+	uint8_t digest[32];
+
+	for (;;) {
+		size_t len = strcspn(p, ";");
+		if (len <= prefix || strncmp(p, PIN_PREFIX, prefix) != 0 ||
+		    base64_decode_exact(p + prefix, len - prefix, digest, sizeof(digest)) < 0)
+			return -EINVAL;
+		if (p[len] == 0)
+			return 0;
+		p += len + 1;
+	}
+}
+
+/* The host of url, without userinfo and port, for messages. */
+static void url_host(const char *url, char *buf, size_t n)
+{
+	const char *p = strstr(url, "://"), *at, *end;
+	size_t len;
+
+	p = p ? p + 3 : url;
+	len = strcspn(p, "/?#");
+	at = memrchr(p, '@', len);
+	if (at) {
+		len -= (size_t)(at + 1 - p);
+		p = at + 1;
+	}
+	if (*p == '[') { /* an IPv6 literal keeps its brackets */
+		end = memchr(p, ']', len);
+		if (end)
+			len = (size_t)(end + 1 - p);
+	} else {
+		end = memchr(p, ':', len);
+		if (end)
+			len = (size_t)(end - p);
+	}
+	snprintf(buf, n, "%.*s", (int)MIN(len, (size_t)255), p);
+}
+
+static bool text_has(const char *s, const char *needle)
+{
+	return strcasestr(s, needle) != NULL;
+}
+
+/* The server's TLS alerts that say it refused our client certificate (OpenSSL's texts). */
+static bool is_client_cert_alert(const char *curl_err)
+{
+	static const char *const alerts[] = {
+		"alert bad certificate",	 "alert unknown ca",
+		"alert certificate expired",	 "alert certificate revoked",
+		"alert certificate unknown",	 "alert unsupported certificate",
+		"alert access denied",
+	};
+	for (size_t i = 0; i < ELEMENTSOF(alerts); i++)
+		if (text_has(curl_err, alerts[i]))
+			return true;
+	return false;
+}
+
+static int client_cert_failure(struct http_source *s, const char *host, const char *why)
+{
+	const struct source_tls *t = &s->cfg->tls;
+
+	if (!t->client_cert)
+		return fail(s, -EACCES,
+			    "%s requires a client certificate and none was given (%s): give it with "
+			    "--client-cert FILE --client-key FILE",
+			    host, why);
+	return fail(s, -EACCES,
+		    "%s refused the client certificate %s (%s): give one issued by a CA that the "
+		    "server trusts, not expired, with its key",
+		    host, t->client_cert, why);
+}
+
+/* A failure that no retry can cure because it is about trust, not the network: the cause and
+ * the fix go to errbuf and its errno is returned. 0 when cc is not such a failure. */
+static int tls_failure(struct http_source *s, CURLcode cc, const char *curl_err)
+{
+	const struct source_tls *t = &s->cfg->tls;
+	const char *eff = NULL, *bundle = t->cacert;
+	char host[256], now[64], shown[2048];
+	long vr = X509_V_OK;
+	struct tm tm;
+	time_t sec;
+
+	if (curl_easy_getinfo(s->curl, CURLINFO_EFFECTIVE_URL, &eff) != CURLE_OK || !eff)
+		eff = s->cfg->location;
+	url_host(eff, host, sizeof(host));
+
+	switch (cc) {
+	case CURLE_PEER_FAILED_VERIFICATION:
+		/* curl checks the name itself, after the chain: the verify result stays unset */
+		if (text_has(curl_err, "target host name"))
+			return fail(s, -EKEYREJECTED,
+				    "the certificate of %s was issued for another name (host name "
+				    "mismatch: %s): use a URL with a name the certificate is for, or fix "
+				    "the server's certificate",
+				    host, curl_err);
+		(void)curl_easy_getinfo(s->curl, CURLINFO_SSL_VERIFYRESULT, &vr);
+		switch (vr) {
+		case X509_V_ERR_CERT_HAS_EXPIRED:
+		case X509_V_ERR_CERT_NOT_YET_VALID:
+			sec = time(NULL);
+			if (gmtime_r(&sec, &tm))
+				strftime(now, sizeof(now), "%Y-%m-%d %H:%M UTC", &tm);
+			else
+				snprintf(now, sizeof(now), "an unknown time");
+			return fail(s, -EKEYREJECTED,
+				    "the certificate of %s %s, or the clock of this machine is wrong (it "
+				    "says %s): %s",
+				    host,
+				    vr == X509_V_ERR_CERT_HAS_EXPIRED ? "has expired" : "is not valid yet",
+				    now,
+				    vr == X509_V_ERR_CERT_HAS_EXPIRED
+					    ? "renew the certificate on the server, or set the clock"
+					    : "set the clock");
+		case X509_V_ERR_UNABLE_TO_GET_ISSUER_CERT:
+		case X509_V_ERR_UNABLE_TO_GET_ISSUER_CERT_LOCALLY:
+		case X509_V_ERR_UNABLE_TO_VERIFY_LEAF_SIGNATURE:
+		case X509_V_ERR_DEPTH_ZERO_SELF_SIGNED_CERT:
+		case X509_V_ERR_SELF_SIGNED_CERT_IN_CHAIN:
+		case X509_V_ERR_CERT_UNTRUSTED:
+			if (t->cacert)
+				return fail(s, -EKEYREJECTED,
+					    "the certificate of %s is not trusted (unknown CA: not issued "
+					    "by a CA in %s): give the CA that issued it with --cacert",
+					    host, t->cacert);
+			return fail(s, -EKEYREJECTED,
+				    "the certificate of %s is not trusted (unknown CA): give the CA that "
+				    "issued it with --cacert FILE",
+				    host);
+		case X509_V_ERR_CERT_REVOKED:
+			return fail(s, -EKEYREJECTED,
+				    "the certificate of %s has been revoked: the server needs a new one",
+				    host);
+		default:
+			return fail(s, -EKEYREJECTED,
+				    "the certificate of %s failed verification (%s): give the CA that "
+				    "issued it with --cacert, or fix the server's certificate",
+				    host, curl_err[0] ? curl_err : "no details");
+		}
+	case CURLE_SSL_CACERT_BADFILE:
+		if (!bundle && (curl_easy_getinfo(s->curl, CURLINFO_CAINFO, &bundle) != CURLE_OK ||
+				!bundle))
+			bundle = "libcurl's default CA bundle";
+		return fail(s, -EKEYREJECTED, "cannot load CA certificates from %s (%s): %s", bundle,
+			    curl_err[0] ? curl_err : "no details",
+			    t->cacert ? "give a file of PEM CA certificates with --cacert"
+				      : "install the ca-certificates package, or give the CA with "
+					"--cacert");
+	case CURLE_SSL_PINNEDPUBKEYNOTMATCH:
+		return fail(s, -EKEYREJECTED,
+			    "the public key of %s does not match --pin (pin mismatch): the server "
+			    "presents another key than the one pinned; check the pin against the "
+			    "server's current certificate",
+			    host);
+	case CURLE_SSL_CERTPROBLEM:
+		return fail(s, -EKEYREJECTED,
+			    "the client certificate %s or its key %s cannot be used (%s): give a PEM "
+			    "certificate and its matching, unencrypted private key",
+			    t->client_cert ? t->client_cert : "(none)",
+			    t->client_key ? t->client_key : "(none)",
+			    curl_err[0] ? curl_err : "no details");
+	case CURLE_SSL_ISSUER_ERROR:
+	case CURLE_SSL_INVALIDCERTSTATUS:
+	case CURLE_SSL_CRL_BADFILE:
+		return fail(s, -EKEYREJECTED, "the certificate of %s failed verification: %s", host,
+			    curl_err[0] ? curl_err : curl_easy_strerror(cc));
+	case CURLE_SSL_CONNECT_ERROR:
+	case CURLE_SEND_ERROR:
+	case CURLE_RECV_ERROR:
+		/* TLS 1.3 servers send their verdict on our certificate after the handshake */
+		if (text_has(curl_err, "certificate required") ||
+		    (t->client_cert && is_client_cert_alert(curl_err)))
+			return client_cert_failure(s, host, curl_err);
+		return 0;
+	case CURLE_UNSUPPORTED_PROTOCOL:
+		if (strncasecmp(s->cfg->location, "https://", 8) == 0 &&
+		    strncasecmp(eff, "http://", 7) == 0) {
+			url_redact(eff, shown, sizeof(shown));
+			return fail(s, -EPROTO,
+				    "the server redirected to %s, from https to plain http: refused, a "
+				    "download that starts on https never goes on over plain http; fix the "
+				    "redirect on the server, or give the http:// URL yourself if plain "
+				    "http is acceptable",
+				    shown);
+		}
+		return 0;
+	default:
+		return 0;
+	}
+}
+
+/* nginx answers a missing or refused client certificate with HTTP 400 and says why in the
+ * page (its internal statuses 496 and 495). */
+static int client_cert_refusal(struct http_source *s)
+{
+	const char *eff = NULL;
+	char host[256];
+
+	if (s->status != 400 || strncasecmp(s->cfg->location, "https://", 8) != 0)
+		return 0;
+	if (curl_easy_getinfo(s->curl, CURLINFO_EFFECTIVE_URL, &eff) != CURLE_OK || !eff)
+		eff = s->cfg->location;
+	url_host(eff, host, sizeof(host));
+	if (text_has(s->error_body, "No required SSL certificate"))
+		return client_cert_failure(s, host, "HTTP 400: no required SSL certificate was sent");
+	if (text_has(s->error_body, "SSL certificate error"))
+		return client_cert_failure(s, host, "HTTP 400: SSL certificate error");
+	return 0;
+}
+
+/* A TLS option libcurl rejects (a backend without pinning, say) must not be silently dropped. */
+static int set_tls(struct http_source *s, CURLoption opt, const char *what, const void *value)
+{
+	CURLcode cc = curl_easy_setopt(s->curl, opt, value);
+	if (cc != CURLE_OK) {
+		fail(s, -EOPNOTSUPP, "this libcurl does not support %s: %s", what,
+		     curl_easy_strerror(cc));
+		return -EOPNOTSUPP;
+	}
+	return 0;
+}
+
+static int setup_tls(struct http_source *s)
+{
+	const struct source_tls *t = &s->cfg->tls;
+	int r;
+
+	if (t->cacert) {
+		/* only the given CAs: Debian's libcurl would also trust /etc/ssl/certs (CAPATH) */
+		r = set_tls(s, CURLOPT_CAINFO, "--cacert", t->cacert);
+		if (r < 0)
+			return r;
+		r = set_tls(s, CURLOPT_CAPATH, "--cacert", NULL);
+		if (r < 0)
+			return r;
+	}
+	if (t->pin) {
+		r = set_tls(s, CURLOPT_PINNEDPUBLICKEY, "--pin", t->pin);
+		if (r < 0)
+			return r;
+	}
+	if (t->client_cert) {
+		r = set_tls(s, CURLOPT_SSLCERT, "--client-cert", t->client_cert);
+		if (r < 0)
+			return r;
+		r = set_tls(s, CURLOPT_SSLKEY, "--client-key", t->client_key);
+		if (r < 0)
+			return r;
+		/* an encrypted key must fail, not wait for a passphrase typed at a console */
+		r = set_tls(s, CURLOPT_KEYPASSWD, "--client-key", "");
+		if (r < 0)
+			return r;
+	}
+	curl_easy_setopt(s->curl, CURLOPT_SSL_VERIFYPEER, t->insecure ? 0L : 1L);
+	curl_easy_setopt(s->curl, CURLOPT_SSL_VERIFYHOST, t->insecure ? 0L : 2L);
+	return 0;
 }
 
 static int setup_handle(struct http_source *s, struct curl_slist **headers, char *curl_err)
 {
 	CURL *h = s->curl;
 	bool https = strncasecmp(s->cfg->location, "https://", 8) == 0;
+	int r;
 
 	curl_easy_setopt(h, CURLOPT_URL, s->cfg->location);
 	curl_easy_setopt(h, CURLOPT_PROTOCOLS_STR, https ? "https" : "http,https");
@@ -336,6 +638,9 @@ static int setup_handle(struct http_source *s, struct curl_slist **headers, char
 	curl_easy_setopt(h, CURLOPT_XFERINFODATA, s);
 	curl_easy_setopt(h, CURLOPT_NOPROGRESS, 0L);
 	curl_easy_setopt(h, CURLOPT_ERRORBUFFER, curl_err);
+	r = setup_tls(s);
+	if (r < 0)
+		return r;
 	for (size_t i = 0; i < s->cfg->n_headers; i++) {
 		struct curl_slist *n = curl_slist_append(*headers, s->cfg->headers[i]);
 		if (!n)
@@ -401,14 +706,17 @@ static int attempt(struct http_source *s, struct curl_slist *base_headers, char 
 	if (cc == CURLE_OK && !s->resp_checked) {
 		/* an empty body: the status still counts */
 		r = check_response(s);
-		if (r < 0 && !s->http_error)
+		if (r < 0)
 			return r;
 		s->resp_checked = true;
 	}
-	if (s->http_error || (s->status >= 400 && cc == CURLE_OK)) {
+	if (s->http_error) {
 		snprintf(reason, reasonlen, "HTTP %u %s", s->status, status_text(s->status));
 		if (is_transient_status(s->status))
 			return 1;
+		r = client_cert_refusal(s);
+		if (r < 0)
+			return r;
 		snprintf(s->errbuf, s->errlen, "HTTP %u %s from %s", s->status,
 			 status_text(s->status), s->display_url);
 		if (s->status == 404 || s->status == 410)
@@ -425,6 +733,9 @@ static int attempt(struct http_source *s, struct curl_slist *base_headers, char 
 	}
 	if (cc != CURLE_OK) {
 		snprintf(reason, reasonlen, "%s", curl_reason(cc));
+		r = tls_failure(s, cc, curl_err);
+		if (r < 0)
+			return r;
 		if (is_transient_curl(cc))
 			return 1;
 		snprintf(s->errbuf, s->errlen, "fetching %s failed: %s%s%s", s->display_url,

@@ -8,6 +8,16 @@
 #include <stddef.h>
 #include <stdint.h>
 
+/* TLS settings of an https source (libcurl's CURLOPT_CAINFO, PINNEDPUBLICKEY, SSLCERT, SSLKEY,
+ * SSL_VERIFYPEER/VERIFYHOST). Paths are not secrets; the files' contents are never printed. */
+struct source_tls {
+	const char *cacert;	 /* CA bundle (PEM); NULL: libcurl's default bundle */
+	const char *pin;	 /* "sha256//BASE64[;sha256//BASE64...]" (RFC 7469 pins), or NULL */
+	const char *client_cert; /* PEM certificate for the server to check, with client_key */
+	const char *client_key;	 /* its private key (PEM, not encrypted) */
+	bool insecure;		 /* no certificate or host name verification (a pin still holds) */
+};
+
 struct source_config {
 	const char *location; /* URL, path, or "-" for stdin */
 	char *const *headers; /* "Name: value" request headers (http only) */
@@ -17,6 +27,7 @@ struct source_config {
 	uint64_t connect_timeout_ms;
 	uint64_t stall_timeout_ms;  /* below low_speed for this long = stalled */
 	uint64_t low_speed;	    /* bytes per second */
+	struct source_tls tls;
 };
 
 struct source_callbacks {
@@ -38,8 +49,13 @@ struct source_callbacks {
  * -ECANCELED when should_stop said so; or, with a message in errbuf (secrets redacted by the
  * logger, never copied into the message by us):
  *   -ENOENT      file not found, HTTP 404/410
- *   -EACCES      permission denied, HTTP 401/403
- *   -EPROTO      another HTTP error status, or a server answer we cannot use
+ *   -EACCES      permission denied, HTTP 401/403, a client certificate required or refused
+ *   -EKEYREJECTED  TLS: the server's certificate failed verification (unknown CA, expired,
+ *                  another host name, --pin mismatch), or the CA file or the client
+ *                  certificate cannot be used; never retried
+ *   -EOPNOTSUPP  this libcurl lacks a TLS feature asked for (pinning, say)
+ *   -EPROTO      another HTTP error status, or a server answer we cannot use (a redirect
+ *                from https to plain http among them)
  *   -ESTALE      the file changed on the server between two requests
  *   -EHOSTUNREACH / -ETIMEDOUT / -ECONNRESET  network failure after all retries
  *   -EIO         read error */
@@ -56,6 +72,10 @@ int source_read_all(const struct source_config *c, size_t cap, char **ret_buf, s
  * server does not say. Same errors as source_run. */
 int source_probe(const struct source_config *c, uint8_t *head, size_t head_cap, size_t *ret_len,
 		 uint64_t *ret_size, char *errbuf, size_t errlen);
+
+/* Check the syntax of a --pin value: one or more "sha256//" + the base64 (RFC 4648) of 32 bytes,
+ * separated by ';' (the format of CURLOPT_PINNEDPUBLICKEY). Returns 0 or -EINVAL. */
+int source_tls_pin_validate(const char *pin);
 
 /* The HTTP implementation (source-http.c); source_run dispatches to it for http(s) URLs. */
 int source_http_run(const struct source_config *c, const struct source_callbacks *cb,

@@ -31,6 +31,7 @@ int sums_lookup(const struct flash_options *o, const char *sums, const char *nam
 		.connect_timeout_ms = o->connect_timeout_ms,
 		.stall_timeout_ms = o->stall_timeout_ms,
 		.low_speed = o->low_speed,
+		.tls = o->tls,
 	};
 	_cleanup_free_ char *text = NULL;
 	char name[1024], err[1024] = "", shown[2048];
