@@ -20,6 +20,9 @@
 #include "flash/progress.h"
 #include "flash/source.h"
 #include "flash/sums.h"
+#include "crypto/minisign-verify.h"
+#include "format/minisign.h"
+#include "initrd/initrd.h"
 #include "format/http-header.h"
 #include "format/sha256sums.h"
 #include "format/url.h"
@@ -51,6 +54,8 @@ static void help(void)
 	       "Verification:\n"
 	       "      --sha256 HEX          SHA-256 of SRC as published (compressed)\n"
 	       "      --sums FILE|URL       SHA256SUMS list; the entry is picked by SRC's file name\n"
+	       "      --minisig FILE|URL    minisign signature of SRC as published (prehashed ED)\n"
+	       "      --pubkey FILE|KEY     the minisign public key (file, or its base64 line)\n"
 	       "      --name NAME           file name to look up in --sums (needed with SRC -)\n"
 	       "      --image-sha256 HEX    SHA-256 of the decompressed image\n"
 	       "      --verify              read the written data back and compare\n"
@@ -87,6 +92,8 @@ enum {
 	OPT_SHA256 = 0x100,
 	OPT_SUMS,
 	OPT_NAME,
+	OPT_MINISIG,
+	OPT_PUBKEY,
 	OPT_IMAGE_SHA256,
 	OPT_VERIFY,
 	OPT_HEADER,
@@ -109,6 +116,8 @@ static const struct option options[] = {
 	{ "sha256", required_argument, NULL, OPT_SHA256 },
 	{ "sums", required_argument, NULL, OPT_SUMS },
 	{ "name", required_argument, NULL, OPT_NAME },
+	{ "minisig", required_argument, NULL, OPT_MINISIG },
+	{ "pubkey", required_argument, NULL, OPT_PUBKEY },
 	{ "image-sha256", required_argument, NULL, OPT_IMAGE_SHA256 },
 	{ "verify", no_argument, NULL, OPT_VERIFY },
 	{ "header", required_argument, NULL, OPT_HEADER },
@@ -134,7 +143,7 @@ struct args {
 	struct flash_options o;
 	char *headers[MAX_HEADERS];
 	size_t n_headers;
-	const char *sums, *name;
+	const char *sums, *name, *minisig, *pubkey;
 	enum progress_mode mode;
 	bool mode_set, json, quiet;
 };
@@ -261,6 +270,8 @@ static int parse_args(int argc, char *argv[], struct args *a)
 			break;
 		case OPT_SUMS: a->sums = optarg; break;
 		case OPT_NAME: a->name = optarg; break;
+		case OPT_MINISIG: a->minisig = optarg; break;
+		case OPT_PUBKEY: a->pubkey = optarg; break;
 		case OPT_VERIFY: a->o.verify = true; break;
 		case OPT_HEADER:
 			r = add_header(a, optarg, "--header");
@@ -375,6 +386,68 @@ static int lookup_sums(struct args *a, struct progress *p, char *msg, size_t msg
 	return 0;
 }
 
+/* The signature and key, checked as far as they can be before the image is read: formats,
+ * key id, algorithm. The data signature itself is checked once the stream has passed. */
+static int load_minisign(struct args *a, struct progress *p, char *msg, size_t msglen)
+{
+	struct source_config cfg = {
+		.location = a->minisig,
+		.retries = a->o.retries,
+		.retry_for_ms = a->o.retry_for_ms,
+		.connect_timeout_ms = a->o.connect_timeout_ms,
+		.stall_timeout_ms = a->o.stall_timeout_ms,
+		.low_speed = a->o.low_speed,
+		.tls = a->o.tls,
+	};
+	_cleanup_free_ char *sig = NULL;
+	_cleanup_free_ uint8_t *key = NULL;
+	char err[1024] = "", why[512], id[17];
+	size_t len;
+	int r;
+
+	if (!a->minisig || !a->pubkey) {
+		snprintf(msg, msglen, "--minisig and --pubkey go together: the signature and the key "
+				      "that made it");
+		return FLASH_EXIT_USAGE;
+	}
+	if (access(a->pubkey, F_OK) == 0) {
+		r = read_full_file(a->pubkey, 4096, &key, &len);
+		if (r < 0) {
+			snprintf(msg, msglen, "cannot read --pubkey %s: %s", a->pubkey, strerror(-r));
+			return FLASH_EXIT_USAGE;
+		}
+		r = minisign_pubkey_parse((char *)key, len, &a->o.minisign_key);
+	} else
+		r = minisign_pubkey_parse(a->pubkey, strlen(a->pubkey), &a->o.minisign_key);
+	if (r < 0) {
+		snprintf(msg, msglen,
+			 "--pubkey %s is neither a minisign public key file nor a key line (RW...)",
+			 a->pubkey);
+		return FLASH_EXIT_USAGE;
+	}
+	r = source_read_all(&cfg, 64U << 10, &sig, &len, err, sizeof(err));
+	if (r < 0) {
+		snprintf(msg, msglen, "cannot read the signature %s: %s", a->minisig,
+			 err[0] ? err : strerror(-r));
+		return url_is_http(a->minisig) ? FLASH_EXIT_SOURCE : FLASH_EXIT_USAGE;
+	}
+	r = minisign_sig_parse(sig, len, &a->o.minisign_sig);
+	if (r < 0) {
+		snprintf(msg, msglen, "%s is not a minisign signature%s", a->minisig,
+			 r == -EPROTONOSUPPORT ? " (unknown algorithm)" : "");
+		return FLASH_EXIT_VERIFY;
+	}
+	r = minisign_check_params(&a->o.minisign_key, &a->o.minisign_sig, why, sizeof(why));
+	if (r < 0) {
+		snprintf(msg, msglen, "minisign: %s", why);
+		return FLASH_EXIT_VERIFY;
+	}
+	a->o.have_minisig = true;
+	minisign_keynum_format(a->o.minisign_key.keynum, id);
+	progress_note(p, "Expecting a minisign signature by key %s", id);
+	return 0;
+}
+
 int cmd_flash(int argc, char *argv[])
 {
 	struct args a = {};
@@ -421,6 +494,15 @@ int cmd_flash(int argc, char *argv[])
 		goto out_headers;
 	}
 	progress_init(&p, a.mode, a.quiet);
+	if (a.minisig || a.pubkey) {
+		ex = load_minisign(&a, &p, msg, sizeof(msg));
+		if (ex != 0) {
+			size_t l = strlen(msg);
+			snprintf(msg + l, sizeof(msg) - l, "; nothing was written to %s", a.o.dst);
+			progress_error(&p, ex, msg);
+			goto out;
+		}
+	}
 	if (a.sums) {
 		ex = lookup_sums(&a, &p, msg, sizeof(msg));
 		if (ex != 0) {

@@ -14,6 +14,7 @@
 #include "basic/parse-util.h"
 #include "basic/time-util.h"
 #include "crypto/digest.h"
+#include "crypto/minisign-verify.h"
 #include "flash/chunk-queue.h"
 #include "flash/decompress.h"
 #include "flash/sink.h"
@@ -32,7 +33,7 @@ struct flash {
 	bool hashing_image;
 
 	struct sink sink;
-	struct digest *pub_digest, *img_digest;
+	struct digest *pub_digest, *img_digest, *blake_digest;
 
 	_Atomic uint64_t in, out, total_in;
 	_Atomic unsigned finished;
@@ -88,6 +89,11 @@ static int reader_deliver(void *userdata, const uint8_t *buf, size_t n, bool *re
 	int r;
 
 	*ret_waited = false;
+	if (f->blake_digest) {
+		r = digest_update(f->blake_digest, buf, n);
+		if (r < 0)
+			return flash_fail(f, r, FLASH_EXIT_INTERNAL, "BLAKE2b computation failed");
+	}
 	if (f->pub_digest) {
 		r = digest_update(f->pub_digest, buf, n);
 		if (r < 0)
@@ -407,6 +413,23 @@ static int commit(struct flash *f)
 		if (r < 0)
 			return r;
 	}
+	if (f->blake_digest) {
+		uint8_t b[64];
+		char why[512], id[17];
+
+		r = digest_final(f->blake_digest, b, sizeof(b));
+		if (r < 0)
+			return flash_fail(f, r, FLASH_EXIT_INTERNAL, "BLAKE2b computation failed");
+		r = minisign_verify_prehashed(&f->o->minisign_key, &f->o->minisign_sig, b, why,
+					      sizeof(why));
+		if (r < 0)
+			return flash_fail(f, r, FLASH_EXIT_VERIFY,
+					  "minisign signature check failed for %s: %s", f->src_display,
+					  why);
+		minisign_keynum_format(f->o->minisign_key.keynum, id);
+		progress_verified(f->p, "minisign", id);
+		progress_note(f->p, "trusted comment: %s", f->o->minisign_sig.trusted_comment);
+	}
 	if (f->img_digest) {
 		r = check_digest(f, f->img_digest, f->o->have_image_sha256 ? f->o->image_sha256 : NULL,
 				 "the decompressed image", "--image-sha256", "image-sha256", img);
@@ -516,6 +539,7 @@ int flash_run(const struct flash_options *o, struct progress *p, const volatile 
 	if (!f.head || chunk_pool_init(&f.comp_pool, &f.flow, FLASH_COMP_CHUNKS, FLASH_COMP_CHUNK) < 0 ||
 	    chunk_pool_init(&f.img_pool, &f.flow, FLASH_IMG_CHUNKS, FLASH_IMG_CHUNK) < 0 ||
 	    (o->have_sha256 && digest_new_sha256(&f.pub_digest) < 0) ||
+	    (o->have_minisig && digest_new_blake2b512(&f.blake_digest) < 0) ||
 	    (f.hashing_image && digest_new_sha256(&f.img_digest) < 0)) {
 		flash_fail(&f, -ENOMEM, FLASH_EXIT_INTERNAL, "out of memory");
 		goto out;
@@ -569,6 +593,7 @@ out:
 	chunk_pool_destroy(&f.comp_pool);
 	chunk_pool_destroy(&f.img_pool);
 	digest_free(f.pub_digest);
+	digest_free(f.blake_digest);
 	digest_free(f.img_digest);
 	free(f.head);
 	flow_destroy(&f.flow);

@@ -9,6 +9,7 @@
 #include <stdint.h>
 
 #include "flash/progress.h"
+#include "format/minisign.h"
 #include "flash/source.h"
 
 #define FLASH_HEAD_SIZE (1U << 20)
@@ -39,6 +40,9 @@ struct flash_options {
 	bool have_sha256; /* of the bytes as published */
 	uint8_t sha256[32];
 	char sha256_origin[256]; /* "--sha256" or "SHA256SUMS entry for NAME" */
+	bool have_minisig;	 /* a minisign signature of the bytes as published */
+	struct minisign_pubkey minisign_key;
+	struct minisign_sig minisign_sig;
 	bool have_image_sha256;	 /* of the decompressed image */
 	uint8_t image_sha256[32];
 	bool verify; /* read back and compare */

@@ -1,0 +1,99 @@
+"""reimage flash with minisign signatures (--minisig, --pubkey), against signatures made by
+Debian's minisign: the prehashed signature is checked while streaming, the key id before
+anything is fetched, the trusted comment is verified and printed, legacy signatures are refused
+with advice, and a failed check leaves the target's first MiB zeroed."""
+
+import json
+import shutil
+import subprocess
+
+import pytest
+
+from test_flash import assert_fail_closed_file, assert_same_as_image, by_kind, events, msg
+
+MiB = 1024 * 1024
+
+pytestmark = pytest.mark.skipif(not shutil.which("minisign"), reason="minisign not installed")
+
+
+@pytest.fixture(scope="module")
+def keys(tmp_path_factory):
+    d = tmp_path_factory.mktemp("minisign")
+    for name in ("release", "other"):
+        subprocess.run(["minisign", "-G", "-W", "-f", "-p", str(d / (name + ".pub")),
+                        "-s", str(d / (name + ".key"))], check=True, capture_output=True)
+    return d
+
+
+def sign(keys, path, comment="release 1.0", legacy=False):
+    sig = str(path) + ".minisig"
+    subprocess.run(["minisign", "-S", "-s", str(keys / "release.key"), "-m", str(path),
+                    "-x", sig, "-t", comment] + (["-l"] if legacy else []),
+                   check=True, capture_output=True)
+    return sig
+
+
+def test_signature_verified_and_comment_shown(flash, nginx, images, keys, tmp_path):
+    src = tmp_path / "disk.img.zst"
+    shutil.copyfile(images.path("zstd"), src)
+    sig = sign(keys, src, "debian 13 build 42")
+    url = nginx.put("signed.img.zst", src=src)
+    sig_url = nginx.put("signed.img.zst.minisig", src=sig)
+    dst = tmp_path / "out.img"
+    r = flash("--json", url, dst, "--minisig", sig_url, "--pubkey", keys / "release.pub")
+    assert r.rc == 0, msg(r)
+    ver = [e for e in by_kind(events(r.out), "verified") if e["check"] == "minisign"]
+    assert ver, r.out
+    assert_same_as_image(dst, images)
+    r = flash(url, tmp_path / "out2.img", "--minisig", sig, "--progress", "line",
+              "--pubkey", (keys / "release.pub").read_text().splitlines()[1])
+    assert r.rc == 0, msg(r)
+    assert "trusted comment: debian 13 build 42" in msg(r)
+
+
+def test_tampered_image_refused_and_zeroed(flash, nginx, images, keys, tmp_path):
+    data = bytearray(images.data)
+    src = tmp_path / "disk.img"
+    src.write_bytes(bytes(data))
+    sig = sign(keys, src)
+    data[8 * MiB + 123] ^= 0x40          # one bit, after the first MiB
+    url = nginx.put("tampered.img", bytes(data))
+    dst = tmp_path / "out.img"
+    r = flash(url, dst, "--minisig", sig, "--pubkey", keys / "release.pub")
+    assert r.rc == 4, msg(r)
+    assert "minisign signature check failed" in msg(r)
+    assert assert_fail_closed_file(dst, r) == "zeroed"
+
+
+def test_wrong_key_refused_before_anything_is_written(flash, nginx, served, images, keys,
+                                                      tmp_path):
+    src = tmp_path / "disk.img.zst"
+    shutil.copyfile(images.path("zstd"), src)
+    sig = sign(keys, src)
+    dst = tmp_path / "out.img"
+    r = flash(nginx.url(served["zstd"]), dst, "--minisig", sig, "--pubkey", keys / "other.pub")
+    assert r.rc == 4, msg(r)
+    assert "was made with key" in msg(r)
+    assert assert_fail_closed_file(dst, r) == "nothing"
+
+
+def test_legacy_signature_refused_with_advice(flash, nginx, served, images, keys, tmp_path):
+    src = tmp_path / "disk.img.zst"
+    shutil.copyfile(images.path("zstd"), src)
+    sig = sign(keys, src, legacy=True)
+    dst = tmp_path / "out.img"
+    r = flash(nginx.url(served["zstd"]), dst, "--minisig", sig, "--pubkey", keys / "release.pub")
+    assert r.rc == 4, msg(r)
+    assert "minisign -S" in msg(r)
+    assert not dst.exists()
+
+
+def test_bad_usage(flash, nginx, served, keys, tmp_path):
+    url = nginx.url(served["zstd"])
+    r = flash(url, tmp_path / "o", "--minisig", tmp_path / "missing.minisig", "--pubkey",
+              keys / "release.pub")
+    assert r.rc == 2, msg(r)
+    r = flash(url, tmp_path / "o", "--minisig", tmp_path / "x", "--pubkey", "RWnotakey")
+    assert r.rc == 2 and "minisign public key" in msg(r), msg(r)
+    r = flash(url, tmp_path / "o", "--pubkey", keys / "release.pub")
+    assert r.rc == 2 and "go together" in msg(r), msg(r)
