@@ -340,6 +340,14 @@ int initrd_add_program(struct initrd *rd, const char *source, const char *dest,
 	}
 	if (find(rd, strip_slash(dest)))
 		return 0; /* already there, with its libraries */
+	/* the same file under another name (the dynamic loader is both PT_INTERP and a
+	 * DT_NEEDED of libc): a symlink instead of a second copy */
+	for (size_t i = 0; i < rd->n; i++)
+		if (rd->entries[i].source && strcmp(rd->entries[i].source, real) == 0) {
+			char target[PATH_MAX + 1];
+			snprintf(target, sizeof(target), "/%s", rd->entries[i].path);
+			return initrd_add_symlink(rd, dest, target);
+		}
 	r = read_full_file(real, PROGRAM_MAX_SIZE, &buf, &len);
 	if (r < 0) {
 		snprintf(err, errlen, "cannot read %s: %s", source, strerror(-r));
