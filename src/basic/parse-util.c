@@ -109,7 +109,7 @@ int parse_size(const char *s, uint64_t *ret)
 	return 0;
 }
 
-static int unhex(char c)
+int unhexchar(char c)
 {
 	if (c >= '0' && c <= '9')
 		return c - '0';
@@ -125,7 +125,7 @@ int hex_decode_exact(const char *s, size_t len, uint8_t *out, size_t n)
 	if (len != 2 * n)
 		return -EINVAL;
 	for (size_t i = 0; i < n; i++) {
-		int hi = unhex(s[2 * i]), lo = unhex(s[2 * i + 1]);
+		int hi = unhexchar(s[2 * i]), lo = unhexchar(s[2 * i + 1]);
 		if (hi < 0 || lo < 0)
 			return -EINVAL;
 		out[i] = (uint8_t)(hi << 4 | lo);

@@ -16,6 +16,9 @@ int parse_duration_ms(const char *s, uint64_t *ret_ms);
 /* Byte size with optional binary suffix K, M, G, T (KiB…) and optional "iB"/"B". */
 int parse_size(const char *s, uint64_t *ret);
 
+/* The value of one hex digit (either case), or -1. */
+int unhexchar(char c);
+
 /* Exactly 2*n hex digits (either case) into n bytes. 0, or -EINVAL (wrong length or digit). */
 int hex_decode_exact(const char *s, size_t len, uint8_t *out, size_t n);
 /* Lower-case hex of n bytes into out (2*n+1 bytes). */

@@ -7,6 +7,8 @@
 #include <string.h>
 #include <strings.h>
 
+#include "basic/parse-util.h"
+
 bool url_is_http(const char *s)
 {
 	return strncasecmp(s, "http://", 7) == 0 || strncasecmp(s, "https://", 8) == 0;
@@ -112,17 +114,6 @@ int url_foreach_secret(const char *url, int (*fn)(const char *secret))
 	return 0;
 }
 
-static int unhex(char c)
-{
-	if (c >= '0' && c <= '9')
-		return c - '0';
-	if (c >= 'a' && c <= 'f')
-		return c - 'a' + 10;
-	if (c >= 'A' && c <= 'F')
-		return c - 'A' + 10;
-	return -1;
-}
-
 int url_file_name(const char *url, char *buf, size_t n)
 {
 	size_t a = authority_start(url);
@@ -142,7 +133,7 @@ int url_file_name(const char *url, char *buf, size_t n)
 		char c = *p;
 		if (c == '%') {
 			int hi, lo;
-			if (seg_end - p < 3 || (hi = unhex(p[1])) < 0 || (lo = unhex(p[2])) < 0)
+			if (seg_end - p < 3 || (hi = unhexchar(p[1])) < 0 || (lo = unhexchar(p[2])) < 0)
 				return -EINVAL;
 			c = (char)(hi << 4 | lo);
 			p += 2;

@@ -11,6 +11,21 @@
 
 #include "flash/decompress.h"
 
+/* Double the output buffer, up to the cap. */
+static int grow(uint8_t **out, size_t *cap)
+{
+	uint8_t *n;
+
+	if (*cap >= INITRD_LIST_MAX_UNPACKED)
+		return -EFBIG;
+	n = realloc(*out, *cap * 2);
+	if (!n)
+		return -ENOMEM;
+	*out = n;
+	*cap *= 2;
+	return 0;
+}
+
 /* Decode exactly one compressed stream at in[0..len): its output and how many input bytes it
  * took, so the next member can be found behind it. */
 static int unpack_one(enum compression c, const uint8_t *in, size_t len, uint8_t **ret,
@@ -46,15 +61,8 @@ static int unpack_one(enum compression c, const uint8_t *in, size_t len, uint8_t
 				r = -EBADMSG;
 				break;
 			}
-			if (out_len == cap) {
-				uint8_t *n = cap >= INITRD_LIST_MAX_UNPACKED ? NULL : realloc(out, cap * 2);
-				if (!n) {
-					r = cap >= INITRD_LIST_MAX_UNPACKED ? -EFBIG : -ENOMEM;
-					break;
-				}
-				out = n;
-				cap *= 2;
-			}
+			if (out_len == cap && (r = grow(&out, &cap)) < 0)
+				break;
 		}
 		*ret_used = frame;
 		ZSTD_freeDCtx(d);
@@ -78,15 +86,8 @@ static int unpack_one(enum compression c, const uint8_t *in, size_t len, uint8_t
 				r = -EBADMSG;
 				break;
 			}
-			if (x.avail_out == 0) {
-				uint8_t *n = cap >= INITRD_LIST_MAX_UNPACKED ? NULL : realloc(out, cap * 2);
-				if (!n) {
-					r = cap >= INITRD_LIST_MAX_UNPACKED ? -EFBIG : -ENOMEM;
-					break;
-				}
-				out = n;
-				cap *= 2;
-			}
+			if (x.avail_out == 0 && (r = grow(&out, &cap)) < 0)
+				break;
 		}
 		*ret_used = len - x.avail_in;
 		lzma_end(&x);
@@ -110,15 +111,8 @@ static int unpack_one(enum compression c, const uint8_t *in, size_t len, uint8_t
 				r = -EBADMSG;
 				break;
 			}
-			if (z.avail_out == 0) {
-				uint8_t *n = cap >= INITRD_LIST_MAX_UNPACKED ? NULL : realloc(out, cap * 2);
-				if (!n) {
-					r = cap >= INITRD_LIST_MAX_UNPACKED ? -EFBIG : -ENOMEM;
-					break;
-				}
-				out = n;
-				cap *= 2;
-			}
+			if (z.avail_out == 0 && (r = grow(&out, &cap)) < 0)
+				break;
 		}
 		*ret_used = (size_t)(z.next_in - in);
 		inflateEnd(&z);

@@ -1,0 +1,92 @@
+"""reimage initrd: contents, job archive and its mode, every compression readable by --list,
+reproducible output, bad jobs refused. (Booting the result is in tests/e2e.)"""
+
+import os
+import re
+import stat
+import subprocess
+
+import pytest
+
+
+def build(run_reimage, out, *args, env=None):
+    return run_reimage("initrd", "-o", str(out), "--modules", "none", *map(str, args), env=env)
+
+
+def listing(run_reimage, path):
+    r = run_reimage("initrd", "--list", str(path))
+    assert r.rc == 0, r.err
+    return r.out
+
+
+@pytest.mark.parametrize("comp", ["zstd", "xz", "gzip", "none"])
+def test_contents_and_compressions(comp, run_reimage, tmp_path):
+    out = tmp_path / "flasher.img"
+    r = build(run_reimage, out, "--compression", comp)
+    assert r.rc == 0, r.err
+    assert re.search(r"binary .*\n\s+libraries", r.out), r.out
+    text = listing(run_reimage, out)
+    assert "# member 0 (%s)" % comp in text
+    for entry in ("-0755 ", " init\n", "c0600    5,1    dev/console", "l0777 ",
+                  "etc/ssl/certs/ca-certificates.crt", "ld-linux-x86-64.so.2", "libc.so.6",
+                  "libcurl.so.4"):
+        assert entry in text, "%r missing from:\n%s" % (entry, text)
+    # directories come before what they contain
+    names = [l.split()[-1] for l in text.splitlines() if not l.startswith("#")]
+    for i, n in enumerate(names):
+        parent = n.rsplit("/", 1)[0] if "/" in n else None
+        if parent:
+            assert parent in names[:i], "%s listed before its directory" % n
+    # the kernel's xz decoder only knows CRC32; the file must say so in its stream flags
+    if comp == "xz":
+        data = out.read_bytes()
+        assert data[:6] == b"\xfd7zXZ\x00" and data[7] == 0x01, "xz check is not CRC32"
+
+
+def test_job_archive_is_separate_and_private(run_reimage, tmp_path):
+    out = tmp_path / "flasher.img"
+    r = build(run_reimage, out, "--src", "https://h/img.zst", "--dst", "/dev/vda",
+              "--header", "Authorization: Bearer TOPSECRET99")
+    assert r.rc == 0, r.err
+    assert "TOPSECRET99" not in r.out + r.err
+    assert stat.S_IMODE(os.stat(out).st_mode) == 0o600
+    text = listing(run_reimage, out)
+    assert "# member 1 (none)" in text
+    member1 = text.split("# member 1 (none)")[1]
+    assert "-0600       " in member1 and "etc/reimage/job.conf" in member1
+    assert "job.conf" not in text.split("# member 1")[0]
+
+
+def test_reproducible(run_reimage, tmp_path):
+    env = dict(os.environ, SOURCE_DATE_EPOCH="1700000000")
+    a, b = tmp_path / "a.img", tmp_path / "b.img"
+    assert build(run_reimage, a, "--src", "https://h/x", "--dst", "/dev/sda", env=env).rc == 0
+    assert build(run_reimage, b, "--src", "https://h/x", "--dst", "/dev/sda", env=env).rc == 0
+    assert a.read_bytes() == b.read_bytes()
+
+
+def test_include_adds_program_with_libraries(run_reimage, tmp_path):
+    out = tmp_path / "flasher.img"
+    r = build(run_reimage, out, "--include", "/usr/bin/kmod")
+    assert r.rc == 0, r.err
+    text = listing(run_reimage, out)
+    assert "usr/bin/kmod" in text and "libkmod.so.2" in text
+
+
+def test_bad_job_refused(run_reimage, tmp_path):
+    job = tmp_path / "job.conf"
+    job.write_text("src = https://h/x\ndst = /dev/sda\nthen = explode\n")
+    out = tmp_path / "flasher.img"
+    r = build(run_reimage, out, "--job", job)
+    assert r.rc == 2, r.err
+    assert "line 3" in r.err and "reboot, poweroff or hold" in r.err
+    assert not out.exists()
+    r = build(run_reimage, out, "--job", job, "--src", "https://h/y")
+    assert r.rc == 2 and "not both" in r.err
+
+
+def test_list_refuses_garbage(run_reimage, tmp_path):
+    junk = tmp_path / "junk"
+    junk.write_bytes(b"this is not an initramfs" * 10)
+    r = run_reimage("initrd", "--list", str(junk))
+    assert r.rc == 1 and "not a readable initramfs" in r.err
