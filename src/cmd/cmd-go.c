@@ -20,6 +20,7 @@
 #include "flash/pipeline.h"
 #include "flash/source.h"
 #include "flash/sums.h"
+#include "crypto/minisign-verify.h"
 #include "flash/target-check.h"
 #include "format/cmdline.h"
 #include "format/http-header.h"
@@ -51,6 +52,7 @@ static void help(void)
 	       "\n"
 	       "      --to DISK             the whole disk to overwrite (e.g. /dev/sda)\n"
 	       "      --sha256 HEX  --sums FILE|URL  --name NAME  --image-sha256 HEX  --verify\n"
+	       "      --minisig FILE|URL --pubkey FILE|KEY   minisign signature, checked by the flasher\n"
 	       "      --header 'N: V'  --header-file FILE   (carried as secrets, never printed)\n"
 	       "      --then reboot|poweroff|hold   after a verified write (default reboot)\n"
 	       "      --yes                 do not ask to type the device name\n"
@@ -67,7 +69,7 @@ static void help(void)
 enum {
 	OPT_TO = 0x100, OPT_SHA256, OPT_SUMS, OPT_NAME, OPT_IMAGE_SHA256, OPT_VERIFY, OPT_HEADER,
 	OPT_HEADER_FILE, OPT_THEN, OPT_YES, OPT_DRY_RUN, OPT_SAVE, OPT_KERNEL, OPT_ADD_MODULE,
-	OPT_NO_CARRY, OPT_RETRIES, OPT_RETRY_FOR, OPT_ATTEMPTS,
+	OPT_NO_CARRY, OPT_RETRIES, OPT_RETRY_FOR, OPT_ATTEMPTS, OPT_MINISIG, OPT_PUBKEY,
 };
 
 static const struct option options[] = {
@@ -89,13 +91,15 @@ static const struct option options[] = {
 	{ "retries", required_argument, NULL, OPT_RETRIES },
 	{ "retry-for", required_argument, NULL, OPT_RETRY_FOR },
 	{ "attempts", required_argument, NULL, OPT_ATTEMPTS },
+	{ "minisig", required_argument, NULL, OPT_MINISIG },
+	{ "pubkey", required_argument, NULL, OPT_PUBKEY },
 	{ "help", no_argument, NULL, 'h' },
 	{}
 };
 
 struct go {
 	struct job job;
-	const char *to, *sums, *name, *save, *kernel;
+	const char *to, *sums, *name, *save, *kernel, *minisig, *pubkey;
 	char *modules[32];
 	size_t n_modules;
 	bool yes, dry_run, carry;
@@ -195,6 +199,8 @@ static int parse_args(int argc, char *argv[], struct go *g)
 			g->modules[g->n_modules++] = optarg;
 			break;
 		case OPT_NO_CARRY: g->carry = false; break;
+		case OPT_MINISIG: g->minisig = optarg; break;
+		case OPT_PUBKEY: g->pubkey = optarg; break;
 		case OPT_RETRIES:
 		case OPT_ATTEMPTS:
 			if (parse_uint(optarg, &u) < 0 || (c == OPT_ATTEMPTS && u == 0)) {
@@ -337,7 +343,7 @@ int cmd_go(int argc, char *argv[])
 	struct utsname u;
 	struct stat st;
 	struct sigaction sa = { .sa_handler = on_signal };
-	char err[2048] = "", why[1024], lock[64] = "", net[512] = "", cmdline[KEXEC_CMDLINE_MAX] = "";
+	char err[2048] = "", why[1024] = "", lock[64] = "", net[512] = "", cmdline[KEXEC_CMDLINE_MAX] = "";
 	char hex[65], sz[32], sz2[32], disk[1024], *name;
 	_cleanup_free_ char *job_text = NULL;
 	_cleanup_free_ uint8_t *proc_cmdline = NULL;
@@ -461,7 +467,46 @@ int cmd_go(int argc, char *argv[])
 		g.job.have_sha256 = true;
 		ex = 1;
 	}
-	if (!g.job.have_sha256 && !g.job.have_image_sha256)
+	if (g.minisig || g.pubkey) {
+		struct source_config sc = { .location = g.minisig, .retries = 2, .retry_for_ms = 30000,
+					    .connect_timeout_ms = 15000, .stall_timeout_ms = 30000,
+					    .low_speed = 1 };
+		_cleanup_free_ char *sigtext = NULL;
+		_cleanup_free_ uint8_t *keytext = NULL;
+		size_t sl;
+
+		if (!g.minisig || !g.pubkey) {
+			log_error("--minisig and --pubkey go together; nothing was loaded");
+			ex = 2;
+			goto out;
+		}
+		if (access(g.pubkey, F_OK) == 0) {
+			r = read_full_file(g.pubkey, 4096, &keytext, &sl);
+			r = r < 0 ? r : minisign_pubkey_parse((char *)keytext, sl, &g.job.minisign_key);
+		} else
+			r = minisign_pubkey_parse(g.pubkey, strlen(g.pubkey), &g.job.minisign_key);
+		if (r < 0) {
+			log_error("--pubkey %s is not a minisign public key; nothing was loaded", g.pubkey);
+			ex = 2;
+			goto out;
+		}
+		r = source_read_all(&sc, 64U << 10, &sigtext, &sl, err, sizeof(err));
+		if (r < 0) {
+			log_error("cannot read the signature %s: %s; nothing was loaded", g.minisig,
+				  err[0] ? err : strerror(-r));
+			ex = url_is_http(g.minisig) ? 3 : 2;
+			goto out;
+		}
+		if (minisign_sig_parse(sigtext, sl, &g.job.minisign_sig) < 0 ||
+		    minisign_check_params(&g.job.minisign_key, &g.job.minisign_sig, why, sizeof(why)) < 0) {
+			log_error("minisign: %s; nothing was loaded",
+				  why[0] ? why : "not a minisign signature");
+			ex = 4;
+			goto out;
+		}
+		g.job.have_minisig = true;
+	}
+	if (!g.job.have_sha256 && !g.job.have_image_sha256 && !g.job.have_minisig)
 		log_warning("no --sha256, --sums or --image-sha256: the flasher will write whatever "
 			    "the server sends");
 
@@ -541,6 +586,12 @@ int cmd_go(int argc, char *argv[])
 	if (g.job.have_image_sha256) {
 		hex_encode(g.job.image_sha256, 32, hex);
 		printf("  verify:   image SHA-256 %s\n", hex);
+	}
+	if (g.job.have_minisig) {
+		char keyid[17];
+		minisign_keynum_format(g.job.minisign_key.keynum, keyid);
+		printf("  verify:   minisign signature by key %s (\"%s\")\n", keyid,
+		       g.job.minisign_sig.trusted_comment);
 	}
 	if (g.job.n_headers)
 		printf("  headers:  %zu (values: ***)\n", g.job.n_headers);

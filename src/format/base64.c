@@ -49,3 +49,21 @@ int base64_decode_exact(const char *s, size_t len, uint8_t *out, size_t n)
 	}
 	return 0;
 }
+
+void base64_encode(const uint8_t *in, size_t n, char *out, size_t outsz)
+{
+	static const char alphabet[] =
+		"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+	size_t o = 0;
+
+	for (size_t i = 0; i < n && o + 4 < outsz; i += 3) {
+		uint32_t w = (uint32_t)in[i] << 16 | (i + 1 < n ? (uint32_t)in[i + 1] << 8 : 0) |
+			     (i + 2 < n ? in[i + 2] : 0);
+		out[o++] = alphabet[w >> 18 & 63];
+		out[o++] = alphabet[w >> 12 & 63];
+		out[o++] = i + 1 < n ? alphabet[w >> 6 & 63] : '=';
+		out[o++] = i + 2 < n ? alphabet[w & 63] : '=';
+	}
+	if (outsz)
+		out[o < outsz ? o : outsz - 1] = 0;
+}

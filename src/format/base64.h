@@ -8,3 +8,6 @@
 /* Decode s[0..len) (padding required, no whitespace) into exactly n bytes. 0, or -EINVAL when
  * the text is not canonical base64 of exactly n bytes. */
 int base64_decode_exact(const char *s, size_t len, uint8_t *out, size_t n);
+
+/* Encode n bytes with padding into out (size at least 4*ceil(n/3)+1). */
+void base64_encode(const uint8_t *in, size_t n, char *out, size_t outsz);

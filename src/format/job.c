@@ -11,6 +11,7 @@
 #include <sys/socket.h>
 
 #include "basic/parse-util.h"
+#include "format/base64.h"
 #include "format/cmdline.h"
 #include "format/http-header.h"
 
@@ -149,6 +150,7 @@ static const struct key keys[] = {
 	{ "retries" }, { "retry-for" }, { "attempts" }, { "then" }, { "target-timeout" },
 	{ "net-timeout" }, { "net-mac" }, { "net-path" }, { "net-address", KEY_REPEAT },
 	{ "net-gateway", KEY_REPEAT }, { "net-dns", KEY_REPEAT }, { "dhcp-fallback" },
+	{ "minisign-pubkey" }, { "minisign-sig" }, { "minisign-comment" }, { "minisign-global-sig" },
 };
 
 static int set_string(char **dst, const char *v)
@@ -258,6 +260,33 @@ static int apply(struct job *j, const char *k, const char *v, const char **why)
 		j->n_dns++;
 		return 0;
 	}
+	if (!strcmp(k, "minisign-pubkey"))
+		return minisign_pubkey_parse(v, strlen(v), &j->minisign_key) < 0
+			       ? (*why = "expected a minisign public key line (RW...)", -EINVAL)
+			       : 0;
+	if (!strcmp(k, "minisign-sig") || !strcmp(k, "minisign-global-sig")) {
+		uint8_t raw[74];
+		bool global = k[9] == 'g';
+		if (base64_decode_exact(v, strlen(v), raw, global ? 64 : 74) < 0)
+			return *why = "expected the base64 line of a minisign signature", -EINVAL;
+		if (global)
+			memcpy(j->minisign_sig.global_sig, raw, 64);
+		else {
+			if (raw[0] != 'E' || raw[1] != 'D')
+				return *why = "only prehashed (ED) minisign signatures", -EINVAL;
+			j->minisign_sig.prehashed = true;
+			memcpy(j->minisign_sig.keynum, raw + 2, 8);
+			memcpy(j->minisign_sig.sig, raw + 10, 64);
+		}
+		return 0;
+	}
+	if (!strcmp(k, "minisign-comment")) {
+		if (strlen(v) >= sizeof(j->minisign_sig.trusted_comment))
+			return *why = "too long", -EINVAL;
+		snprintf(j->minisign_sig.trusted_comment, sizeof(j->minisign_sig.trusted_comment),
+			 "%s", v);
+		return 0;
+	}
 	return *why = "unknown key", -EINVAL;
 }
 
@@ -331,6 +360,22 @@ int job_parse(const char *text, size_t len, struct job *ret, char *err, size_t e
 		}
 	}
 	explicit_bzero(line, sizeof(line));
+	{
+		static const char *const ms[] = { "minisign-pubkey", "minisign-sig", "minisign-comment",
+						  "minisign-global-sig" };
+		unsigned n = 0;
+		for (size_t ki = 0; ki < sizeof(keys) / sizeof(keys[0]); ki++)
+			for (size_t m = 0; m < 4; m++)
+				if (!strcmp(keys[ki].name, ms[m]) && seen[ki])
+					n++;
+		if (n != 0 && n != 4) {
+			snprintf(err, errlen, "a minisign signature needs all of minisign-pubkey, "
+					      "minisign-sig, minisign-comment and minisign-global-sig");
+			job_done(&j);
+			return -EBADMSG;
+		}
+		j.have_minisig = n == 4;
+	}
 	if (!j.src || !j.dst) {
 		snprintf(err, errlen, "the job has no %s", !j.src ? "src" : "dst");
 		job_done(&j);
@@ -495,6 +540,24 @@ int job_format(const struct job *j, char **ret)
 		sb_printf(&b, "net-dns = %s\n", ip);
 	}
 	sb_printf(&b, "dhcp-fallback = %s\n", j->dhcp_fallback ? "yes" : "no");
+	if (j->have_minisig) {
+		uint8_t raw[74];
+		char b64[128];
+		raw[0] = 'E';
+		raw[1] = 'd';
+		memcpy(raw + 2, j->minisign_key.keynum, 8);
+		memcpy(raw + 10, j->minisign_key.key, 32);
+		base64_encode(raw, 42, b64, sizeof(b64));
+		sb_printf(&b, "minisign-pubkey = %s\n", b64);
+		raw[1] = 'D';
+		memcpy(raw + 2, j->minisign_sig.keynum, 8);
+		memcpy(raw + 10, j->minisign_sig.sig, 64);
+		base64_encode(raw, 74, b64, sizeof(b64));
+		sb_printf(&b, "minisign-sig = %s\n", b64);
+		sb_printf(&b, "minisign-comment = %s\n", j->minisign_sig.trusted_comment);
+		base64_encode(j->minisign_sig.global_sig, 64, b64, sizeof(b64));
+		sb_printf(&b, "minisign-global-sig = %s\n", b64);
+	}
 	if (b.oom) {
 		if (b.s)
 			explicit_bzero(b.s, b.cap);

@@ -9,6 +9,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "format/minisign.h"
+
 #define JOB_MAX_SIZE (256U << 10)
 #define JOB_MAX_HEADERS 32
 #define JOB_MAX_ADDRESSES 8
@@ -54,6 +56,11 @@ struct job {
 	struct job_ip dns[JOB_MAX_DNS];
 	size_t n_dns;
 	bool dhcp_fallback; /* try DHCP when the static configuration gets nowhere */
+
+	/* a minisign signature of the published bytes, checked before the job was made */
+	bool have_minisig;
+	struct minisign_pubkey minisign_key;
+	struct minisign_sig minisign_sig;
 };
 
 /* Defaults: retries 10, retry-for 10 min, attempts 3, then reboot, target-timeout 60 s,

@@ -141,6 +141,9 @@ _Noreturn void worker_main(void)
 			.low_speed = 1024,
 		};
 
+		o.have_minisig = j.have_minisig;
+		o.minisign_key = j.minisign_key;
+		o.minisign_sig = j.minisign_sig;
 		memcpy(o.sha256, j.sha256, 32);
 		memcpy(o.image_sha256, j.image_sha256, 32);
 		snprintf(o.sha256_origin, sizeof(o.sha256_origin), "the job's sha256");

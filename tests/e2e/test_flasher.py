@@ -153,6 +153,35 @@ def test_interface_with_another_mac_is_found_by_bus_path(nginx, served, images, 
     assert_disk_holds(disk, images.data)
 
 
+def test_minisign_signature_in_job(nginx, served, images, build_flasher, vm, tmp_path):
+    """The job carries a minisign key and signature; the flasher checks it while streaming."""
+    import shutil
+    import subprocess
+    if not shutil.which("minisign"):
+        pytest.fail("minisign is not installed (scripts/install-deps installs it)")
+    subprocess.run(["minisign", "-G", "-W", "-f", "-p", str(tmp_path / "k.pub"), "-s",
+                    str(tmp_path / "k.key")], check=True, capture_output=True)
+    src = tmp_path / "img.zst"
+    shutil.copyfile(images.path("zstd"), src)
+    subprocess.run(["minisign", "-S", "-s", str(tmp_path / "k.key"), "-m", str(src), "-t",
+                    "e2e release 7"], check=True, capture_output=True)
+    sig = (tmp_path / "img.zst.minisig").read_text().splitlines()
+    key = (tmp_path / "k.pub").read_text().splitlines()[1]
+    job = tmp_path / "job.conf"
+    job.write_text("src = %s\ndst = /dev/vda\nminisign-pubkey = %s\nminisign-sig = %s\n"
+                   "minisign-comment = %s\nminisign-global-sig = %s\n"
+                   % (guest_url(nginx, served["zstd"]), key, sig[1],
+                      sig[2][len("trusted comment: "):], sig[3]))
+    disk = new_disk(tmp_path)
+    v = vm(build_flasher("--job", job), disk)
+    rc = v.wait_exit(180)
+    out = v.text()
+    assert rc == 0, out[-4000:]
+    assert "verified minisign: " in out
+    assert "trusted comment: e2e release 7" in out
+    assert_disk_holds(disk, images.data)
+
+
 def test_image_larger_than_ram(nginx, build_flasher, vm, tmp_path):
     """320 MiB of non-zero data written by a flasher with 256 MiB of RAM."""
     size = 320 * MiB

@@ -147,4 +147,33 @@ TEST(job_from_cmdline)
 	ASSERT_TRUE(strstr(err, "unknown parameter reimage.header") != NULL);
 }
 
-RUN(T(parse_and_roundtrip), T(errors), T(cmdline), T(job_from_cmdline))
+TEST(minisign_roundtrip)
+{
+	/* from tests/data/minisign (made with Debian's minisign) */
+	const char *t =
+		"src = a\ndst = b\n"
+		"minisign-pubkey = RWTscZary0wlvSKSpr/cnqFBM1FxTjqIlq2eDmBdbqvSopKVJf3h1+ET\n"
+		"minisign-sig = RUTscZary0wlvQ5qrr8fdJpxMWU+0Hvj5NVcgFxf4yg5/zd19Ua1pmWGW3gGxIKiptja9rs8uWoE5AsOm/S4UDA6SAMrzc078Qw=\n"
+		"minisign-comment = reimage test vector\n"
+		"minisign-global-sig = 2iJqf72GReJ3rsIJquSpXSub3n7idVqZYLvhT/v7xwAjBUYFWUeQatyWNmIlSakaGWBhTs2UaH+MDTJei6ECBQ==\n";
+	struct job j, k;
+	char err[256] = "", *text;
+
+	ASSERT_EQ(job_parse(t, strlen(t), &j, err, sizeof(err)), 0);
+	ASSERT_TRUE(j.have_minisig && j.minisign_sig.prehashed);
+	ASSERT_STREQ(j.minisign_sig.trusted_comment, "reimage test vector");
+	ASSERT_TRUE(memcmp(j.minisign_key.keynum, j.minisign_sig.keynum, 8) == 0);
+	ASSERT_EQ(job_format(&j, &text), 0);
+	ASSERT_EQ(job_parse(text, strlen(text), &k, err, sizeof(err)), 0);
+	ASSERT_TRUE(memcmp(&j.minisign_sig, &k.minisign_sig, sizeof(j.minisign_sig)) == 0);
+	ASSERT_TRUE(memcmp(&j.minisign_key, &k.minisign_key, sizeof(j.minisign_key)) == 0);
+	free(text);
+	job_done(&j);
+	job_done(&k);
+	/* all four or none */
+	t = "src = a\ndst = b\nminisign-comment = x\n";
+	ASSERT_EQ(job_parse(t, strlen(t), &j, err, sizeof(err)), -EBADMSG);
+	ASSERT_TRUE(strstr(err, "needs all of") != NULL);
+}
+
+RUN(T(parse_and_roundtrip), T(errors), T(cmdline), T(job_from_cmdline), T(minisign_roundtrip))
