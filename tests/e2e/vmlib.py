@@ -252,7 +252,30 @@ def make_system_disk(root, disk, size="512M", label="old-system"):
 # --------------------------------------------------------------------------
 
 DEBOOTSTRAP_SUITE = "bookworm"
-DEBOOTSTRAP_MIRROR = os.environ.get("REIMAGE_TEST_MIRROR", "http://deb.debian.org/debian")
+def _apt_mirror_and_proxy():
+    """The Debian mirror apt uses here (so debootstrap reaches what apt reaches), and apt's
+    HTTP proxy if one is configured."""
+    mirror = "http://deb.debian.org/debian"
+    for path in sorted(Path("/etc/apt/sources.list.d").glob("*.sources")) + [Path("/etc/apt/sources.list")]:
+        try:
+            text = path.read_text()
+        except OSError:
+            continue
+        m = re.search(r"^URIs:\s*(\S+)", text, re.M) if path.suffix == ".sources" else \
+            re.search(r"^deb\s+(?:\[[^]]*\]\s+)?(\S+)\s+bookworm\s", text, re.M)
+        if m and "security" not in m.group(1):
+            mirror = m.group(1)
+            break
+    proxy = None
+    r = subprocess.run(["apt-config", "shell", "P", "Acquire::http::Proxy"], capture_output=True,
+                       text=True)
+    m = re.search(r"P='([^']+)'", r.stdout)
+    if m:
+        proxy = m.group(1)
+    return os.environ.get("REIMAGE_TEST_MIRROR", mirror), proxy
+
+
+DEBOOTSTRAP_MIRROR, DEBOOTSTRAP_PROXY = _apt_mirror_and_proxy()
 
 SYSTEMD_TEST_SERVICE = """[Unit]
 Description=reimage test command
@@ -295,9 +318,12 @@ def debootstrap_root():
         return tree
     tmp = CACHE / ("systemd-root-" + DEBOOTSTRAP_SUITE + ".tmp")
     shutil.rmtree(tmp, ignore_errors=True)
+    env = dict(os.environ)
+    if DEBOOTSTRAP_PROXY and "http_proxy" not in env:
+        env["http_proxy"] = DEBOOTSTRAP_PROXY
     r = subprocess.run(["debootstrap", "--variant=minbase",
                         "--include=systemd-sysv,udev,kmod,iproute2", DEBOOTSTRAP_SUITE, str(tmp),
-                        DEBOOTSTRAP_MIRROR], capture_output=True, text=True)
+                        DEBOOTSTRAP_MIRROR], capture_output=True, text=True, env=env)
     assert r.returncode == 0, "debootstrap failed:\n%s\n%s" % (r.stdout[-3000:], r.stderr[-3000:])
     os.replace(tmp, tree)
     return tree
