@@ -17,7 +17,6 @@ import hashlib
 import os
 import re
 import shutil
-import socket
 import subprocess
 import sys
 import tempfile
@@ -75,20 +74,7 @@ def main():
         os.chmod(www, 0o755)
         os.chmod(www / "img.zst", 0o644)
         sha = hashlib.sha256((www / "img.zst").read_bytes()).hexdigest()
-        s = socket.socket()
-        s.bind(("127.0.0.1", 0))
-        port = s.getsockname()[1]
-        s.close()
-        nd = work / "nginx"
-        nd.mkdir()
-        (nd / "nginx.conf").write_text(
-            "worker_processes 1; pid %s/pid; error_log %s/error.log;\n"
-            "events { worker_connections 64; }\n"
-            "http { access_log off; client_body_temp_path %s/b; proxy_temp_path %s/p;\n"
-            "  fastcgi_temp_path %s/f; uwsgi_temp_path %s/u; scgi_temp_path %s/s;\n"
-            "  server { listen 127.0.0.1:%d; root %s; } }\n" % (nd, nd, nd, nd, nd, nd, nd, port, www))
-        nginx = subprocess.Popen(["/usr/sbin/nginx", "-c", str(nd / "nginx.conf"), "-g", "daemon off;"])
-        time.sleep(0.5)
+        nginx, port = vmlib.start_nginx(work / "nginx", www)
         print("### QEMU TCG, -m 256, 256 MiB image (64 MiB random data, zstd), flasher with "
               "--modules net-storage\n")
         print("| run | /init starts | write starts | job done | QEMU wall time |")

@@ -397,3 +397,25 @@ class SystemdSystem(RunningSystem):
                 "-netdev", "user,id=n0", "-device", "virtio-net-pci,netdev=n0"]
         self.proc = subprocess.Popen(args, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
                                      stderr=subprocess.STDOUT)
+
+
+def start_nginx(base, docroot):
+    """A small nginx serving docroot on a free 127.0.0.1 port (the guest's 10.0.2.2), with all
+    its files under base. Returns (process, port); stop it with process.terminate()."""
+    import socket
+    base = Path(base)
+    base.mkdir(parents=True, exist_ok=True)
+    s = socket.socket()
+    s.bind(("127.0.0.1", 0))
+    port = s.getsockname()[1]
+    s.close()
+    (base / "nginx.conf").write_text(
+        "worker_processes 1; pid {b}/pid; error_log {b}/error.log;\n"
+        "events {{ worker_connections 64; }}\n"
+        "http {{ access_log {b}/access.log; client_body_temp_path {b}/b; proxy_temp_path {b}/p;\n"
+        "  fastcgi_temp_path {b}/f; uwsgi_temp_path {b}/u; scgi_temp_path {b}/s;\n"
+        "  server {{ listen 127.0.0.1:{port}; root {root}; }} }}\n".format(b=base, port=port,
+                                                                        root=docroot))
+    proc = subprocess.Popen(["/usr/sbin/nginx", "-c", str(base / "nginx.conf"), "-g", "daemon off;"])
+    time.sleep(0.5)
+    return proc, port
