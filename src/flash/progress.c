@@ -157,7 +157,7 @@ void progress_update(struct progress *p, uint64_t in, uint64_t out, uint64_t tot
 			snprintf(c, sizeof(c), "%3u%%", pct);
 		else
 			snprintf(c, sizeof(c), "  ?%%");
-		fprintf(stderr, "\r[%s] %s  in %s  out %s  %s/s  ETA %s\033[K", bar, c, a, b, rate,
+		fprintf(stderr, "\r[%s] %s  in %s at %s/s  out %s  ETA %s\033[K", bar, c, a, rate, b,
 			eta);
 		fflush(stderr);
 		p->bar_drawn = true;
@@ -168,7 +168,7 @@ void progress_update(struct progress *p, uint64_t in, uint64_t out, uint64_t tot
 				 total_in ? (unsigned)(MIN(in, total_in) * 100 / total_in) : 100);
 		else
 			c[0] = 0;
-		fprintf(stderr, "progress: in %s%s, out %s, %s/s, ETA %s\n", a, c, b, rate, eta);
+		fprintf(stderr, "progress: in %s%s at %s/s, out %s, ETA %s\n", a, c, rate, b, eta);
 	}
 	pthread_mutex_unlock(&p->lock);
 }
