@@ -63,7 +63,9 @@ cleanup() {
 		wait "$NGINX_PID" 2>/dev/null || true
 	fi
 	if [[ $KEEP != 1 ]]; then
-		rm -rf -- "$SCRATCH"
+		# Only what this script made: SCRATCH may be an existing directory.
+		rm -rf -- "$CACHE" "$RUN" "$WWW"
+		rmdir -- "$SCRATCH" 2>/dev/null || true
 	else
 		rm -f -- "$RUN/out.img"
 		log "kept $SCRATCH"
@@ -98,7 +100,7 @@ build_image() {
 	cp -a /usr/share "$root/usr/share"
 	have=$(du -sb "$root" | cut -f1)
 	{
-		echo "image content: /usr/share ($(numfmt --to=iec-i --suffix=B "$have") apparent size)"
+		echo "image content: /usr/share ($(numfmt --to=iec-i --round=nearest --suffix=B "$have") apparent size)"
 	} >"$CACHE/content.txt"
 	if ((have < want)); then
 		need=$((want - have))
@@ -112,7 +114,7 @@ build_image() {
 		have=$(du -sb "$root" | cut -f1)
 		echo "plus $(wc -l <"$CACHE/usrlib.list") files from /usr/lib (first in path order: $(head -1 "$CACHE/usrlib.list"), last: $(tail -1 "$CACHE/usrlib.list"))" >>"$CACHE/content.txt"
 	fi
-	echo "total file data: $have bytes ($(numfmt --to=iec-i --suffix=B "$have"))" >>"$CACHE/content.txt"
+	echo "total file data: $have bytes ($(numfmt --to=iec-i --round=nearest --suffix=B "$have"))" >>"$CACHE/content.txt"
 
 	log "mkfs.ext4 -d into a $IMG_SIZE sparse file"
 	rm -f "$CACHE/img"
@@ -197,6 +199,8 @@ add() {
 }
 add reimage-zst    rss   "$(printf '%q ' "$REIMAGE") flash $BASE/img.zst $OUT --sha256 $H_ZST --progress none"
 add pipeline-zst   norss "curl -s $BASE/img.zst | zstd -dc | dd of=$OUT bs=4M status=none"
+# bmaptool also checks the SHA-256 of every mapped range listed in the bmap, and
+# fsyncs the target at the end (its "sync" column is therefore near zero).
 add bmaptool-zst   norss "bmaptool -q copy --bmap $CACHE/img.bmap $BASE/img.zst $OUT"
 add zstd-ceiling   rss   "zstd -dc $CACHE/img.zst > /dev/null"
 # References for the cost of writing: the same decompression into a sparse file
