@@ -16,6 +16,7 @@
 #include "basic/macro.h"
 #include "basic/parse-util.h"
 #include "cmd/commands.h"
+#include "cmd/tls-options.h"
 #include "flash/pipeline.h"
 #include "flash/progress.h"
 #include "flash/source.h"
@@ -29,10 +30,6 @@
 
 #define MAX_HEADERS 64
 #define HEADER_FILE_MAX (64U << 10)
-#define INSECURE_WARNING                                                                           \
-	"TLS certificate verification is OFF (--insecure): anyone on the network path can serve "  \
-	"you a forged image; only the digest checks protect you"
-
 static volatile int interrupted;
 
 static void on_signal(int sig)
@@ -57,6 +54,9 @@ static void help(void)
 	       "      --minisig FILE|URL    minisign signature of SRC as published (prehashed ED)\n"
 	       "      --pubkey FILE|KEY     the minisign public key (file, or its base64 line)\n"
 	       "      --name NAME           file name to look up in --sums (needed with SRC -)\n"
+	       "      --sums-sig FILE|URL   detached OpenPGP signature of the --sums list, checked\n"
+	       "                            with gpgv before the list is used\n"
+	       "      --keyring FILE        the signing keys for --sums-sig (binary or armored)\n"
 	       "      --image-sha256 HEX    SHA-256 of the decompressed image\n"
 	       "      --verify              read the written data back and compare\n"
 	       "HTTP:\n"
@@ -68,13 +68,7 @@ static void help(void)
 	       "      --stall-timeout T     resume a transfer slower than --low-speed for this long\n"
 	       "                            (default 60s; 0 disables)\n"
 	       "      --low-speed BYTES     bytes per second (default 1024)\n"
-	       "TLS (https; the server's certificate is verified against the system's CAs):\n"
-	       "      --cacert FILE         trust only the CA certificates in FILE (PEM)\n"
-	       "      --pin sha256//BASE64  also require this server public key (SHA-256 of its\n"
-	       "                            SubjectPublicKeyInfo); several separated by ';'\n"
-	       "      --client-cert FILE    present this client certificate (PEM), with --client-key\n"
-	       "      --client-key FILE     its private key (PEM, not encrypted)\n"
-	       "      --insecure            do not verify the server's certificate (prints a warning)\n"
+	       TLS_OPTIONS_HELP
 	       "Output:\n"
 	       "      --progress MODE       auto, bar, line or none (default auto)\n"
 	       "      --json                JSON events on stdout, one per line\n"
@@ -91,6 +85,8 @@ static void help(void)
 enum {
 	OPT_SHA256 = 0x100,
 	OPT_SUMS,
+	OPT_SUMS_SIG,
+	OPT_KEYRING,
 	OPT_NAME,
 	OPT_MINISIG,
 	OPT_PUBKEY,
@@ -105,17 +101,14 @@ enum {
 	OPT_LOW_SPEED,
 	OPT_PROGRESS,
 	OPT_JSON,
-	OPT_CACERT,
-	OPT_PIN,
-	OPT_CLIENT_CERT,
-	OPT_CLIENT_KEY,
-	OPT_INSECURE,
 };
 
 static const struct option options[] = {
 	{ "sha256", required_argument, NULL, OPT_SHA256 },
 	{ "sums", required_argument, NULL, OPT_SUMS },
 	{ "name", required_argument, NULL, OPT_NAME },
+	{ "sums-sig", required_argument, NULL, OPT_SUMS_SIG },
+	{ "keyring", required_argument, NULL, OPT_KEYRING },
 	{ "minisig", required_argument, NULL, OPT_MINISIG },
 	{ "pubkey", required_argument, NULL, OPT_PUBKEY },
 	{ "image-sha256", required_argument, NULL, OPT_IMAGE_SHA256 },
@@ -129,11 +122,7 @@ static const struct option options[] = {
 	{ "low-speed", required_argument, NULL, OPT_LOW_SPEED },
 	{ "progress", required_argument, NULL, OPT_PROGRESS },
 	{ "json", no_argument, NULL, OPT_JSON },
-	{ "cacert", required_argument, NULL, OPT_CACERT },
-	{ "pin", required_argument, NULL, OPT_PIN },
-	{ "client-cert", required_argument, NULL, OPT_CLIENT_CERT },
-	{ "client-key", required_argument, NULL, OPT_CLIENT_KEY },
-	{ "insecure", no_argument, NULL, OPT_INSECURE },
+	TLS_LONG_OPTIONS,
 	{ "quiet", no_argument, NULL, 'q' },
 	{ "help", no_argument, NULL, 'h' },
 	{}
@@ -143,7 +132,7 @@ struct args {
 	struct flash_options o;
 	char *headers[MAX_HEADERS];
 	size_t n_headers;
-	const char *sums, *name, *minisig, *pubkey;
+	const char *sums, *sums_sig, *keyring, *name, *minisig, *pubkey;
 	enum progress_mode mode;
 	bool mode_set, json, quiet;
 };
@@ -209,40 +198,6 @@ static int parse_hex_digest(const char *s, uint8_t out[32], const char *opt)
 	return 0;
 }
 
-/* Unreadable TLS files are bad usage, found before any connection (libcurl would say less). The
- * contents are never printed: a key is a secret. */
-static int check_readable(const char *path, const char *opt)
-{
-	int fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY);
-	if (fd < 0)
-		return log_error_errno(negative_errno(), "cannot read %s %s: %m", opt, path);
-	close(fd);
-	return 0;
-}
-
-static int check_tls(const struct source_tls *t)
-{
-	int r;
-
-	if (t->pin && source_tls_pin_validate(t->pin) < 0) {
-		log_error("--pin wants sha256// and the base64 SHA-256 of the server's public key (44 "
-			  "characters ending in '='), several separated by ';', got '%s'",
-			  t->pin);
-		return -EINVAL;
-	}
-	if (!t->client_cert != !t->client_key) {
-		log_error("--client-cert and --client-key go together: give both or neither");
-		return -EINVAL;
-	}
-	if (t->cacert && (r = check_readable(t->cacert, "--cacert")) < 0)
-		return r;
-	if (t->client_cert && (r = check_readable(t->client_cert, "--client-cert")) < 0)
-		return r;
-	if (t->client_key && (r = check_readable(t->client_key, "--client-key")) < 0)
-		return r;
-	return 0;
-}
-
 static int parse_args(int argc, char *argv[], struct args *a)
 {
 	uint64_t v;
@@ -270,6 +225,8 @@ static int parse_args(int argc, char *argv[], struct args *a)
 			break;
 		case OPT_SUMS: a->sums = optarg; break;
 		case OPT_NAME: a->name = optarg; break;
+		case OPT_SUMS_SIG: a->sums_sig = optarg; break;
+		case OPT_KEYRING: a->keyring = optarg; break;
 		case OPT_MINISIG: a->minisig = optarg; break;
 		case OPT_PUBKEY: a->pubkey = optarg; break;
 		case OPT_VERIFY: a->o.verify = true; break;
@@ -330,14 +287,11 @@ static int parse_args(int argc, char *argv[], struct args *a)
 			}
 			break;
 		case OPT_JSON: a->json = true; break;
-		case OPT_CACERT: a->o.tls.cacert = optarg; break;
-		case OPT_PIN: a->o.tls.pin = optarg; break;
-		case OPT_CLIENT_CERT: a->o.tls.client_cert = optarg; break;
-		case OPT_CLIENT_KEY: a->o.tls.client_key = optarg; break;
-		case OPT_INSECURE: a->o.tls.insecure = true; break;
 		case 'q': a->quiet = true; break;
 		case 'h': help(); return 1;
 		default:
+			if (tls_option_apply(&a->o.tls, c, optarg))
+				break;
 			log_error("run 'reimage flash --help' for the options");
 			return -EINVAL;
 		}
@@ -353,7 +307,12 @@ static int parse_args(int argc, char *argv[], struct args *a)
 		log_error("SRC and DST must not be empty");
 		return -EINVAL;
 	}
-	r = check_tls(&a->o.tls);
+	if ((a->sums_sig || a->keyring) && !(a->sums_sig && a->keyring && a->sums)) {
+		log_error("--sums-sig and --keyring go together, and with --sums: the list, its "
+			  "signature and the keys that signed it");
+		return -EINVAL;
+	}
+	r = tls_options_check(&a->o.tls);
 	if (r < 0)
 		return r;
 	a->o.headers = a->headers;
@@ -371,7 +330,7 @@ static int lookup_sums(struct args *a, struct progress *p, char *msg, size_t msg
 	char origin[1024], hex[65];
 	int ex;
 
-	ex = sums_lookup(&a->o, a->sums, a->name, digest, origin, sizeof(origin), msg, msglen);
+	ex = sums_lookup(&a->o, a->sums, a->name, a->sums_sig, a->keyring, digest, origin, sizeof(origin), msg, msglen);
 	if (ex != 0)
 		return ex;
 	if (a->o.have_sha256 && memcmp(a->o.sha256, digest, 32) != 0) {
@@ -477,10 +436,12 @@ int cmd_flash(int argc, char *argv[])
 		}
 	}
 	if (a.o.tls.insecure)
-		log_warning(INSECURE_WARNING); /* even with --quiet and --json: it is about trust */
+		log_warning(TLS_INSECURE_WARNING); /* even with --quiet and --json: it is about trust */
 	(void)url_foreach_secret(a.o.src, log_add_secret);
 	if (a.sums)
 		(void)url_foreach_secret(a.sums, log_add_secret);
+	if (a.sums_sig)
+		(void)url_foreach_secret(a.sums_sig, log_add_secret);
 
 	sigemptyset(&sa.sa_mask);
 	sigaction(SIGINT, &sa, NULL);

@@ -7,6 +7,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <sys/stat.h>
 #include <sys/sysmacros.h>
 #include <sys/utsname.h>
@@ -16,6 +17,7 @@
 #include "basic/macro.h"
 #include "basic/parse-util.h"
 #include "cmd/commands.h"
+#include "cmd/tls-options.h"
 #include "flash/decompress.h"
 #include "flash/pipeline.h"
 #include "flash/source.h"
@@ -52,6 +54,8 @@ static void help(void)
 	       "\n"
 	       "      --to DISK             the whole disk to overwrite (e.g. /dev/sda)\n"
 	       "      --sha256 HEX  --sums FILE|URL  --name NAME  --image-sha256 HEX  --verify\n"
+	       "      --sums-sig FILE|URL --keyring FILE   OpenPGP signature of --sums, checked here\n"
+	       "                            with gpgv; the flasher then enforces the digest\n"
 	       "      --minisig FILE|URL --pubkey FILE|KEY   minisign signature, checked by the flasher\n"
 	       "      --header 'N: V'  --header-file FILE   (carried as secrets, never printed)\n"
 	       "      --then reboot|poweroff|hold   after a verified write (default reboot)\n"
@@ -63,13 +67,16 @@ static void help(void)
 	       "      --no-carry-network    let the flasher use DHCP instead of this system's\n"
 	       "                            addresses\n"
 	       "      --retries N  --retry-for TIME  --attempts N\n"
+	       TLS_OPTIONS_HELP
+	       "                            (the files' contents travel in the job; the key as a\n"
+	       "                            secret)\n"
 	       "  -h, --help\n");
 }
 
 enum {
 	OPT_TO = 0x100, OPT_SHA256, OPT_SUMS, OPT_NAME, OPT_IMAGE_SHA256, OPT_VERIFY, OPT_HEADER,
 	OPT_HEADER_FILE, OPT_THEN, OPT_YES, OPT_DRY_RUN, OPT_SAVE, OPT_KERNEL, OPT_ADD_MODULE,
-	OPT_NO_CARRY, OPT_RETRIES, OPT_RETRY_FOR, OPT_ATTEMPTS, OPT_MINISIG, OPT_PUBKEY,
+	OPT_NO_CARRY, OPT_RETRIES, OPT_RETRY_FOR, OPT_ATTEMPTS, OPT_MINISIG, OPT_PUBKEY, OPT_SUMS_SIG, OPT_KEYRING,
 };
 
 static const struct option options[] = {
@@ -93,13 +100,17 @@ static const struct option options[] = {
 	{ "attempts", required_argument, NULL, OPT_ATTEMPTS },
 	{ "minisig", required_argument, NULL, OPT_MINISIG },
 	{ "pubkey", required_argument, NULL, OPT_PUBKEY },
+	{ "sums-sig", required_argument, NULL, OPT_SUMS_SIG },
+	{ "keyring", required_argument, NULL, OPT_KEYRING },
+	TLS_LONG_OPTIONS,
 	{ "help", no_argument, NULL, 'h' },
 	{}
 };
 
 struct go {
 	struct job job;
-	const char *to, *sums, *name, *save, *kernel, *minisig, *pubkey;
+	const char *to, *sums, *name, *save, *kernel, *minisig, *pubkey, *sums_sig, *keyring;
+	struct source_tls tls;
 	char *modules[32];
 	size_t n_modules;
 	bool yes, dry_run, carry;
@@ -201,6 +212,8 @@ static int parse_args(int argc, char *argv[], struct go *g)
 		case OPT_NO_CARRY: g->carry = false; break;
 		case OPT_MINISIG: g->minisig = optarg; break;
 		case OPT_PUBKEY: g->pubkey = optarg; break;
+		case OPT_SUMS_SIG: g->sums_sig = optarg; break;
+		case OPT_KEYRING: g->keyring = optarg; break;
 		case OPT_RETRIES:
 		case OPT_ATTEMPTS:
 			if (parse_uint(optarg, &u) < 0 || (c == OPT_ATTEMPTS && u == 0)) {
@@ -219,7 +232,11 @@ static int parse_args(int argc, char *argv[], struct go *g)
 			g->job.retry_for_ms = v;
 			break;
 		case 'h': help(); return 1;
-		default: log_error("run 'reimage go --help' for the options"); return -EINVAL;
+		default:
+			if (tls_option_apply(&g->tls, c, optarg))
+				break;
+			log_error("run 'reimage go --help' for the options");
+			return -EINVAL;
 		}
 	}
 	if (argc - optind != 1) {
@@ -236,6 +253,19 @@ static int parse_args(int argc, char *argv[], struct go *g)
 			  "system is gone");
 		return -EINVAL;
 	}
+	if ((g->sums_sig || g->keyring) && !(g->sums_sig && g->keyring && g->sums)) {
+		log_error("--sums-sig and --keyring go together, and with --sums: the list, its "
+			  "signature and the keys that signed it");
+		return -EINVAL;
+	}
+	r = tls_options_check(&g->tls);
+	if (r < 0)
+		return r;
+	r = tls_options_to_job(&g->tls, &g->job);
+	if (r < 0)
+		return r;
+	if (g->sums_sig)
+		(void)url_foreach_secret(g->sums_sig, log_add_secret);
 	g->job.src = strdup(argv[optind]);
 	g->job.dst = strdup(g->to);
 	if (!g->job.src || !g->job.dst)
@@ -344,7 +374,7 @@ int cmd_go(int argc, char *argv[])
 	struct stat st;
 	struct sigaction sa = { .sa_handler = on_signal };
 	char err[2048] = "", why[1024] = "", lock[64] = "", net[512] = "", cmdline[KEXEC_CMDLINE_MAX] = "";
-	char hex[65], sz[32], sz2[32], disk[1024], *name;
+	char hex[65], sz[32], sz2[32], disk[1024], *name, sums_origin[1024] = "";
 	_cleanup_free_ char *job_text = NULL;
 	_cleanup_free_ uint8_t *proc_cmdline = NULL;
 	uint8_t head[PROBE_SIZE];
@@ -424,7 +454,7 @@ int cmd_go(int argc, char *argv[])
 		struct source_config sc = { .location = g.job.src, .headers = g.job.headers,
 					    .n_headers = g.job.n_headers, .retries = 2,
 					    .retry_for_ms = 30000, .connect_timeout_ms = 15000,
-					    .stall_timeout_ms = 30000, .low_speed = 1 };
+					    .stall_timeout_ms = 30000, .low_speed = 1, .tls = g.tls };
 		char shown[2048];
 
 		url_redact(g.job.src, shown, sizeof(shown));
@@ -449,11 +479,11 @@ int cmd_go(int argc, char *argv[])
 		struct flash_options o = { .src = g.job.src, .headers = g.job.headers,
 					   .n_headers = g.job.n_headers, .retries = 2,
 					   .retry_for_ms = 30000, .connect_timeout_ms = 15000,
-					   .stall_timeout_ms = 30000, .low_speed = 1 };
+					   .stall_timeout_ms = 30000, .low_speed = 1, .tls = g.tls };
 		uint8_t d[32];
-		char origin[1024];
+		char *origin = sums_origin;
 
-		ex = sums_lookup(&o, g.sums, g.name, d, origin, sizeof(origin), err, sizeof(err));
+		ex = sums_lookup(&o, g.sums, g.name, g.sums_sig, g.keyring, d, origin, sizeof(sums_origin), err, sizeof(err));
 		if (ex != 0) {
 			log_error("%s; nothing was loaded", err);
 			goto out;
@@ -470,7 +500,7 @@ int cmd_go(int argc, char *argv[])
 	if (g.minisig || g.pubkey) {
 		struct source_config sc = { .location = g.minisig, .retries = 2, .retry_for_ms = 30000,
 					    .connect_timeout_ms = 15000, .stall_timeout_ms = 30000,
-					    .low_speed = 1 };
+					    .low_speed = 1, .tls = g.tls };
 		_cleanup_free_ char *sigtext = NULL;
 		_cleanup_free_ uint8_t *keytext = NULL;
 		size_t sl;
@@ -581,7 +611,9 @@ int cmd_go(int argc, char *argv[])
 	}
 	if (g.job.have_sha256) {
 		hex_encode(g.job.sha256, 32, hex);
-		printf("  verify:   SHA-256 %s%s\n", hex, g.sums ? " (from the checksum list)" : "");
+		printf("  verify:   SHA-256 %s%s\n", hex, !g.sums ? "" : g.sums_sig ? " (from the checksum list, its signature checked)" : " (from the checksum list)");
+		if (g.sums_sig)
+			printf("            %s\n", sums_origin);
 	}
 	if (g.job.have_image_sha256) {
 		hex_encode(g.job.image_sha256, 32, hex);
@@ -595,6 +627,13 @@ int cmd_go(int argc, char *argv[])
 	}
 	if (g.job.n_headers)
 		printf("  headers:  %zu (values: ***)\n", g.job.n_headers);
+	if (strncasecmp(g.job.src, "https://", 8) == 0 || g.tls.cacert || g.tls.pin || g.tls.client_cert || g.tls.insecure) {
+		char tls[1024];
+		tls_options_describe(&g.tls, tls, sizeof(tls));
+		printf("  tls:      %s\n", tls);
+		if (g.tls.insecure)
+			printf("            WARNING: %s\n", TLS_INSECURE_WARNING);
+	}
 	printf("  target:   %s: %s%s%s, serial %s%s%s\n", g.to, id.model[0] ? id.model : "unknown model",
 	       ", ", format_bytes(sz, sizeof(sz), id.size), id.serial[0] ? id.serial : "none",
 	       id.wwn[0] ? ", WWN " : "", id.wwn);

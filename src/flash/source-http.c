@@ -411,11 +411,22 @@ static bool is_client_cert_alert(const char *curl_err)
 	return false;
 }
 
+/* What to call the CA certificates and the client certificate in messages. */
+static const char *ca_name(const struct source_tls *t)
+{
+	return t->cacert ? t->cacert : t->cacert_pem ? "the job's tls-cacert" : NULL;
+}
+
+static const char *client_cert_name(const struct source_tls *t)
+{
+	return t->client_cert ? t->client_cert : t->client_cert_pem ? "the job's tls-client-cert" : "(none)";
+}
+
 static int client_cert_failure(struct http_source *s, const char *host, const char *why)
 {
 	const struct source_tls *t = &s->cfg->tls;
 
-	if (!t->client_cert)
+	if (!t->client_cert && !t->client_cert_pem)
 		return fail(s, -EACCES,
 			    "%s requires a client certificate and none was given (%s): give it with "
 			    "--client-cert FILE --client-key FILE",
@@ -423,7 +434,7 @@ static int client_cert_failure(struct http_source *s, const char *host, const ch
 	return fail(s, -EACCES,
 		    "%s refused the client certificate %s (%s): give one issued by a CA that the "
 		    "server trusts, not expired, with its key",
-		    host, t->client_cert, why);
+		    host, client_cert_name(t), why);
 }
 
 /* A failure that no retry can cure because it is about trust, not the network: the cause and
@@ -431,7 +442,7 @@ static int client_cert_failure(struct http_source *s, const char *host, const ch
 static int tls_failure(struct http_source *s, CURLcode cc, const char *curl_err)
 {
 	const struct source_tls *t = &s->cfg->tls;
-	const char *eff = NULL, *bundle = t->cacert;
+	const char *eff = NULL, *bundle = ca_name(t);
 	char host[256], now[64], shown[2048];
 	long vr = X509_V_OK;
 	struct tm tm;
@@ -474,11 +485,11 @@ static int tls_failure(struct http_source *s, CURLcode cc, const char *curl_err)
 		case X509_V_ERR_DEPTH_ZERO_SELF_SIGNED_CERT:
 		case X509_V_ERR_SELF_SIGNED_CERT_IN_CHAIN:
 		case X509_V_ERR_CERT_UNTRUSTED:
-			if (t->cacert)
+			if (ca_name(t))
 				return fail(s, -EKEYREJECTED,
 					    "the certificate of %s is not trusted (unknown CA: not issued "
 					    "by a CA in %s): give the CA that issued it with --cacert",
-					    host, t->cacert);
+					    host, ca_name(t));
 			return fail(s, -EKEYREJECTED,
 				    "the certificate of %s is not trusted (unknown CA): give the CA that "
 				    "issued it with --cacert FILE",
@@ -499,7 +510,7 @@ static int tls_failure(struct http_source *s, CURLcode cc, const char *curl_err)
 			bundle = "libcurl's default CA bundle";
 		return fail(s, -EKEYREJECTED, "cannot load CA certificates from %s (%s): %s", bundle,
 			    curl_err[0] ? curl_err : "no details",
-			    t->cacert ? "give a file of PEM CA certificates with --cacert"
+			    ca_name(t) ? "give a file of PEM CA certificates with --cacert"
 				      : "install the ca-certificates package, or give the CA with "
 					"--cacert");
 	case CURLE_SSL_PINNEDPUBKEYNOTMATCH:
@@ -512,8 +523,8 @@ static int tls_failure(struct http_source *s, CURLcode cc, const char *curl_err)
 		return fail(s, -EKEYREJECTED,
 			    "the client certificate %s or its key %s cannot be used (%s): give a PEM "
 			    "certificate and its matching, unencrypted private key",
-			    t->client_cert ? t->client_cert : "(none)",
-			    t->client_key ? t->client_key : "(none)",
+			    client_cert_name(t),
+			    t->client_key ? t->client_key : t->client_key_pem ? "(in the job)" : "(none)",
 			    curl_err[0] ? curl_err : "no details");
 	case CURLE_SSL_ISSUER_ERROR:
 	case CURLE_SSL_INVALIDCERTSTATUS:
@@ -525,7 +536,7 @@ static int tls_failure(struct http_source *s, CURLcode cc, const char *curl_err)
 	case CURLE_RECV_ERROR:
 		/* TLS 1.3 servers send their verdict on our certificate after the handshake */
 		if (text_has(curl_err, "certificate required") ||
-		    (t->client_cert && is_client_cert_alert(curl_err)))
+		    ((t->client_cert || t->client_cert_pem) && is_client_cert_alert(curl_err)))
 			return client_cert_failure(s, host, curl_err);
 		return 0;
 	case CURLE_UNSUPPORTED_PROTOCOL:
@@ -576,12 +587,25 @@ static int set_tls(struct http_source *s, CURLoption opt, const char *what, cons
 	return 0;
 }
 
+static int set_blob(struct http_source *s, CURLoption opt, const char *what, const char *pem)
+{
+	struct curl_blob b = { .data = (void *)pem, .len = strlen(pem), .flags = CURL_BLOB_NOCOPY };
+	return set_tls(s, opt, what, &b);
+}
+
 static int setup_tls(struct http_source *s)
 {
 	const struct source_tls *t = &s->cfg->tls;
 	int r;
 
-	if (t->cacert) {
+	if (t->cacert_pem) {
+		r = set_blob(s, CURLOPT_CAINFO_BLOB, "the job's CA certificates", t->cacert_pem);
+		if (r < 0)
+			return r;
+		r = set_tls(s, CURLOPT_CAPATH, "the job's CA certificates", NULL);
+		if (r < 0)
+			return r;
+	} else if (t->cacert) {
 		/* only the given CAs: Debian's libcurl would also trust /etc/ssl/certs (CAPATH) */
 		r = set_tls(s, CURLOPT_CAINFO, "--cacert", t->cacert);
 		if (r < 0)
@@ -595,7 +619,19 @@ static int setup_tls(struct http_source *s)
 		if (r < 0)
 			return r;
 	}
-	if (t->client_cert) {
+	if (t->client_cert_pem && t->client_key_pem) {
+		r = set_blob(s, CURLOPT_SSLCERT_BLOB, "the job's client certificate", t->client_cert_pem);
+		if (r >= 0)
+			r = set_tls(s, CURLOPT_SSLCERTTYPE, "the job's client certificate", "PEM");
+		if (r >= 0)
+			r = set_blob(s, CURLOPT_SSLKEY_BLOB, "the job's client key", t->client_key_pem);
+		if (r >= 0)
+			r = set_tls(s, CURLOPT_SSLKEYTYPE, "the job's client key", "PEM");
+		if (r >= 0)
+			r = set_tls(s, CURLOPT_KEYPASSWD, "the job's client key", "");
+		if (r < 0)
+			return r;
+	} else if (t->client_cert) {
 		r = set_tls(s, CURLOPT_SSLCERT, "--client-cert", t->client_cert);
 		if (r < 0)
 			return r;

@@ -16,6 +16,9 @@ struct source_tls {
 	const char *client_cert; /* PEM certificate for the server to check, with client_key */
 	const char *client_key;	 /* its private key (PEM, not encrypted) */
 	bool insecure;		 /* no certificate or host name verification (a pin still holds) */
+	/* The same as PEM text in memory, for the flasher, whose job carries them (used instead
+	 * of the file names when set; the memory must outlive the source) */
+	const char *cacert_pem, *client_cert_pem, *client_key_pem;
 };
 
 struct source_config {

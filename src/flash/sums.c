@@ -10,6 +10,7 @@
 #include <strings.h>
 
 #include "basic/macro.h"
+#include "crypto/gpgv.h"
 #include "flash/source.h"
 #include "format/sha256sums.h"
 #include "format/url.h"
@@ -21,8 +22,63 @@ static size_t origin_len(const char *url)
 	return p ? (size_t)(p + 3 - url) + strcspn(p + 3, "/?#") : 0;
 }
 
+/* The list's signature, checked before a line of it is used. 0, or an exit code with msg. */
+static int check_signature(const struct source_config *list_cfg, const char *text, size_t len,
+			   const char *shown, const char *sig, const char *keyring, char *origin_extra,
+			   size_t extra_len, char *msg, size_t msglen)
+{
+	struct source_config cfg = *list_cfg;
+	_cleanup_free_ char *sigtext = NULL, *keys = NULL;
+	char err[1024] = "", why[1024] = "", sig_shown[2048];
+	struct gpg_status st;
+	size_t sig_len, keys_len;
+	int r;
+
+	if (url_is_http(keyring)) {
+		snprintf(msg, msglen, "--keyring must be a local file: a key fetched from the network "
+				      "next to the data it vouches for proves nothing");
+		return FLASH_EXIT_USAGE;
+	}
+	cfg.location = keyring;
+	cfg.headers = NULL;
+	cfg.n_headers = 0;
+	r = source_read_all(&cfg, OPENPGP_KEYRING_MAX, &keys, &keys_len, err, sizeof(err));
+	if (r < 0) {
+		snprintf(msg, msglen, "cannot read the keyring %s: %s", keyring, err[0] ? err : strerror(-r));
+		return FLASH_EXIT_USAGE;
+	}
+	if (url_is_http(sig))
+		url_redact(sig, sig_shown, sizeof(sig_shown));
+	else
+		snprintf(sig_shown, sizeof(sig_shown), "%s", sig);
+	cfg = *list_cfg;
+	cfg.location = sig;
+	r = source_read_all(&cfg, 1U << 20, &sigtext, &sig_len, err, sizeof(err));
+	if (r < 0) {
+		snprintf(msg, msglen, "cannot read the signature %s: %s", sig_shown,
+			 err[0] ? err : strerror(-r));
+		if (!url_is_http(sig) && r != -EFBIG)
+			return FLASH_EXIT_USAGE;
+		return r == -EFBIG ? FLASH_EXIT_VERIFY : FLASH_EXIT_SOURCE;
+	}
+	r = gpgv_verify((const uint8_t *)keys, keys_len, (const uint8_t *)sigtext, sig_len,
+			(const uint8_t *)text, len, &st, why, sizeof(why));
+	if (r == -EKEYREJECTED) {
+		snprintf(msg, msglen, "the signature %s of the checksum list %s does not hold: %s",
+			 sig_shown, shown, why);
+		return FLASH_EXIT_VERIFY;
+	}
+	if (r < 0) {
+		snprintf(msg, msglen, "cannot check the signature of the checksum list: %s", why);
+		return FLASH_EXIT_USAGE;
+	}
+	snprintf(origin_extra, extra_len, ", signed by %s (key %s)", st.uid[0] ? st.uid : "?",
+		 st.primary[0] ? st.primary : st.fingerprint);
+	return 0;
+}
+
 int sums_lookup(const struct flash_options *o, const char *sums, const char *name_override,
-		uint8_t ret_digest[32], char *origin, size_t originlen, char *msg, size_t msglen)
+		const char *sig, const char *keyring, uint8_t ret_digest[32], char *origin, size_t originlen, char *msg, size_t msglen)
 {
 	struct source_config cfg = {
 		.location = sums,
@@ -34,7 +90,7 @@ int sums_lookup(const struct flash_options *o, const char *sums, const char *nam
 		.tls = o->tls,
 	};
 	_cleanup_free_ char *text = NULL;
-	char name[1024], err[1024] = "", shown[2048];
+	char name[1024], err[1024] = "", shown[2048], signer[512] = "";
 	unsigned count = 0;
 	size_t len;
 	int r;
@@ -77,6 +133,12 @@ int sums_lookup(const struct flash_options *o, const char *sums, const char *nam
 			return FLASH_EXIT_USAGE;
 		return r == -EFBIG ? FLASH_EXIT_VERIFY : FLASH_EXIT_SOURCE;
 	}
+	if (sig) {
+		int ex = check_signature(&cfg, text, len, shown, sig, keyring, signer, sizeof(signer),
+					 msg, msglen);
+		if (ex != 0)
+			return ex;
+	}
 	r = sha256sums_find(text, len, name, ret_digest, &count);
 	if (r == -ENOENT) {
 		snprintf(msg, msglen,
@@ -96,6 +158,6 @@ int sums_lookup(const struct flash_options *o, const char *sums, const char *nam
 		snprintf(msg, msglen, "cannot parse the checksum list %s: %s", shown, strerror(-r));
 		return FLASH_EXIT_VERIFY;
 	}
-	snprintf(origin, originlen, "SHA256SUMS entry for %s in %s", name, shown);
+	snprintf(origin, originlen, "SHA256SUMS entry for %s in %s%s", name, shown, signer);
 	return 0;
 }

@@ -50,6 +50,46 @@ int base64_decode_exact(const char *s, size_t len, uint8_t *out, size_t n)
 	return 0;
 }
 
+int base64_decode_lines(const char *s, size_t len, uint8_t *out, size_t outsz, size_t *ret_len)
+{
+	int v[4];
+	size_t o = 0, k = 0, pad = 0;
+
+	for (size_t i = 0; i < len; i++) {
+		char c = s[i];
+
+		if (c == ' ' || c == '\t' || c == '\r' || c == '\n')
+			continue;
+		if (pad && c != '=')
+			return -EINVAL; /* data after the padding */
+		if (c == '=') {
+			if (k < 2)
+				return -EINVAL;
+			pad++;
+			v[k++] = 0;
+		} else {
+			v[k] = value(c);
+			if (v[k++] < 0)
+				return -EINVAL;
+		}
+		if (k == 4) {
+			uint32_t w = (uint32_t)v[0] << 18 | (uint32_t)v[1] << 12 | (uint32_t)v[2] << 6 |
+				     (uint32_t)v[3];
+			size_t n = 3 - pad;
+
+			if (o + n > outsz)
+				return -EFBIG;
+			for (size_t b = 0; b < n; b++)
+				out[o++] = (uint8_t)(w >> (16 - 8 * b));
+			k = 0;
+		}
+	}
+	if (k != 0)
+		return -EINVAL;
+	*ret_len = o;
+	return 0;
+}
+
 void base64_encode(const uint8_t *in, size_t n, char *out, size_t outsz)
 {
 	static const char alphabet[] =

@@ -44,6 +44,10 @@ void job_done(struct job *j)
 	free(j->dst_wwn);
 	free(j->dst_model);
 	free(j->net_path);
+	free(j->tls_cacert);
+	free(j->tls_client_cert);
+	wipe_free(j->tls_client_key);
+	free(j->tls_pin);
 	for (size_t i = 0; i < j->n_headers; i++)
 		wipe_free(j->headers[i]);
 	explicit_bzero(j, sizeof(*j));
@@ -151,7 +155,33 @@ static const struct key keys[] = {
 	{ "net-timeout" }, { "net-mac" }, { "net-path" }, { "net-address", KEY_REPEAT },
 	{ "net-gateway", KEY_REPEAT }, { "net-dns", KEY_REPEAT }, { "dhcp-fallback" },
 	{ "minisign-pubkey" }, { "minisign-sig" }, { "minisign-comment" }, { "minisign-global-sig" },
+	{ "tls-cacert", KEY_REPEAT }, { "tls-client-cert", KEY_REPEAT },
+	{ "tls-client-key", KEY_REPEAT }, { "tls-pin" }, { "tls-insecure" },
 };
+
+/* One line of PEM text per key line: joined back with newlines. */
+static int append_line(char **dst, const char *v)
+{
+	size_t old = *dst ? strlen(*dst) : 0, n = strlen(v);
+	char *c;
+
+	if (old + n + 2 > JOB_MAX_SIZE)
+		return -EFBIG;
+	c = malloc(old + n + 2);
+	if (!c)
+		return -ENOMEM;
+	if (old)
+		memcpy(c, *dst, old);
+	memcpy(c + old, v, n);
+	c[old + n] = '\n';
+	c[old + n + 1] = 0;
+	if (*dst) {
+		explicit_bzero(*dst, old); /* it may be the client key */
+		free(*dst);
+	}
+	*dst = c;
+	return 0;
+}
 
 static int set_string(char **dst, const char *v)
 {
@@ -280,6 +310,21 @@ static int apply(struct job *j, const char *k, const char *v, const char **why)
 		}
 		return 0;
 	}
+	if (!strcmp(k, "tls-cacert") || !strcmp(k, "tls-client-cert") || !strcmp(k, "tls-client-key")) {
+		char **dst = !strcmp(k, "tls-cacert")	   ? &j->tls_cacert
+			     : !strcmp(k, "tls-client-cert") ? &j->tls_client_cert
+							      : &j->tls_client_key;
+		if (!*v)
+			return *why = "expected a line of PEM text", -EINVAL;
+		return append_line(dst, v) == -EFBIG ? (*why = "too long", -EINVAL) : 0;
+	}
+	if (!strcmp(k, "tls-pin")) {
+		if (strncmp(v, "sha256//", 8) != 0)
+			return *why = "expected sha256//BASE64[;sha256//BASE64...]", -EINVAL;
+		return set_string(&j->tls_pin, v);
+	}
+	if (!strcmp(k, "tls-insecure"))
+		return parse_bool(v, &j->tls_insecure) < 0 ? (*why = "expected yes or no", -EINVAL) : 0;
 	if (!strcmp(k, "minisign-comment")) {
 		if (strlen(v) >= sizeof(j->minisign_sig.trusted_comment))
 			return *why = "too long", -EINVAL;
@@ -375,6 +420,11 @@ int job_parse(const char *text, size_t len, struct job *ret, char *err, size_t e
 			return -EBADMSG;
 		}
 		j.have_minisig = n == 4;
+	}
+	if (!j.tls_client_cert != !j.tls_client_key) {
+		snprintf(err, errlen, "tls-client-cert and tls-client-key go together");
+		job_done(&j);
+		return -EBADMSG;
 	}
 	if (!j.src || !j.dst) {
 		snprintf(err, errlen, "the job has no %s", !j.src ? "src" : "dst");
@@ -558,6 +608,21 @@ int job_format(const struct job *j, char **ret)
 		base64_encode(j->minisign_sig.global_sig, 64, b64, sizeof(b64));
 		sb_printf(&b, "minisign-global-sig = %s\n", b64);
 	}
+	{
+		const char *const pem[] = { j->tls_cacert, j->tls_client_cert, j->tls_client_key };
+		const char *const names[] = { "tls-cacert", "tls-client-cert", "tls-client-key" };
+		for (size_t i = 0; i < 3; i++)
+			for (const char *p = pem[i]; p && *p;) {
+				size_t n = strcspn(p, "\n");
+				if (n)
+					sb_printf(&b, "%s = %.*s\n", names[i], (int)n, p);
+				p += n + (p[n] == '\n');
+			}
+	}
+	if (j->tls_pin)
+		sb_printf(&b, "tls-pin = %s\n", j->tls_pin);
+	if (j->tls_insecure)
+		sb_printf(&b, "tls-insecure = yes\n");
 	if (b.oom) {
 		if (b.s)
 			explicit_bzero(b.s, b.cap);

@@ -57,6 +57,12 @@ struct job {
 	size_t n_dns;
 	bool dhcp_fallback; /* try DHCP when the static configuration gets nowhere */
 
+	/* TLS for the source, as reimage flash --cacert/--pin/--client-cert/--client-key/--insecure;
+	 * certificates and the key as PEM text (the job carries them, not file names) */
+	char *tls_cacert, *tls_client_cert, *tls_client_key; /* the key is a secret */
+	char *tls_pin;
+	bool tls_insecure;
+
 	/* a minisign signature of the published bytes, checked before the job was made */
 	bool have_minisig;
 	struct minisign_pubkey minisign_key;

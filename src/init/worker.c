@@ -141,6 +141,15 @@ _Noreturn void worker_main(void)
 			.low_speed = 1024,
 		};
 
+		o.tls = (struct source_tls){ .pin = j.tls_pin,
+					     .insecure = j.tls_insecure,
+					     .cacert_pem = j.tls_cacert,
+					     .client_cert_pem = j.tls_client_cert,
+					     .client_key_pem = j.tls_client_key };
+		if (j.tls_insecure)
+			log_warning("TLS certificate verification is OFF (the job says tls-insecure): "
+				    "anyone on the network path can serve a forged image; only the "
+				    "digest and signature checks protect it");
 		o.have_minisig = j.have_minisig;
 		o.minisign_key = j.minisign_key;
 		o.minisign_sig = j.minisign_sig;

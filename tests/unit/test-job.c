@@ -176,4 +176,46 @@ TEST(minisign_roundtrip)
 	ASSERT_TRUE(strstr(err, "needs all of") != NULL);
 }
 
-RUN(T(parse_and_roundtrip), T(errors), T(cmdline), T(job_from_cmdline), T(minisign_roundtrip))
+TEST(tls_roundtrip)
+{
+	const char *t = "src = https://h/x\ndst = b\n"
+			"tls-cacert = -----BEGIN CERTIFICATE-----\n"
+			"tls-cacert = MIIBszCCAVmgAwIBAgIUQ==\n"
+			"tls-cacert = -----END CERTIFICATE-----\n"
+			"tls-client-cert = -----BEGIN CERTIFICATE-----\n"
+			"tls-client-cert = -----END CERTIFICATE-----\n"
+			"tls-client-key = -----BEGIN PRIVATE KEY-----\n"
+			"tls-client-key = c2VjcmV0LWtleQ==\n"
+			"tls-client-key = -----END PRIVATE KEY-----\n"
+			"tls-pin = sha256//AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA=\n"
+			"tls-insecure = yes\n";
+	struct job j, k;
+	char err[256] = "", *text;
+
+	ASSERT_EQ(job_parse(t, strlen(t), &j, err, sizeof(err)), 0);
+	ASSERT_STREQ(j.tls_cacert, "-----BEGIN CERTIFICATE-----\nMIIBszCCAVmgAwIBAgIUQ==\n"
+				   "-----END CERTIFICATE-----\n");
+	ASSERT_STREQ(j.tls_client_key, "-----BEGIN PRIVATE KEY-----\nc2VjcmV0LWtleQ==\n"
+				       "-----END PRIVATE KEY-----\n");
+	ASSERT_TRUE(j.tls_insecure && j.tls_pin && j.tls_client_cert);
+	ASSERT_EQ(job_format(&j, &text), 0);
+	ASSERT_EQ(job_parse(text, strlen(text), &k, err, sizeof(err)), 0);
+	ASSERT_STREQ(k.tls_cacert, j.tls_cacert);
+	ASSERT_STREQ(k.tls_client_cert, j.tls_client_cert);
+	ASSERT_STREQ(k.tls_client_key, j.tls_client_key);
+	ASSERT_STREQ(k.tls_pin, j.tls_pin);
+	ASSERT_TRUE(k.tls_insecure);
+	free(text);
+	job_done(&j);
+	job_done(&k);
+
+	t = "src = a\ndst = b\ntls-client-key = x\n";
+	ASSERT_EQ(job_parse(t, strlen(t), &j, err, sizeof(err)), -EBADMSG);
+	ASSERT_TRUE(strstr(err, "go together") != NULL);
+	t = "src = a\ndst = b\ntls-pin = md5//x\n";
+	ASSERT_EQ(job_parse(t, strlen(t), &j, err, sizeof(err)), -EBADMSG);
+	ASSERT_TRUE(strstr(err, "tls-pin") != NULL);
+}
+
+RUN(T(parse_and_roundtrip), T(errors), T(cmdline), T(job_from_cmdline), T(minisign_roundtrip),
+    T(tls_roundtrip))
