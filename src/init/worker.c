@@ -15,6 +15,7 @@
 #include "flash/source.h"
 #include "format/cmdline.h"
 #include "format/job.h"
+#include "format/url.h"
 #include "init/coldplug.h"
 #include "init/init.h"
 #include "init/network.h"
@@ -75,7 +76,7 @@ _Noreturn void worker_main(void)
 {
 	struct job j;
 	struct coldplug *cp = NULL;
-	char err[2048] = "", target[256];
+	char err[2048] = "", target[256], shown[2048];
 	struct progress p;
 	struct flash_result res = { 0 };
 	int r;
@@ -88,6 +89,9 @@ _Noreturn void worker_main(void)
 		const char *v = strchr(j.headers[i], ':');
 		(void)log_add_secret(v ? v + 1 + strspn(v + 1, " \t") : j.headers[i]);
 	}
+	/* a password or token in the URL is a secret too; the log shows the URL redacted */
+	(void)url_foreach_secret(j.src, log_add_secret);
+	url_redact(j.src, shown, sizeof(shown));
 	status_write("drivers", "");
 	if (coldplug_new(&cp) >= 0) {
 		_cleanup_free_ uint8_t *cmdline = NULL;
@@ -157,7 +161,7 @@ _Noreturn void worker_main(void)
 		memcpy(o.image_sha256, j.image_sha256, 32);
 		snprintf(o.sha256_origin, sizeof(o.sha256_origin), "the job's sha256");
 		status_write("writing", "");
-		log_info("writing %s to %s (attempt %u of %u)", j.src, target, attempt, j.attempts);
+		log_info("writing %s to %s (attempt %u of %u)", shown, target, attempt, j.attempts);
 		r = flash_run(&o, &p, NULL, &res);
 		if (r >= 0)
 			break;
@@ -173,7 +177,7 @@ _Noreturn void worker_main(void)
 	sync();
 	if (r < 0)
 		hold_forever("failed", res.message);
-	log_info("done: %s written to %s and verified; then: %s", j.src, target, then_name(j.then));
+	log_info("done: %s written to %s and verified; then: %s", shown, target, then_name(j.then));
 	status_write("done", "");
 	switch (j.then) {
 	case JOB_THEN_POWEROFF:

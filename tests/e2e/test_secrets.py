@@ -1,0 +1,116 @@
+"""Secrets under QEMU: reimage go in a running system fetches its image over https with a CA,
+a client certificate and key, a bearer header and a token in the URL. Everything must work,
+and none of the secrets may show up in any output: the plan, the flasher's console log, the
+kernel command line."""
+
+import hashlib
+import os
+import shutil
+import subprocess
+import time
+from pathlib import Path
+
+import pytest
+
+pytestmark = pytest.mark.e2e
+
+TOKEN = "tok-8d1f5c0e7a2b49e6"
+BEARER = "bearer-3f9a0c6d2e8b41a7"
+PASSWORD = "pw-5e2c9b7a1d4f8063"
+
+
+def _openssl(*args, cwd):
+    subprocess.run(["openssl"] + [str(a) for a in args], cwd=cwd, check=True,
+                   capture_output=True)
+
+
+def make_pki(d):
+    """A CA, a server certificate for the guest's view of the host (10.0.2.2) and a client
+    certificate the server requires."""
+    d.mkdir()
+    (d / "ext.cnf").write_text(
+        "[server]\nbasicConstraints=critical,CA:FALSE\nextendedKeyUsage=serverAuth\n"
+        "subjectAltName=IP:10.0.2.2\n"
+        "[client]\nbasicConstraints=critical,CA:FALSE\nextendedKeyUsage=clientAuth\n")
+    _openssl("req", "-x509", "-new", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:P-256",
+             "-nodes", "-keyout", "ca.key", "-out", "ca.crt", "-days", "30", "-subj",
+             "/CN=reimage e2e CA", "-addext", "basicConstraints=critical,CA:TRUE",
+             "-addext", "keyUsage=critical,keyCertSign", cwd=d)
+    for name, ext in (("server", "server"), ("client", "client")):
+        _openssl("req", "-new", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:P-256", "-nodes",
+                 "-keyout", name + ".key", "-out", name + ".csr", "-subj", "/CN=" + name, cwd=d)
+        _openssl("x509", "-req", "-in", name + ".csr", "-CA", "ca.crt", "-CAkey", "ca.key",
+                 "-CAcreateserial", "-out", name + ".crt", "-days", "30", "-extfile", "ext.cnf",
+                 "-extensions", ext, cwd=d)
+    return d
+
+
+@pytest.fixture
+def tls_server(tmp_path, images):
+    """nginx on 127.0.0.1 with TLS and a required client certificate; logs the
+    Authorization header and the query so the test can see the secrets arrived."""
+    pki = make_pki(tmp_path / "pki")
+    import tempfile
+    base = Path(tempfile.mkdtemp(prefix="reimage-e2e-tls-"))  # workers (nobody) must read it
+    www = base / "www"
+    www.mkdir(parents=True)
+    shutil.copy(images.paths["zstd"], www / "disk.img.zst")
+    for p in (base, www, www / "disk.img.zst"):
+        os.chmod(p, 0o755 if p.is_dir() else 0o644)
+    import socket
+    s = socket.socket()
+    s.bind(("127.0.0.1", 0))
+    port = s.getsockname()[1]
+    s.close()
+    (base / "nginx.conf").write_text(
+        "worker_processes 1; pid {b}/pid; error_log {b}/error.log;\n"
+        "events {{ worker_connections 64; }}\n"
+        "http {{ log_format sec '$request \"$http_authorization\" $ssl_client_s_dn';\n"
+        "  access_log {b}/access.log sec; client_body_temp_path {b}/b; proxy_temp_path {b}/p;\n"
+        "  fastcgi_temp_path {b}/f; uwsgi_temp_path {b}/u; scgi_temp_path {b}/s;\n"
+        "  server {{ listen 127.0.0.1:{port} ssl; root {www};\n"
+        "    ssl_certificate {pki}/server.crt; ssl_certificate_key {pki}/server.key;\n"
+        "    ssl_verify_client on; ssl_client_certificate {pki}/ca.crt; }} }}\n".format(
+            b=base, port=port, www=www, pki=pki))
+    proc = subprocess.Popen(["/usr/sbin/nginx", "-c", str(base / "nginx.conf"),
+                             "-g", "daemon off;"])
+    time.sleep(0.5)
+    yield pki, base, port
+    proc.terminate()
+    proc.wait()
+    shutil.rmtree(base, ignore_errors=True)
+
+
+def test_go_over_https_with_client_cert_leaks_nothing(tls_server, images, running_root,
+                                                      running_system, tmp_path):
+    pki, base, port = tls_server
+    etc = running_root / "etc" / "secret-test"
+    etc.mkdir(exist_ok=True)
+    for f in ("ca.crt", "client.crt", "client.key"):
+        shutil.copy(pki / f, etc / f)
+    (etc / "headers").write_text("Authorization: Bearer %s\n" % BEARER)
+    key_lines = [l for l in (pki / "client.key").read_text().splitlines()
+                 if l and not l.startswith("-----")]
+    url = "https://reimage:%s@10.0.2.2:%d/disk.img.zst?token=%s" % (PASSWORD, port, TOKEN)
+    cmd = ("reimage go '%s' --to /dev/nvme0n1 --sha256 %s --header-file /etc/secret-test/headers "
+           "--cacert /etc/secret-test/ca.crt --client-cert /etc/secret-test/client.crt "
+           "--client-key /etc/secret-test/client.key --then poweroff --yes"
+           % (url, images.sha("zstd")))
+    v = running_system(cmd)
+    rc = v.wait_exit(400)
+    out = v.text()
+    assert rc == 0, out[-6000:]
+    # it worked: TLS with the client certificate, the header and the token all arrived
+    assert "tls:      CA certificates from /etc/secret-test/ca.crt, client certificate "\
+           "/etc/secret-test/client.crt (key ***)" in out
+    assert "reimage: flasher started" in out
+    assert "verified sha256: " + images.sha("zstd") in out
+    log = (base / "access.log").read_text()
+    assert "Bearer " + BEARER in log and "token=" + TOKEN in log and "CN=client" in log, log
+    with open(v.disk, "rb") as f:
+        assert hashlib.sha256(f.read(images.size)).hexdigest() == images.sha256
+    # and none of the secrets reached the console: the plan, the command line printed in it,
+    # the flasher's log (its kernel command line is in the plan)
+    for secret in [TOKEN, BEARER, PASSWORD] + key_lines:
+        assert secret not in out, "a secret reached the console: %r" % secret
+    assert "***" in out
