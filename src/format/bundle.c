@@ -189,6 +189,8 @@ int bundle_meta_parse(const char *text, size_t len, struct bundle_meta *ret)
 		for (size_t i = 0; i < n; i++)
 			if ((unsigned char)line[i] < 0x20 && line[i] != '\t')
 				return -EBADMSG;
+		while (n > 0 && (*line == ' ' || *line == '\t'))
+			line++, n--;
 		if (n == 0 || line[0] == '#')
 			continue;
 		eq = memchr(line, '=', n);
