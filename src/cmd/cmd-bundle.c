@@ -49,7 +49,8 @@ static void help(void)
 	       "      --append ARGS         more kernel command line for the flasher (repeatable)\n"
 	       "      --loader PATH         the static loader (default: next to this binary, or in\n"
 	       "                            " REIMAGE_LIBEXECDIR ")\n"
-	       FLASHER_ARGS_HELP("net-storage (the target's hardware is not known here)")
+	       FLASHER_ARGS_HELP("from the kernel file",
+				 "net-storage (the target's hardware is not known here)")
 	       "  -h, --help\n"
 	       "\n"
 	       "The kernel version comes from the kernel file itself; the target is named by the\n"
@@ -315,7 +316,7 @@ int cmd_bundle(int argc, char *argv[])
 	const char *output = NULL, *kernel_path = NULL, *loader_arg = NULL;
 	char err[1024] = "", kver[128], kernel_buf[300], loader_path[PATH_MAX + 64], meta[2048];
 	char x[32], y[32], z[32], hex[65];
-	uint8_t tail[BUNDLE_TRAILER_SIZE];
+	uint8_t tail[BUNDLE_TRAILER_SIZE], file_sha[32];
 	static const uint8_t zeros[PAGE];
 	size_t loader_len = 0, kernel_len = 0, append_len = 0, pad;
 	bool url_secrets = false;
@@ -516,10 +517,24 @@ int cmd_bundle(int argc, char *argv[])
 		}
 		bundle_trailer_write(&t, tail);
 		{
+			_cleanup_(digest_freep) struct digest *whole = NULL;
 			const struct piece all[] = {
 				pieces[0], pieces[1], pieces[2], pieces[3], pieces[4], pieces[5],
 				pieces[6], { tail, sizeof(tail) },
 			};
+			/* what sha256sum says of the file, for people who publish it */
+			if (digest_new_sha256(&whole) < 0) {
+				log_error("out of memory");
+				ex = 1;
+				goto out;
+			}
+			for (size_t i = 0; i < ELEMENTSOF(all); i++)
+				(void)digest_update(whole, all[i].data, all[i].len);
+			if (digest_final(whole, file_sha, 32) < 0) {
+				log_error("SHA-256 failed");
+				ex = 1;
+				goto out;
+			}
 			/* secrets inside: only root may read it (and run it) */
 			r = write_bundle(output, m.secrets ? 0700 : 0755, all, ELEMENTSOF(all));
 		}
@@ -538,7 +553,9 @@ int cmd_bundle(int argc, char *argv[])
 	printf("  flasher  %10s  (%s, %s unpacked, %zu modules)\n", format_bytes(z, sizeof(z), img.len),
 	       initrd_compression_to_string(a.o.compression),
 	       format_bytes(x, sizeof(x), img.unpacked), img.n_modules);
-	printf("  SHA-256  %s\n", hex);
+	printf("  contents %s  (SHA-256 recorded in the trailer)\n", hex);
+	hex_encode(file_sha, 32, hex);
+	printf("  file     %s  (sha256sum of the file: publish it)\n", hex);
 	printf("Run it as root on the machine to reimage: %s (%s --info shows the plan)\n", output,
 	       output);
 	ex = 0;

@@ -31,7 +31,8 @@ static void help(void)
 	       "\n"
 	       "  -o, --output FILE         write the initramfs here\n"
 	       "      --list FILE           list the members and entries of an initramfs\n"
-	       FLASHER_ARGS_HELP("host for the running kernel, net-storage for any other")
+	       FLASHER_ARGS_HELP("the running one",
+				 "host for the running kernel, net-storage for any other")
 	       "  -h, --help\n");
 }
 

@@ -49,13 +49,15 @@ enum {
 		{ "header-file", required_argument, NULL, FLASHER_OPT_HEADER_FILE },               \
 		{ "then", required_argument, NULL, FLASHER_OPT_THEN }
 
-/* The help lines for those options (modules_default: what --modules defaults to). */
-#define FLASHER_ARGS_HELP(modules_default)                                                         \
+/* The help lines for those options, with the command's defaults for --kernel-version and
+ * --modules. */
+#define FLASHER_ARGS_HELP(kver_default, modules_default)                                           \
 	"      --compression C       zstd (default), xz, gzip or none\n"                           \
-	"      --kernel-version V    modules for this kernel\n"                                   \
+	"      --kernel-version V    modules for this kernel (default: " kver_default ")\n"       \
 	"      --sysroot DIR         take /lib/modules from DIR (default /)\n"                     \
 	"      --modules SET         host (loaded now), net-storage (all network and storage\n"    \
-	"                            drivers) or none; default: " modules_default "\n"             \
+	"                            drivers) or none; default:\n"                                 \
+	"                            " modules_default "\n"                                        \
 	"      --add-module NAME     add a module and its dependencies (repeatable)\n"             \
 	"      --include PATH        add a file, or a program with its libraries\n"                \
 	"      --binary PATH         the reimage binary to use as /init (default: this one)\n"     \
@@ -63,7 +65,7 @@ enum {
 	"      --job FILE            a job file (see docs/job-file.md)\n"                          \
 	"      --src URL --dst DEV   what to write where\n"                                        \
 	"      --sha256 HEX  --image-sha256 HEX  --verify\n"                                       \
-	"      --header 'N: V'  --header-file FILE   (secrets: the output becomes mode 0600)\n"    \
+	"      --header 'N: V'  --header-file FILE   (secrets: only root may read the output)\n"    \
 	"      --then reboot|poweroff|hold\n"
 
 struct flasher_args {

@@ -2,6 +2,7 @@
 damage refused, secrets and file modes, and --dry-run loading nothing. A bundle is never run
 here without --info or --dry-run: it would reimage this machine."""
 
+import hashlib
 import os
 import re
 import shutil
@@ -72,6 +73,8 @@ def test_build_output_and_mode(made, kernel_args):
     assert "loader " in text and "kernel " in text and kernel_args[1] in text
     assert stat.S_IMODE(os.stat(out).st_mode) == 0o755
     data = out.read_bytes()
+    m = re.search(r"file +([0-9a-f]{64}) +\(sha256sum", text)
+    assert m and m.group(1) == hashlib.sha256(data).hexdigest(), text
     assert data[:4] == b"\x7fELF", "the bundle does not start with the loader"
     assert data[-8:] == b"RIMGBNDL"
 
