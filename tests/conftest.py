@@ -170,6 +170,10 @@ def reimage_bin(tmp_path_factory):
         if (st1.st_size, st1.st_mtime_ns) == (st2.st_size, st2.st_mtime_ns) and st1.st_size:
             break
     shutil.copy2(REIMAGE_BIN, snap)
+    # reimage bundle finds its static loader next to the binary, as in the build tree
+    loader = Path(REIMAGE_BIN).parent / "reimage-bundle-loader"
+    if loader.exists():
+        shutil.copy2(loader, snap.parent / loader.name)
     _BIN[0] = str(snap)
     return str(snap)
 

@@ -8,6 +8,7 @@ struct command {
 	const char *summary;
 };
 
+int cmd_bundle(int argc, char *argv[]);
 int cmd_flash(int argc, char *argv[]);
 int cmd_initrd(int argc, char *argv[]);
 int cmd_kexec(int argc, char *argv[]);

@@ -20,6 +20,7 @@ static const struct command commands[] = {
 	{ "flash", cmd_flash, "stream an image (URL, file or stdin) onto a disk or into a file" },
 	{ "go", cmd_go, "reimage this machine in place: build the flasher, kexec into it" },
 	{ "initrd", cmd_initrd, "build the RAM-only flasher initramfs, or list one" },
+	{ "bundle", cmd_bundle, "write one executable that reimages the machine it runs on" },
 	{ "kexec", cmd_kexec, "load a kernel with kexec_file_load, unload it, or jump into it" },
 	{ "init", cmd_init, "PID 1 of the flasher (automatic when run as process 1)" },
 };

@@ -14,6 +14,13 @@
  * with the cause and the way out in why. */
 int kexec_load(const char *kernel_path, int initrd_fd, const char *cmdline, char *why,
 	       size_t whylen);
+/* The same with the kernel already open (a memfd, say); kernel_name is for messages. */
+int kexec_load_fd(int kernel_fd, const char *kernel_name, int initrd_fd, const char *cmdline,
+		  char *why, size_t whylen);
+/* Can this process load a kernel with kexec_file_load? 0; or -ENOSYS (not in this kernel, or
+ * filtered by seccomp) / -EPERM (not root, kexec_load_disabled, ...) with why. Loads nothing
+ * and leaves a loaded image alone. */
+int kexec_file_probe(char *why, size_t whylen);
 /* 0, or -errno with why. */
 int kexec_unload(char *why, size_t whylen);
 /* 1 when a kexec image is loaded, 0 when not, -errno when it cannot be told. */

@@ -170,8 +170,10 @@ def _cpio_extract(data, dest):
             os.symlink(body.decode(), p)
 
 
-def build_running_root(kernel, reimage_bin, base):
-    """The root file system tree of the running-system VM, in base/root."""
+def build_running_root(kernel, reimage_bin, base, with_reimage=True):
+    """The root file system tree of the running-system VM, in base/root. with_reimage=False
+    leaves reimage itself out (its libraries stay, as on any Debian system), for programs that
+    must run without it, such as bundles."""
     base = Path(base)
     tree = base / "root"
     tree.mkdir(parents=True)
@@ -184,7 +186,10 @@ def build_running_root(kernel, reimage_bin, base):
     assert r.returncode == 0, r.stderr
     _cpio_extract(cpio.read_bytes(), tree)
     (tree / "usr" / "bin" / "reimage").unlink()
-    os.symlink("/init", tree / "usr" / "bin" / "reimage")
+    if with_reimage:
+        os.symlink("/init", tree / "usr" / "bin" / "reimage")
+    else:
+        (tree / "init").unlink()
     for d in ("bin", "sbin", "usr/sbin", "proc", "sys", "dev", "run", "tmp", "boot", "lib/modules"):
         (tree / d).mkdir(parents=True, exist_ok=True)
     shutil.copy2(BUSYBOX, tree / "bin" / "busybox")

@@ -1,0 +1,200 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
+/* Parsing the flasher and job options shared by reimage initrd and reimage bundle. */
+#include "cmd/flasher-args.h"
+
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/utsname.h>
+
+#include "basic/log.h"
+#include "basic/macro.h"
+#include "basic/parse-util.h"
+
+void flasher_args_init(struct flasher_args *a)
+{
+	struct utsname u;
+
+	*a = (struct flasher_args){
+		.o = {
+			.binary = "/proc/self/exe",
+			.sysroot = "/",
+			.compression = INITRD_COMPRESSION_ZSTD,
+		},
+	};
+	uname(&u);
+	snprintf(a->running, sizeof(a->running), "%s", u.release);
+	a->o.kver = a->running;
+	job_init(&a->job);
+}
+
+/* job options turned into job-file lines, then parsed like a job file */
+static int jobtext_add(struct flasher_args *a, const char *key, const char *value)
+{
+	size_t n = strlen(key) + strlen(value) + 5;
+	char *ns;
+
+	if (strchr(value, '\n')) {
+		log_error("--%s: the value must be on one line", key);
+		return -EINVAL;
+	}
+	ns = realloc(a->jobtext, a->jobtext_len + n + 1);
+	if (!ns)
+		return log_error_errno(-ENOMEM, "out of memory");
+	a->jobtext = ns;
+	a->jobtext_len += (size_t)snprintf(a->jobtext + a->jobtext_len, n + 1, "%s = %s\n", key,
+					   value);
+	return 0;
+}
+
+static int read_headers(struct flasher_args *a, const char *path)
+{
+	_cleanup_fclose_ FILE *f = fopen(path, "re");
+	_cleanup_free_ char *line = NULL;
+	size_t cap = 0;
+	int r;
+
+	if (!f)
+		return log_error_errno(negative_errno(), "cannot read --header-file %s: %m", path);
+	while (getline(&line, &cap, f) > 0) {
+		line[strcspn(line, "\r\n")] = 0;
+		if (!line[0] || line[0] == '#')
+			continue;
+		r = jobtext_add(a, "header", line);
+		explicit_bzero(line, strlen(line));
+		if (r < 0)
+			return r;
+	}
+	return 0;
+}
+
+int flasher_args_option(struct flasher_args *a, int c, const char *arg)
+{
+	int r;
+
+	switch (c) {
+	case FLASHER_OPT_COMPRESSION:
+		if (initrd_compression_from_string(arg, &a->o.compression) < 0) {
+			log_error("--compression wants zstd, xz, gzip or none, got '%s'", arg);
+			return -EINVAL;
+		}
+		return 1;
+	case FLASHER_OPT_KVER:
+		a->o.kver = arg;
+		a->kver_set = true;
+		return 1;
+	case FLASHER_OPT_SYSROOT: a->o.sysroot = arg; return 1;
+	case FLASHER_OPT_MODULES:
+		if (modules_mode_from_string(arg, &a->o.modules) < 0) {
+			log_error("--modules wants host, net-storage or none, got '%s'", arg);
+			return -EINVAL;
+		}
+		a->modules_set = true;
+		return 1;
+	case FLASHER_OPT_ADD_MODULE:
+	case FLASHER_OPT_INCLUDE:
+		if ((c == FLASHER_OPT_ADD_MODULE ? a->n_extra : a->n_includes) >= FLASHER_ARGS_MAX_LIST) {
+			log_error("too many --%s options (at most %d)",
+				  c == FLASHER_OPT_ADD_MODULE ? "add-module" : "include",
+				  FLASHER_ARGS_MAX_LIST);
+			return -E2BIG;
+		}
+		if (c == FLASHER_OPT_ADD_MODULE)
+			a->extra[a->n_extra++] = (char *)arg;
+		else
+			a->includes[a->n_includes++] = (char *)arg;
+		return 1;
+	case FLASHER_OPT_BINARY: a->o.binary = arg; return 1;
+	case FLASHER_OPT_JOB: a->job_file = arg; return 1;
+	case FLASHER_OPT_SRC: r = jobtext_add(a, "src", arg); break;
+	case FLASHER_OPT_DST: r = jobtext_add(a, "dst", arg); break;
+	case FLASHER_OPT_SHA256: r = jobtext_add(a, "sha256", arg); break;
+	case FLASHER_OPT_IMAGE_SHA256: r = jobtext_add(a, "image-sha256", arg); break;
+	case FLASHER_OPT_VERIFY: r = jobtext_add(a, "verify", "yes"); break;
+	case FLASHER_OPT_THEN: r = jobtext_add(a, "then", arg); break;
+	case FLASHER_OPT_HEADER:
+		(void)log_add_secret(strchr(arg, ':') ? strchr(arg, ':') + 1 : arg);
+		r = jobtext_add(a, "header", arg);
+		break;
+	case FLASHER_OPT_HEADER_FILE: r = read_headers(a, arg); break;
+	default: return 0;
+	}
+	return r < 0 ? r : 1;
+}
+
+/* reproducible builds: the same inputs give the same bytes */
+static uint32_t build_mtime(void)
+{
+	const char *e = getenv("SOURCE_DATE_EPOCH");
+	uint64_t v;
+
+	if (e && parse_u64(e, &v) == 0 && v <= UINT32_MAX)
+		return (uint32_t)v;
+	return 0;
+}
+
+int flasher_args_finish(struct flasher_args *a, bool host_default)
+{
+	char err[1024] = "";
+	int r;
+
+	if (a->job_file && a->jobtext) {
+		log_error("give either --job FILE or job options (--src, --dst, ...), not both");
+		return -EINVAL;
+	}
+	if (!a->modules_set)
+		a->o.modules = host_default && strcmp(a->o.kver, a->running) == 0 &&
+					       strcmp(a->o.sysroot, "/") == 0
+				       ? MODULES_HOST
+				       : MODULES_NET_STORAGE;
+	a->o.extra_modules = a->extra;
+	a->o.n_extra_modules = a->n_extra;
+	a->o.includes = a->includes;
+	a->o.n_includes = a->n_includes;
+	a->o.mtime = build_mtime();
+
+	if (a->job_file || a->jobtext) {
+		_cleanup_free_ uint8_t *text = NULL;
+		size_t len = a->jobtext_len;
+
+		if (a->job_file) {
+			r = read_full_file(a->job_file, JOB_MAX_SIZE, &text, &len);
+			if (r < 0)
+				return log_error_errno(r, "cannot read --job %s: %m", a->job_file);
+		}
+		r = job_parse(a->job_file ? (char *)text : a->jobtext, len, &a->job, err, sizeof(err));
+		if (text)
+			explicit_bzero(text, len);
+		if (r < 0) {
+			log_error("%s: %s", a->job_file ? a->job_file : "job options", err);
+			return r;
+		}
+		a->have_job = true;
+		for (size_t i = 0; i < a->job.n_headers; i++) {
+			const char *v = strchr(a->job.headers[i], ':');
+			(void)log_add_secret(v ? v + 1 + strspn(v + 1, " \t") : a->job.headers[i]);
+		}
+		a->secrets = a->job.n_headers > 0;
+		r = job_format(&a->job, &a->job_formatted);
+		if (r < 0)
+			return log_error_errno(r, "out of memory");
+		a->o.job_text = a->job_formatted;
+	}
+	return 0;
+}
+
+void flasher_args_done(struct flasher_args *a)
+{
+	if (a->jobtext) {
+		explicit_bzero(a->jobtext, a->jobtext_len);
+		free(a->jobtext);
+		a->jobtext = NULL;
+	}
+	if (a->job_formatted) {
+		explicit_bzero(a->job_formatted, strlen(a->job_formatted));
+		free(a->job_formatted);
+		a->job_formatted = NULL;
+	}
+	job_done(&a->job);
+}

@@ -1,0 +1,96 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+/* The options that say what goes into a flasher (kernel modules, files, compression) and the
+ * job it runs, shared by `reimage initrd` and `reimage bundle`: one parser, one help text. */
+#pragma once
+
+#include <getopt.h>
+#include <stdbool.h>
+
+#include "format/job.h"
+#include "initrd/flasher.h"
+
+#define FLASHER_ARGS_MAX_LIST 64
+
+enum {
+	FLASHER_OPT_COMPRESSION = 0x200,
+	FLASHER_OPT_KVER,
+	FLASHER_OPT_SYSROOT,
+	FLASHER_OPT_MODULES,
+	FLASHER_OPT_ADD_MODULE,
+	FLASHER_OPT_INCLUDE,
+	FLASHER_OPT_BINARY,
+	FLASHER_OPT_JOB,
+	FLASHER_OPT_SRC,
+	FLASHER_OPT_DST,
+	FLASHER_OPT_SHA256,
+	FLASHER_OPT_IMAGE_SHA256,
+	FLASHER_OPT_VERIFY,
+	FLASHER_OPT_HEADER,
+	FLASHER_OPT_HEADER_FILE,
+	FLASHER_OPT_THEN,
+};
+
+/* Entries for a command's getopt_long table. */
+#define FLASHER_ARGS_LONG_OPTIONS                                                                  \
+	{ "compression", required_argument, NULL, FLASHER_OPT_COMPRESSION },                       \
+		{ "kernel-version", required_argument, NULL, FLASHER_OPT_KVER },                   \
+		{ "sysroot", required_argument, NULL, FLASHER_OPT_SYSROOT },                       \
+		{ "modules", required_argument, NULL, FLASHER_OPT_MODULES },                       \
+		{ "add-module", required_argument, NULL, FLASHER_OPT_ADD_MODULE },                 \
+		{ "include", required_argument, NULL, FLASHER_OPT_INCLUDE },                       \
+		{ "binary", required_argument, NULL, FLASHER_OPT_BINARY },                         \
+		{ "job", required_argument, NULL, FLASHER_OPT_JOB },                               \
+		{ "src", required_argument, NULL, FLASHER_OPT_SRC },                               \
+		{ "dst", required_argument, NULL, FLASHER_OPT_DST },                               \
+		{ "sha256", required_argument, NULL, FLASHER_OPT_SHA256 },                         \
+		{ "image-sha256", required_argument, NULL, FLASHER_OPT_IMAGE_SHA256 },             \
+		{ "verify", no_argument, NULL, FLASHER_OPT_VERIFY },                               \
+		{ "header", required_argument, NULL, FLASHER_OPT_HEADER },                         \
+		{ "header-file", required_argument, NULL, FLASHER_OPT_HEADER_FILE },               \
+		{ "then", required_argument, NULL, FLASHER_OPT_THEN }
+
+/* The help lines for those options, with the command's defaults for --kernel-version and
+ * --modules. */
+#define FLASHER_ARGS_HELP(kver_default, modules_default)                                           \
+	"      --compression C       zstd (default), xz, gzip or none\n"                           \
+	"      --kernel-version V    modules for this kernel (default: " kver_default ")\n"       \
+	"      --sysroot DIR         take /lib/modules from DIR (default /)\n"                     \
+	"      --modules SET         host (loaded now), net-storage (all network and storage\n"    \
+	"                            drivers) or none; default:\n"                                 \
+	"                            " modules_default "\n"                                        \
+	"      --add-module NAME     add a module and its dependencies (repeatable)\n"             \
+	"      --include PATH        add a file, or a program with its libraries\n"                \
+	"      --binary PATH         the reimage binary to use as /init (default: this one)\n"     \
+	"Job (or --job FILE):\n"                                                                   \
+	"      --job FILE            a job file (see docs/job-file.md)\n"                          \
+	"      --src URL --dst DEV   what to write where\n"                                        \
+	"      --sha256 HEX  --image-sha256 HEX  --verify\n"                                       \
+	"      --header 'N: V'  --header-file FILE   (secrets: only root may read the output)\n"    \
+	"      --then reboot|poweroff|hold\n"
+
+struct flasher_args {
+	struct flasher_options o; /* what flasher_build() gets */
+	char *extra[FLASHER_ARGS_MAX_LIST], *includes[FLASHER_ARGS_MAX_LIST];
+	size_t n_extra, n_includes;
+	const char *job_file;
+	char *jobtext; /* job options as job-file lines */
+	size_t jobtext_len;
+	bool modules_set, kver_set;
+	char running[256]; /* uname -r */
+	/* after flasher_args_finish() */
+	bool have_job;
+	struct job job;
+	char *job_formatted;
+	bool secrets; /* the job holds request headers */
+};
+
+void flasher_args_init(struct flasher_args *a);
+/* Take option c (a FLASHER_OPT_*) with its argument. 1 when taken, 0 when c is not one of
+ * these, -errno after logging what was wrong with the value. */
+int flasher_args_option(struct flasher_args *a, int c, const char *arg);
+/* After the last option: check the combination, parse the job (registering its secrets with
+ * the logger) and pick the modules default (host for the running kernel when host_default,
+ * else net-storage). 0, or -errno after logging. */
+int flasher_args_finish(struct flasher_args *a, bool host_default);
+/* Free, wiping the job text. */
+void flasher_args_done(struct flasher_args *a);
