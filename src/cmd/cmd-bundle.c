@@ -177,15 +177,6 @@ static int find_loader(const char *given, uint8_t **ret, size_t *ret_len, char *
 	return 0;
 }
 
-static unsigned n_url_secrets;
-
-static int count_secret(const char *secret)
-{
-	(void)log_add_secret(secret);
-	n_url_secrets++;
-	return 0;
-}
-
 static int make_info(const struct flasher_args *a, const char *kernel, uint64_t kernel_size,
 		     const struct flasher_image *img, const char *append, char **ret)
 {
@@ -319,7 +310,6 @@ int cmd_bundle(int argc, char *argv[])
 	uint8_t tail[BUNDLE_TRAILER_SIZE], file_sha[32];
 	static const uint8_t zeros[PAGE];
 	size_t loader_len = 0, kernel_len = 0, append_len = 0, pad;
-	bool url_secrets = false;
 	int c, r, ex = 2, meta_len;
 
 	log_set_prefix("reimage bundle");
@@ -428,10 +418,6 @@ int cmd_bundle(int argc, char *argv[])
 			goto out;
 		}
 	}
-	n_url_secrets = 0;
-	(void)url_foreach_secret(a.job.src, count_secret);
-	url_secrets = n_url_secrets > 0;
-
 	r = find_loader(loader_arg, &loader, &loader_len, loader_path, sizeof(loader_path));
 	if (r < 0) {
 		ex = 1;
@@ -466,7 +452,7 @@ int cmd_bundle(int argc, char *argv[])
 	snprintf(m.dst_wwn, sizeof(m.dst_wwn), "%s", a.job.dst_wwn ? a.job.dst_wwn : "");
 	snprintf(m.dst_model, sizeof(m.dst_model), "%s", a.job.dst_model ? a.job.dst_model : "");
 	m.dst_size = a.job.dst_size;
-	m.secrets = a.secrets || url_secrets;
+	m.secrets = a.secrets;
 	meta_len = bundle_meta_format(&m, meta, sizeof(meta));
 	if (meta_len < 0 || bundle_meta_parse(meta, (size_t)meta_len, &m) < 0) {
 		log_error("the target's identity in the job does not fit a bundle (a value too long "

@@ -11,6 +11,7 @@
 #include "basic/log.h"
 #include "basic/macro.h"
 #include "basic/parse-util.h"
+#include "format/url.h"
 
 void flasher_args_init(struct flasher_args *a)
 {
@@ -73,6 +74,10 @@ int flasher_args_option(struct flasher_args *a, int c, const char *arg)
 {
 	int r;
 
+	if (tls_option_apply(&a->tls, c, arg)) {
+		a->tls_set = true;
+		return 1;
+	}
 	switch (c) {
 	case FLASHER_OPT_COMPRESSION:
 		if (initrd_compression_from_string(arg, &a->o.compression) < 0) {
@@ -134,15 +139,31 @@ static uint32_t build_mtime(void)
 	return 0;
 }
 
+static unsigned n_url_secrets;
+
+static int count_secret(const char *secret)
+{
+	(void)log_add_secret(secret);
+	n_url_secrets++;
+	return 0;
+}
+
 int flasher_args_finish(struct flasher_args *a, bool host_default)
 {
 	char err[1024] = "";
 	int r;
 
-	if (a->job_file && a->jobtext) {
-		log_error("give either --job FILE or job options (--src, --dst, ...), not both");
+	if (a->job_file && (a->jobtext || a->tls_set)) {
+		log_error("give either --job FILE or job options (--src, --dst, --cacert, ...), not "
+			  "both; a job file has tls-* keys for TLS");
 		return -EINVAL;
 	}
+	if (a->tls_set && !a->jobtext) {
+		log_error("TLS options belong to a job: give --src and --dst too");
+		return -EINVAL;
+	}
+	if (a->tls_set && (r = tls_options_check(&a->tls)) < 0)
+		return r;
 	if (!a->modules_set)
 		a->o.modules = host_default && strcmp(a->o.kver, a->running) == 0 &&
 					       strcmp(a->o.sysroot, "/") == 0
@@ -175,7 +196,11 @@ int flasher_args_finish(struct flasher_args *a, bool host_default)
 			const char *v = strchr(a->job.headers[i], ':');
 			(void)log_add_secret(v ? v + 1 + strspn(v + 1, " \t") : a->job.headers[i]);
 		}
-		a->secrets = a->job.n_headers > 0;
+		if (a->tls_set && (r = tls_options_to_job(&a->tls, &a->job)) < 0)
+			return r;
+		n_url_secrets = 0;
+		(void)url_foreach_secret(a->job.src, count_secret);
+		a->secrets = a->job.n_headers > 0 || a->job.tls_client_key || n_url_secrets > 0;
 		r = job_format(&a->job, &a->job_formatted);
 		if (r < 0)
 			return log_error_errno(r, "out of memory");

@@ -6,6 +6,7 @@
 #include <getopt.h>
 #include <stdbool.h>
 
+#include "cmd/tls-options.h"
 #include "format/job.h"
 #include "initrd/flasher.h"
 
@@ -47,7 +48,7 @@ enum {
 		{ "verify", no_argument, NULL, FLASHER_OPT_VERIFY },                               \
 		{ "header", required_argument, NULL, FLASHER_OPT_HEADER },                         \
 		{ "header-file", required_argument, NULL, FLASHER_OPT_HEADER_FILE },               \
-		{ "then", required_argument, NULL, FLASHER_OPT_THEN }
+		{ "then", required_argument, NULL, FLASHER_OPT_THEN }, TLS_LONG_OPTIONS
 
 /* The help lines for those options, with the command's defaults for --kernel-version and
  * --modules. */
@@ -66,7 +67,10 @@ enum {
 	"      --src URL --dst DEV   what to write where\n"                                        \
 	"      --sha256 HEX  --image-sha256 HEX  --verify\n"                                       \
 	"      --header 'N: V'  --header-file FILE   (secrets: only root may read the output)\n"    \
-	"      --then reboot|poweroff|hold\n"
+	"      --then reboot|poweroff|hold\n"                                                    \
+	"      --cacert FILE  --pin sha256//BASE64  --client-cert FILE --client-key FILE\n"      \
+	"      --insecure            TLS for the job's source, as reimage flash (the files'\n"   \
+	"                            contents go into the job; the key is a secret)\n"
 
 struct flasher_args {
 	struct flasher_options o; /* what flasher_build() gets */
@@ -76,12 +80,14 @@ struct flasher_args {
 	char *jobtext; /* job options as job-file lines */
 	size_t jobtext_len;
 	bool modules_set, kver_set;
+	struct source_tls tls; /* TLS options, for the job */
+	bool tls_set;
 	char running[256]; /* uname -r */
 	/* after flasher_args_finish() */
 	bool have_job;
 	struct job job;
 	char *job_formatted;
-	bool secrets; /* the job holds request headers */
+	bool secrets; /* the job holds request headers, a client key or URL credentials */
 };
 
 void flasher_args_init(struct flasher_args *a);

@@ -90,3 +90,43 @@ def test_list_refuses_garbage(run_reimage, tmp_path):
     junk.write_bytes(b"this is not an initramfs" * 10)
     r = run_reimage("initrd", "--list", str(junk))
     assert r.rc == 1 and "not a readable initramfs" in r.err
+
+
+def _job_text(path):
+    """The job file from the flasher's uncompressed second member (newc)."""
+    data = path.read_bytes()
+    i = data.index(b"etc/reimage/job.conf\0")
+    hdr = data[data.rindex(b"070701", 0, i):i]
+    size = int(hdr[54:62], 16)
+    start = (i + len("etc/reimage/job.conf") + 1 + 3) & ~3
+    return data[start:start + size].decode()
+
+
+def test_tls_options_go_into_the_job(run_reimage, tmp_path):
+    """--cacert/--client-cert/--client-key/--pin travel as PEM text in the 0600 job; the
+    file names do not matter to the flasher, and the key counts as a secret."""
+    pem = lambda kind, body: "-----BEGIN %s-----\n%s\n-----END %s-----\n" % (kind, body, kind)
+    ca, cert, key = tmp_path / "ca.pem", tmp_path / "c.pem", tmp_path / "k.pem"
+    ca.write_text(pem("CERTIFICATE", "Q0EtQ0VSVA=="))
+    cert.write_text(pem("CERTIFICATE", "Q0xJRU5U"))
+    key.write_text(pem("PRIVATE KEY", "S0VZLVNFQ1JFVC0xMjM0NTY="))
+    out = tmp_path / "flasher.img"
+    pin = "sha256//" + "A" * 43 + "="
+    r = build(run_reimage, out, "--src", "https://h/img.zst", "--dst", "/dev/vda", "--cacert", ca,
+              "--client-cert", cert, "--client-key", key, "--pin", pin)
+    assert r.rc == 0, r.err
+    assert stat.S_IMODE(os.stat(out).st_mode) == 0o600
+    job = _job_text(out)
+    assert "tls-cacert = Q0EtQ0VSVA==" in job
+    assert "tls-client-key = S0VZLVNFQ1JFVC0xMjM0NTY=" in job
+    assert "tls-pin = " + pin in job
+    assert str(tmp_path) not in job
+    # what goes wrong is said before anything is built
+    r = build(run_reimage, out, "--src", "https://h/i", "--dst", "/dev/vda", "--client-key", key)
+    assert r.rc != 0 and "go together" in r.err
+    der = tmp_path / "ca.der"
+    der.write_bytes(b"\x30\x82\x01\x0a" + bytes(200))
+    r = build(run_reimage, out, "--src", "https://h/i", "--dst", "/dev/vda", "--cacert", der)
+    assert r.rc != 0 and "is not PEM text" in r.err
+    r = build(run_reimage, out, "--cacert", ca)
+    assert r.rc != 0 and "belong to a job" in r.err
