@@ -12,6 +12,8 @@ from pathlib import Path
 
 import pytest
 
+from vmlib import start_nginx
+
 pytestmark = pytest.mark.e2e
 
 TOKEN = "tok-8d1f5c0e7a2b49e6"
@@ -57,24 +59,11 @@ def tls_server(tmp_path, images):
     shutil.copy(images.paths["zstd"], www / "disk.img.zst")
     for p in (base, www, www / "disk.img.zst"):
         os.chmod(p, 0o755 if p.is_dir() else 0o644)
-    import socket
-    s = socket.socket()
-    s.bind(("127.0.0.1", 0))
-    port = s.getsockname()[1]
-    s.close()
-    (base / "nginx.conf").write_text(
-        "worker_processes 1; pid {b}/pid; error_log {b}/error.log;\n"
-        "events {{ worker_connections 64; }}\n"
-        "http {{ log_format sec '$request \"$http_authorization\" $ssl_client_s_dn';\n"
-        "  access_log {b}/access.log sec; client_body_temp_path {b}/b; proxy_temp_path {b}/p;\n"
-        "  fastcgi_temp_path {b}/f; uwsgi_temp_path {b}/u; scgi_temp_path {b}/s;\n"
-        "  server {{ listen 127.0.0.1:{port} ssl; root {www};\n"
-        "    ssl_certificate {pki}/server.crt; ssl_certificate_key {pki}/server.key;\n"
-        "    ssl_verify_client on; ssl_client_certificate {pki}/ca.crt; }} }}\n".format(
-            b=base, port=port, www=www, pki=pki))
-    proc = subprocess.Popen(["/usr/sbin/nginx", "-c", str(base / "nginx.conf"),
-                             "-g", "daemon off;"])
-    time.sleep(0.5)
+    proc, port = start_nginx(
+        base, www, listen_extra=" ssl",
+        http_extra="log_format main '$request \"$http_authorization\" $ssl_client_s_dn';",
+        server_extra="ssl_certificate {p}/server.crt; ssl_certificate_key {p}/server.key; "
+                     "ssl_verify_client on; ssl_client_certificate {p}/ca.crt;".format(p=pki))
     yield pki, base, port
     proc.terminate()
     proc.wait()

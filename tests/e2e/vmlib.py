@@ -404,9 +404,10 @@ class SystemdSystem(RunningSystem):
                                      stderr=subprocess.STDOUT)
 
 
-def start_nginx(base, docroot):
+def start_nginx(base, docroot, listen_extra="", http_extra="", server_extra=""):
     """A small nginx serving docroot on a free 127.0.0.1 port (the guest's 10.0.2.2), with all
-    its files under base. Returns (process, port); stop it with process.terminate()."""
+    its files under base; the *_extra strings add directives (TLS, log formats). Returns
+    (process, port); stop it with process.terminate()."""
     import socket
     base = Path(base)
     base.mkdir(parents=True, exist_ok=True)
@@ -417,10 +418,12 @@ def start_nginx(base, docroot):
     (base / "nginx.conf").write_text(
         "worker_processes 1; pid {b}/pid; error_log {b}/error.log;\n"
         "events {{ worker_connections 64; }}\n"
-        "http {{ access_log {b}/access.log; client_body_temp_path {b}/b; proxy_temp_path {b}/p;\n"
+        "http {{ {http_extra}\n"
+        "  access_log {b}/access.log{log}; client_body_temp_path {b}/b; proxy_temp_path {b}/p;\n"
         "  fastcgi_temp_path {b}/f; uwsgi_temp_path {b}/u; scgi_temp_path {b}/s;\n"
-        "  server {{ listen 127.0.0.1:{port}; root {root}; }} }}\n".format(b=base, port=port,
-                                                                        root=docroot))
+        "  server {{ listen 127.0.0.1:{port}{listen}; root {root}; {server} }} }}\n".format(
+            b=base, port=port, root=docroot, http_extra=http_extra, listen=listen_extra,
+            server=server_extra, log=" main" if "log_format main" in http_extra else ""))
     proc = subprocess.Popen(["/usr/sbin/nginx", "-c", str(base / "nginx.conf"), "-g", "daemon off;"])
     time.sleep(0.5)
     return proc, port
