@@ -5,6 +5,7 @@
 #include <bzlib.h>
 #include <errno.h>
 #include <lzma.h>
+#include <unistd.h>
 #include <stdbool.h>
 #include <stdlib.h>
 #include <string.h>
@@ -65,10 +66,18 @@ static int backend_init(struct decompressor *d)
 		return inflateInit2(&d->z, 15 + 16) == Z_OK ? 0 : -ENOMEM;
 	case COMPRESSION_XZ: {
 		lzma_stream init = LZMA_STREAM_INIT;
+		long cpus = sysconf(_SC_NPROCESSORS_ONLN);
+		/* Blocks of a multi-threaded `xz -T` file decode in parallel; liblzma drops to fewer
+		 * threads, or to one, when the blocks would need more than memlimit_threading, and
+		 * single-block files decode as before. memlimit_stop is the hard cap. */
+		lzma_mt mt = {
+			.flags = LZMA_CONCATENATED,
+			.threads = cpus > 1 ? (uint32_t)(cpus < 8 ? cpus : 8) : 1,
+			.memlimit_threading = DECOMPRESS_XZ_THREADS_MEMLIMIT,
+			.memlimit_stop = DECOMPRESS_MEMLIMIT,
+		};
 		d->x = init;
-		return lzma_stream_decoder(&d->x, DECOMPRESS_MEMLIMIT, LZMA_CONCATENATED) == LZMA_OK
-			       ? 0
-			       : -ENOMEM;
+		return lzma_stream_decoder_mt(&d->x, &mt) == LZMA_OK ? 0 : -ENOMEM;
 	}
 	case COMPRESSION_ZSTD:
 		d->zs = ZSTD_createDCtx();

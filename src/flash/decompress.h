@@ -19,6 +19,9 @@ enum compression {
 #define COMPRESSION_MAGIC_MAX 6
 /* Memory a single decoder may take: keeps the flasher inside its RAM budget. */
 #define DECOMPRESS_MEMLIMIT (80ULL << 20)
+/* Above this, xz blocks are decoded with fewer threads (or one): it bounds what parallel
+ * decoding may add to the flasher's memory. */
+#define DECOMPRESS_XZ_THREADS_MEMLIMIT (96ULL << 20)
 #define DECOMPRESS_ZSTD_WINDOW_LOG_MAX 26
 
 enum compression compression_detect(const uint8_t *buf, size_t n);
