@@ -46,7 +46,7 @@ static void help(void)
 	       "      --src URL --dst DEV   what to write where\n"
 	       "      --sha256 HEX  --image-sha256 HEX  --verify\n"
 	       "      --header 'N: V'  --header-file FILE\n"
-	       "      --then reboot|poweroff|hold\n"
+	       "      --then reboot|poweroff|hold|kexec   (kexec also adds file system drivers)\n"
 	       "  -h, --help\n");
 }
 
@@ -323,6 +323,7 @@ int cmd_initrd(int argc, char *argv[])
 			(void)log_add_secret(v ? v + 1 + strspn(v + 1, " \t") : j.headers[i]);
 		}
 		secrets = j.n_headers > 0;
+		o.fs_modules = j.then == JOB_THEN_KEXEC;
 		r = job_format(&j, &job_formatted);
 		job_done(&j);
 		if (r < 0) {

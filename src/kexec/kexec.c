@@ -73,8 +73,8 @@ bool systemd_is_pid1(void)
 	       strcmp(comm, "systemd") == 0;
 }
 
-static void explain(int err, const char *kernel_path, int initrd_fd, size_t cmdline_len, char *why,
-		    size_t whylen)
+static void explain(int err, const char *kernel_path, int kernel_fd, int initrd_fd, size_t cmdline_len,
+		    char *why, size_t whylen)
 {
 	char lock[64] = "", v[16] = "";
 	struct stat st;
@@ -136,7 +136,7 @@ static void explain(int err, const char *kernel_path, int initrd_fd, size_t cmdl
 	case EADDRNOTAVAIL: {
 		struct sysinfo si;
 		uint64_t k = 0, i = 0;
-		if (stat(kernel_path, &st) == 0)
+		if (fstat(kernel_fd, &st) == 0)
 			k = (uint64_t)st.st_size;
 		if (initrd_fd >= 0 && fstat(initrd_fd, &st) == 0)
 			i = (uint64_t)st.st_size;
@@ -166,28 +166,35 @@ static void explain(int err, const char *kernel_path, int initrd_fd, size_t cmdl
 	}
 }
 
+int kexec_load_fd(int kernel_fd, const char *kernel_name, int initrd_fd, const char *cmdline,
+		  char *why, size_t whylen)
+{
+	size_t len = strlen(cmdline) + 1;
+	unsigned long flags = initrd_fd < 0 ? KEXEC_FILE_NO_INITRAMFS : 0;
+
+	if (len > KEXEC_CMDLINE_MAX) {
+		explain(EINVAL, kernel_name, kernel_fd, initrd_fd, len, why, whylen);
+		return -EINVAL;
+	}
+	if (syscall(SYS_kexec_file_load, kernel_fd, initrd_fd, len, cmdline, flags) < 0) {
+		int err = errno;
+		explain(err, kernel_name, kernel_fd, initrd_fd, len, why, whylen);
+		return -err;
+	}
+	return 0;
+}
+
 int kexec_load(const char *kernel_path, int initrd_fd, const char *cmdline, char *why,
 	       size_t whylen)
 {
 	_cleanup_close_ int kfd = open(kernel_path, O_RDONLY | O_CLOEXEC);
-	size_t len = strlen(cmdline) + 1;
-	unsigned long flags = initrd_fd < 0 ? KEXEC_FILE_NO_INITRAMFS : 0;
 
 	if (kfd < 0) {
 		int r = negative_errno();
 		snprintf(why, whylen, "cannot open the kernel %s: %s", kernel_path, strerror(-r));
 		return r;
 	}
-	if (len > KEXEC_CMDLINE_MAX) {
-		explain(EINVAL, kernel_path, initrd_fd, len, why, whylen);
-		return -EINVAL;
-	}
-	if (syscall(SYS_kexec_file_load, kfd, initrd_fd, len, cmdline, flags) < 0) {
-		int err = errno;
-		explain(err, kernel_path, initrd_fd, len, why, whylen);
-		return -err;
-	}
-	return 0;
+	return kexec_load_fd(kfd, kernel_path, initrd_fd, cmdline, why, whylen);
 }
 
 int kexec_unload(char *why, size_t whylen)

@@ -14,6 +14,10 @@
  * with the cause and the way out in why. */
 int kexec_load(const char *kernel_path, int initrd_fd, const char *cmdline, char *why,
 	       size_t whylen);
+/* The same with the kernel already open (kernel_name only names it in messages): for a kernel
+ * found inside a file system that must not be resolved from our own root. */
+int kexec_load_fd(int kernel_fd, const char *kernel_name, int initrd_fd, const char *cmdline,
+		  char *why, size_t whylen);
 /* 0, or -errno with why. */
 int kexec_unload(char *why, size_t whylen);
 /* 1 when a kexec image is loaded, 0 when not, -errno when it cannot be told. */
