@@ -368,8 +368,8 @@ static int find_file_systems(struct ctx *c, const char *disk_name, char *err, si
 		add_fs(c, disk_name, ROLE_ROOT, NULL);
 		return 0;
 	}
-	log_info("boot: %s has a %s partition table with %d partitions", c->disk,
-		 blkid_parttable_get_type(blkid_partlist_get_table(pl)), n);
+	log_info("boot: %s has a %s partition table with %d partition%s", c->disk,
+		 blkid_parttable_get_type(blkid_partlist_get_table(pl)), n, n == 1 ? "" : "s");
 	for (int i = 0; i < n; i++) {
 		blkid_partition par = blkid_partlist_get_partition(pl, i);
 		int partno = blkid_partition_get_partno(par);
@@ -401,12 +401,43 @@ static int find_file_systems(struct ctx *c, const char *disk_name, char *err, si
 	return 0;
 }
 
+/* Mount options that keep a read-only mount from writing: a journal replay would change the
+ * disk after it was verified (the new system replays it itself when it boots). */
+static const char *no_replay_option(const char *type)
+{
+	if (!strncmp(type, "ext", 3))
+		return "noload";
+	if (!strcmp(type, "xfs"))
+		return "norecovery";
+	if (!strcmp(type, "btrfs"))
+		return "rescue=nologreplay";
+	return NULL;
+}
+
+static int mount_ro(const struct fs *f, const char *mnt)
+{
+	/* read-only, and nothing on it can be a device or run: it is outside input */
+	unsigned long flags = MS_RDONLY | MS_NODEV | MS_NOSUID | MS_NOEXEC;
+	const char *opt = no_replay_option(f->type);
+
+	if (opt && mount(f->dev, mnt, f->type, flags, opt) == 0)
+		return 0;
+	/* a driver that does not know the option (ext2's own, older btrfs) */
+	if (mount(f->dev, mnt, f->type, flags, NULL) == 0) {
+		if (opt)
+			log_debug("boot: %s mounted without %s", f->dev, opt);
+		return 0;
+	}
+	return negative_errno();
+}
+
 static void mount_all(struct ctx *c)
 {
 	(void)mkdir(MOUNT_BASE, 0755);
 	for (size_t i = 0; i < c->n_fs; i++) {
 		struct fs *f = &c->fs[i];
 		char mnt[PATH_MAX];
+		int r;
 
 		load_fs_driver(c, f->type);
 		snprintf(mnt, sizeof(mnt), MOUNT_BASE "/new-%s", f->name);
@@ -414,13 +445,12 @@ static void mount_all(struct ctx *c)
 			log_warning_errno(negative_errno(), "boot: cannot create %s: %m", mnt);
 			continue;
 		}
-		/* read-only, and nothing on it can be a device or run: it is outside input */
-		if (mount(f->dev, mnt, f->type, MS_RDONLY | MS_NODEV | MS_NOSUID | MS_NOEXEC, NULL) < 0) {
-			log_warning_errno(negative_errno(),
-					  "boot: cannot mount %s (%s) read-only: %m%s", f->dev, f->type,
-					  errno == ENODEV ? " (the flasher has no driver for it; build it "
-							    "with --then kexec)"
-							  : "");
+		r = mount_ro(f, mnt);
+		if (r < 0) {
+			log_warning_errno(r, "boot: cannot mount %s (%s) read-only: %m%s", f->dev, f->type,
+					  r == -ENODEV ? " (the flasher has no driver for it; build it "
+							 "with --then kexec)"
+						       : "");
 			(void)rmdir(mnt);
 			continue;
 		}
@@ -707,8 +737,8 @@ static void kernel_cmdline_file(const struct fs *f, char *buf, size_t n)
 /* Debian's layout and friends: /boot/vmlinuz + /boot/initrd.img, or the links in / */
 static int choose_fallback(struct ctx *c, struct choice *ch, char *err, size_t errlen)
 {
-	static const char *const pairs[][2] = { { "boot/vmlinuz", "boot/initrd.img" },
-						{ "vmlinuz", "initrd.img" } };
+	static const char *const pairs[][2] = { { "/boot/vmlinuz", "/boot/initrd.img" },
+						{ "/vmlinuz", "/initrd.img" } };
 
 	for (enum role role = ROLE_ROOT; role <= ROLE_OTHER; role++)
 		for (size_t i = 0; i < c->n_fs; i++) {
@@ -724,9 +754,9 @@ static int choose_fallback(struct ctx *c, struct choice *ch, char *err, size_t e
 
 				if (kfd < 0)
 					continue;
-				snprintf(ch->what, sizeof(ch->what), "/%s on %s (%s)", pairs[p][0],
+				snprintf(ch->what, sizeof(ch->what), "%s on %s (%s)", pairs[p][0],
 					 f->dev, f->type);
-				snprintf(ch->kernel, sizeof(ch->kernel), "/%s on %s", pairs[p][0],
+				snprintf(ch->kernel, sizeof(ch->kernel), "%s on %s", pairs[p][0],
 					 f->dev);
 				r = check_regular(kfd, ch->kernel, err, errlen);
 				if (r < 0)
@@ -738,7 +768,7 @@ static int choose_fallback(struct ctx *c, struct choice *ch, char *err, size_t e
 					if (r < 0)
 						return r;
 				} else
-					log_info("boot: no /%s next to the kernel; booting without one",
+					log_info("boot: no %s next to the kernel; booting without one",
 						 initrd);
 				kernel_cmdline_file(f, extra, sizeof(extra));
 				if (strstr(extra, "root="))
