@@ -354,6 +354,7 @@ static int find_file_systems(struct ctx *c, const char *disk_name, char *err, si
 {
 	blkid_probe pr = blkid_new_probe_from_filename(c->disk);
 	blkid_partlist pl;
+	uint64_t deadline;
 	int n;
 
 	if (!pr) {
@@ -370,10 +371,11 @@ static int find_file_systems(struct ctx *c, const char *disk_name, char *err, si
 	}
 	log_info("boot: %s has a %s partition table with %d partition%s", c->disk,
 		 blkid_parttable_get_type(blkid_partlist_get_table(pl)), n, n == 1 ? "" : "s");
+	/* one deadline for all: a disk whose partitions never show up must not cost 10 s each */
+	deadline = now_ms() + PARTITION_WAIT_MS;
 	for (int i = 0; i < n; i++) {
 		blkid_partition par = blkid_partlist_get_partition(pl, i);
 		int partno = blkid_partition_get_partno(par);
-		uint64_t deadline = now_ms() + PARTITION_WAIT_MS;
 		char name[64];
 		bool found;
 
@@ -382,7 +384,8 @@ static int find_file_systems(struct ctx *c, const char *disk_name, char *err, si
 		       now_ms() < deadline)
 			sleep_ms(100, NULL);
 		if (!found) {
-			log_warning("boot: partition %d of %s did not appear within %d s; skipped",
+			log_warning("boot: partition %d of %s did not appear in /dev within %d s; "
+				    "skipped",
 				    partno, c->disk, PARTITION_WAIT_MS / 1000);
 			continue;
 		}

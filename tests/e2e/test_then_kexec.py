@@ -67,7 +67,9 @@ def run(*args, **kw):
 
 def make_esp(path, size_mib, files):
     """A FAT file system image holding files ({path in ESP: bytes or a host Path})."""
-    run("mkfs.vfat", "-C", "-F", "32", "-n", "ESP", path, str(size_mib * 1024))
+    # FAT32 as ESPs usually are; a small one is whatever FAT fits (mkfs.vfat chooses)
+    run("mkfs.vfat", "-C", *(["-F", "32"] if size_mib >= 40 else []), "-n", "ESP", path,
+        str(size_mib * 1024))
     env = dict(os.environ, MTOOLS_SKIP_CHECK="1")
     made = set()
     for dest in sorted(files):
@@ -237,6 +239,25 @@ def test_vmlinuz_fallback_on_ext4_root(kernel, nginx, build_flasher, vm, tmp_pat
     assert "root=UUID=" + ROOT_UUID in words and "ro" in words
     # nothing in the new system says where its console is: the flasher's is carried over
     assert "console=ttyS0" in words
+    assert disk_holds(disk, image)
+
+
+def test_kernel_refused_reboots(nginx, build_flasher, vm, tmp_path):
+    """An entry whose "kernel" kexec_file_load rejects: the flasher says why and reboots."""
+    esp = tmp_path / "esp.img"
+    make_esp(esp, 8, {"loader/entries/broken.conf": b"title Broken\nlinux /notakernel\n",
+                      "notakernel": b"this is not a bzImage\n" * 64})
+    image = tmp_path / "refused.img"
+    make_gpt_disk(image, [(ESP_GUID, esp)], size_mib=16)
+
+    rc, out, disk, _ = flash_and_boot(nginx, build_flasher, vm, tmp_path, image, "refused.img",
+                                      timeout=400)
+    assert rc == 0, out[-4000:]
+    assert "boot: chose entry broken.conf (Broken) on /dev/vda1" in out, out[-4000:]
+    assert re.search(r"cannot boot the new system directly: loading the new system's kernel "
+                     r"failed: /notakernel on /dev/vda1 is not a kernel this kernel can kexec",
+                     out), out[-4000:]
+    assert re.search(r"reboot: (Restarting system|machine restart)", out), out[-3000:]
     assert disk_holds(disk, image)
 
 

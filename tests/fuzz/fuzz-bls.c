@@ -40,7 +40,13 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 			if (bls_entry_compare(&e[i], &e[i + 1]) > 0)
 				abort(); /* not sorted */
 	}
-	(void)bls_version_compare(name, text[0] ? text : NULL);
+	{
+		/* the rest of the input is not NUL-terminated: compare a copy */
+		char *v = fuzz_strndup((const uint8_t *)text, len);
+		if (v && bls_version_compare(name, v) != -bls_version_compare(v, name))
+			abort(); /* not antisymmetric */
+		free(v);
+	}
 	for (size_t i = 0; i < n; i++)
 		bls_entry_done(&e[i]);
 out:
