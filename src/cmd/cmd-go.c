@@ -58,7 +58,7 @@ static void help(void)
 	       "                            with gpgv; the flasher then enforces the digest\n"
 	       "      --minisig FILE|URL --pubkey FILE|KEY   minisign signature, checked by the flasher\n"
 	       "      --header 'N: V'  --header-file FILE   (carried as secrets, never printed)\n"
-	       "      --then reboot|poweroff|hold   after a verified write (default reboot)\n"
+	       "      --then reboot|poweroff|hold|kexec   after a verified write (default reboot)\n"
 	       "      --yes                 do not ask to type the device name\n"
 	       "      --dry-run             everything except loading and executing\n"
 	       "      --save-initrd FILE    keep a copy of the flasher (mode 0600)\n"
@@ -187,14 +187,8 @@ static int parse_args(int argc, char *argv[], struct go *g)
 			break;
 		}
 		case OPT_THEN:
-			if (!strcmp(optarg, "reboot"))
-				g->job.then = JOB_THEN_REBOOT;
-			else if (!strcmp(optarg, "poweroff"))
-				g->job.then = JOB_THEN_POWEROFF;
-			else if (!strcmp(optarg, "hold"))
-				g->job.then = JOB_THEN_HOLD;
-			else {
-				log_error("--then wants reboot, poweroff or hold, got '%s'", optarg);
+			if (job_then_from_string(optarg, &g->job.then) < 0) {
+				log_error("--then wants reboot, poweroff, hold or kexec, got '%s'", optarg);
 				return -EINVAL;
 			}
 			break;
@@ -564,6 +558,7 @@ int cmd_go(int argc, char *argv[])
 		.modules = MODULES_HOST,
 		.extra_modules = g.modules,
 		.n_extra_modules = g.n_modules,
+		.fs_modules = g.job.then == JOB_THEN_KEXEC,
 		.job_text = job_text,
 		.compression = INITRD_COMPRESSION_ZSTD,
 	};
@@ -648,9 +643,9 @@ int cmd_go(int argc, char *argv[])
 	printf("  memory:   needs about %s, %s in all\n", format_bytes(sz, sizeof(sz), needed),
 	       format_bytes(sz2, sizeof(sz2), total));
 	printf("  network:  %s\n", net);
-	printf("  then:     %s\n", g.job.then == JOB_THEN_POWEROFF ? "poweroff"
-			       : g.job.then == JOB_THEN_HOLD	   ? "hold"
-								   : "reboot");
+	printf("  then:     %s\n", g.job.then == JOB_THEN_KEXEC
+					 ? "kexec into the new system (reboot if it has nothing bootable)"
+					 : job_then_to_string(g.job.then));
 	printf("  command line: %s\n", cmdline);
 	printf("  hand-over: %s\n", systemd_is_pid1() ? "systemctl kexec" : "sync + reboot(KEXEC)");
 	fflush(stdout);

@@ -201,6 +201,8 @@ int flasher_args_finish(struct flasher_args *a, bool host_default)
 		n_url_secrets = 0;
 		(void)url_foreach_secret(a->job.src, count_secret);
 		a->secrets = a->job.n_headers > 0 || a->job.tls_client_key || n_url_secrets > 0;
+		/* the flasher mounts the new system to find its kernel */
+		a->o.fs_modules = a->job.then == JOB_THEN_KEXEC;
 		r = job_format(&a->job, &a->job_formatted);
 		if (r < 0)
 			return log_error_errno(r, "out of memory");

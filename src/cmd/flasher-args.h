@@ -67,7 +67,7 @@ enum {
 	"      --src URL --dst DEV   what to write where\n"                                        \
 	"      --sha256 HEX  --image-sha256 HEX  --verify\n"                                       \
 	"      --header 'N: V'  --header-file FILE   (secrets: only root may read the output)\n"    \
-	"      --then reboot|poweroff|hold\n"                                                    \
+	"      --then reboot|poweroff|hold|kexec   (kexec also adds file system drivers)\n"         \
 	"      --cacert FILE  --pin sha256//BASE64  --client-cert FILE --client-key FILE\n"      \
 	"      --insecure            TLS for the job's source, as reimage flash (the files'\n"   \
 	"                            contents go into the job; the key is a secret)\n"

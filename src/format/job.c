@@ -121,22 +121,26 @@ static int parse_bool(const char *s, bool *ret)
 	return 0;
 }
 
-static int parse_then(const char *s, enum job_then *ret)
+static const char *const then_names[] = {
+	[JOB_THEN_REBOOT] = "reboot",
+	[JOB_THEN_POWEROFF] = "poweroff",
+	[JOB_THEN_HOLD] = "hold",
+	[JOB_THEN_KEXEC] = "kexec",
+};
+
+int job_then_from_string(const char *s, enum job_then *ret)
 {
-	if (!strcmp(s, "reboot"))
-		*ret = JOB_THEN_REBOOT;
-	else if (!strcmp(s, "poweroff"))
-		*ret = JOB_THEN_POWEROFF;
-	else if (!strcmp(s, "hold"))
-		*ret = JOB_THEN_HOLD;
-	else
-		return -EINVAL;
-	return 0;
+	for (size_t i = 0; i < sizeof(then_names) / sizeof(then_names[0]); i++)
+		if (!strcmp(s, then_names[i])) {
+			*ret = (enum job_then)i;
+			return 0;
+		}
+	return -EINVAL;
 }
 
-static const char *then_name(enum job_then t)
+const char *job_then_to_string(enum job_then t)
 {
-	return t == JOB_THEN_POWEROFF ? "poweroff" : t == JOB_THEN_HOLD ? "hold" : "reboot";
+	return (size_t)t < sizeof(then_names) / sizeof(then_names[0]) ? then_names[t] : "reboot";
 }
 
 enum key_flags {
@@ -256,8 +260,9 @@ static int apply(struct job *j, const char *k, const char *v, const char **why)
 		return 0;
 	}
 	if (!strcmp(k, "then"))
-		return parse_then(v, &j->then) < 0 ? (*why = "expected reboot, poweroff or hold", -EINVAL)
-						   : 0;
+		return job_then_from_string(v, &j->then) < 0
+			       ? (*why = "expected reboot, poweroff, hold or kexec", -EINVAL)
+			       : 0;
 	if (!strcmp(k, "net-mac")) {
 		if (parse_mac(v, j->mac) < 0)
 			return *why = "expected a MAC address like 52:54:00:12:34:56", -EINVAL;
@@ -566,7 +571,7 @@ int job_format(const struct job *j, char **ret)
 		sb_printf(&b, "header = %s\n", j->headers[i]);
 	sb_printf(&b, "retries = %u\nretry-for = %llu.%03llu\nattempts = %u\nthen = %s\n", j->retries,
 		  (unsigned long long)(j->retry_for_ms / 1000),
-		  (unsigned long long)(j->retry_for_ms % 1000), j->attempts, then_name(j->then));
+		  (unsigned long long)(j->retry_for_ms % 1000), j->attempts, job_then_to_string(j->then));
 	sb_printf(&b, "target-timeout = %llu.%03llu\nnet-timeout = %llu.%03llu\n",
 		  (unsigned long long)(j->target_timeout_ms / 1000),
 		  (unsigned long long)(j->target_timeout_ms % 1000),

@@ -20,6 +20,7 @@ enum job_then {
 	JOB_THEN_REBOOT,
 	JOB_THEN_POWEROFF,
 	JOB_THEN_HOLD,
+	JOB_THEN_KEXEC, /* boot the system just written (src/init/boot-new.c) */
 };
 
 struct job_ip {
@@ -80,7 +81,7 @@ void job_done(struct job *j);
 int job_parse(const char *text, size_t len, struct job *ret, char *err, size_t errlen);
 
 /* Fill from the kernel command line (reimage.src, reimage.dst, reimage.sha256,
- * reimage.image-sha256, reimage.then). 1 when the command line holds a job, 0 when it has
+ * reimage.image-sha256, reimage.then, reimage.verify). 1 when the command line holds a job, 0 when it has
  * no reimage.src, -EBADMSG with err for a malformed value. */
 int job_from_cmdline(const char *cmdline, struct job *ret, char *err, size_t errlen);
 
@@ -91,3 +92,8 @@ int job_format(const struct job *j, char **ret);
 int job_ip_parse(const char *s, bool allow_no_prefix, struct job_ip *ret);
 /* Address (and "/prefix" when with_prefix) into buf. */
 void job_ip_format(const struct job_ip *ip, bool with_prefix, char *buf, size_t n);
+
+/* "reboot", "poweroff", "hold", "kexec". */
+const char *job_then_to_string(enum job_then t);
+/* The reverse; 0 or -EINVAL. */
+int job_then_from_string(const char *s, enum job_then *ret);

@@ -16,6 +16,7 @@
 #include "format/cmdline.h"
 #include "format/job.h"
 #include "format/url.h"
+#include "init/boot-new.h"
 #include "init/coldplug.h"
 #include "init/init.h"
 #include "init/network.h"
@@ -65,11 +66,6 @@ static int load_job(struct job *j, char *err, size_t errlen)
 				 JOB_PATH);
 		return r;
 	}
-}
-
-static const char *then_name(enum job_then t)
-{
-	return t == JOB_THEN_POWEROFF ? "poweroff" : t == JOB_THEN_HOLD ? "hold" : "reboot";
 }
 
 _Noreturn void worker_main(void)
@@ -177,13 +173,20 @@ _Noreturn void worker_main(void)
 	sync();
 	if (r < 0)
 		hold_forever("failed", res.message);
-	log_info("done: %s written to %s and verified; then: %s", shown, target, then_name(j.then));
+	log_info("done: %s written to %s and verified; then: %s", shown, target, job_then_to_string(j.then));
 	status_write("done", "");
 	switch (j.then) {
 	case JOB_THEN_POWEROFF:
 		(void)reboot(RB_POWER_OFF);
 		break;
 	case JOB_THEN_REBOOT:
+		(void)reboot(RB_AUTOBOOT);
+		break;
+	case JOB_THEN_KEXEC:
+		(void)boot_new_system(target, err, sizeof(err));
+		log_error("cannot boot the new system directly: %s; rebooting through the firmware "
+			  "instead",
+			  err);
 		(void)reboot(RB_AUTOBOOT);
 		break;
 	default:

@@ -95,8 +95,26 @@ int flasher_build(const struct flasher_options *o, struct flasher_image *ret, ch
 		if (r < 0)
 			goto out;
 	}
-	r = initrd_add_modules(&rd, o->sysroot, o->kver, o->modules, o->extra_modules,
-			       o->n_extra_modules, &ret->n_modules, err, errlen);
+	{
+		/* '?': only when the kernel has it as a module (built in or absent is fine) */
+		static const char *const fs[] = { "?vfat",	    "?nls_cp437", "?nls_ascii",
+						  "?nls_iso8859-1", "?nls_utf8",  "?ext4",
+						  "?xfs",	    "?btrfs" };
+		size_t n = o->n_extra_modules + (o->fs_modules ? ELEMENTSOF(fs) : 0);
+		char **extra = calloc(n + 1, sizeof(*extra));
+
+		if (!extra) {
+			r = -ENOMEM;
+			goto out;
+		}
+		for (size_t i = 0; i < o->n_extra_modules; i++)
+			extra[i] = o->extra_modules[i];
+		for (size_t i = o->n_extra_modules; i < n; i++)
+			extra[i] = (char *)fs[i - o->n_extra_modules];
+		r = initrd_add_modules(&rd, o->sysroot, o->kver, o->modules, extra, n,
+				       &ret->n_modules, err, errlen);
+		free(extra);
+	}
 	if (r < 0)
 		goto out;
 	if (o->before_build) {

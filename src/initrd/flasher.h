@@ -19,6 +19,9 @@ struct flasher_options {
 	enum modules_mode modules;
 	char *const *extra_modules;
 	size_t n_extra_modules;
+	/* also the file system drivers the flasher needs to look into the written disk (then =
+	 * kexec), where the kernel has them as modules */
+	bool fs_modules;
 	char *const *includes; /* host files or programs to add at the same path */
 	size_t n_includes;
 	const char *ca_bundle; /* NULL: the system default, when present */

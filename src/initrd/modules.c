@@ -358,12 +358,18 @@ int initrd_add_modules(struct initrd *rd, const char *sysroot, const char *kver,
 	struct selection s = { .err = err, .errlen = errlen };
 	int r = 0;
 
+	size_t n_required = 0;
+
 	*ret_count = 0;
+	for (size_t i = 0; i < n_extra; i++)
+		n_required += extra[i][0] != '?';
 	if (mode == MODULES_NONE && n_extra == 0)
 		return 0;
 	snprintf(moddir, sizeof(moddir), "%s/lib/modules/%s", strcmp(sysroot, "/") ? sysroot : "",
 		 kver);
 	s.moddir = moddir;
+	if (mode == MODULES_NONE && n_required == 0 && access(moddir, F_OK) < 0)
+		return 0;
 	if (access(moddir, F_OK) < 0) {
 		snprintf(err, errlen, "no modules for kernel %s: %s does not exist", kver, moddir);
 		return -ENOENT;
@@ -389,7 +395,8 @@ int initrd_add_modules(struct initrd *rd, const char *sysroot, const char *kver,
 	else if (mode == MODULES_NET_STORAGE)
 		r = add_tree_modules(&s);
 	for (size_t i = 0; r >= 0 && i < n_extra; i++)
-		r = add_by_name(&s, extra[i], true);
+		r = extra[i][0] == '?' ? add_by_name(&s, extra[i] + 1, false)
+				       : add_by_name(&s, extra[i], true);
 	if (r < 0)
 		goto out;
 	for (size_t i = 0; i < s.n; i++) {

@@ -17,7 +17,9 @@ enum modules_mode {
 int modules_mode_from_string(const char *s, enum modules_mode *ret);
 
 /* Add the modules of kernel kver found under sysroot/lib/modules/kver (the sysroot's
- * modules.dep must exist), plus the named extra modules, with everything they depend on, under
+ * modules.dep must exist), plus the named extra modules (a name starting with '?' only when the
+ * kernel has such a module: skipped silently when it is built in or absent, and when only such
+ * names were asked for and the kernel has no modules at all), with everything they depend on, under
  * lib/modules/kver in the initrd, and the firmware they name under lib/firmware. Then generate
  * the index files for the subset with depmod -b. Returns 0 and the number of modules in
  * *ret_count, or -errno with a message in err. */

@@ -79,7 +79,7 @@ def test_bad_job_refused(run_reimage, tmp_path):
     out = tmp_path / "flasher.img"
     r = build(run_reimage, out, "--job", job)
     assert r.rc == 2, r.err
-    assert "line 3" in r.err and "reboot, poweroff or hold" in r.err
+    assert "line 3" in r.err and "reboot, poweroff, hold or kexec" in r.err
     assert not out.exists()
     r = build(run_reimage, out, "--job", job, "--src", "https://h/y")
     assert r.rc == 2 and "not both" in r.err

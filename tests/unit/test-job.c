@@ -81,7 +81,7 @@ TEST(errors)
 	expect_error("src = a\ndst = b\nbogus = 1\n", -EBADMSG, "line 3: unknown key 'bogus'");
 	expect_error("src = a\nsrc = b\ndst = c\n", -EBADMSG, "line 2: 'src' given twice");
 	expect_error("src = a\ndst = b\nsha256 = 12\n", -EBADMSG, "line 3: bad value for 'sha256'");
-	expect_error("src = a\ndst = b\nthen = explode\n", -EBADMSG, "reboot, poweroff or hold");
+	expect_error("src = a\ndst = b\nthen = explode\n", -EBADMSG, "reboot, poweroff, hold or kexec");
 	expect_error("src = a\ndst = b\nnet-address = 10.0.0.1\n", -EBADMSG, "ADDRESS/PREFIX");
 	expect_error("src = a\ndst = b\nnet-address = 10.0.0.1/33\n", -EBADMSG, "ADDRESS/PREFIX");
 	expect_error("src = a\ndst = b\nnet-mac = 52:54:00:12:34\n", -EBADMSG, "MAC");
@@ -145,6 +145,34 @@ TEST(job_from_cmdline)
 				   sizeof(err)),
 		  -EBADMSG);
 	ASSERT_TRUE(strstr(err, "unknown parameter reimage.header") != NULL);
+	ASSERT_EQ(job_from_cmdline("reimage.src=a reimage.dst=b reimage.then=kexec", &j, err,
+				   sizeof(err)),
+		  1);
+	ASSERT_EQ(j.then, JOB_THEN_KEXEC);
+	job_done(&j);
+}
+
+TEST(then_kexec_roundtrip)
+{
+	struct job j, k;
+	char err[256] = "", *text;
+	const char *t = "src = http://h/i\ndst = /dev/vda\nthen = kexec\n";
+	enum job_then v;
+
+	ASSERT_EQ(job_parse(t, strlen(t), &j, err, sizeof(err)), 0);
+	ASSERT_EQ(j.then, JOB_THEN_KEXEC);
+	ASSERT_EQ(job_format(&j, &text), 0);
+	ASSERT_TRUE(strstr(text, "then = kexec\n") != NULL);
+	ASSERT_EQ(job_parse(text, strlen(text), &k, err, sizeof(err)), 0);
+	ASSERT_EQ(k.then, JOB_THEN_KEXEC);
+	free(text);
+	job_done(&j);
+	job_done(&k);
+	for (int i = JOB_THEN_REBOOT; i <= JOB_THEN_KEXEC; i++) {
+		ASSERT_EQ(job_then_from_string(job_then_to_string((enum job_then)i), &v), 0);
+		ASSERT_EQ(v, i);
+	}
+	ASSERT_EQ(job_then_from_string("Kexec", &v), -EINVAL);
 }
 
 TEST(minisign_roundtrip)
@@ -217,5 +245,5 @@ TEST(tls_roundtrip)
 	ASSERT_TRUE(strstr(err, "tls-pin") != NULL);
 }
 
-RUN(T(parse_and_roundtrip), T(errors), T(cmdline), T(job_from_cmdline), T(minisign_roundtrip),
+RUN(T(parse_and_roundtrip), T(errors), T(cmdline), T(job_from_cmdline), T(then_kexec_roundtrip), T(minisign_roundtrip),
     T(tls_roundtrip))

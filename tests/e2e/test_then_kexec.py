@@ -1,0 +1,280 @@
+"""then = kexec under QEMU: the flasher writes a disk image, finds the new system's kernel in
+it (a Boot Loader Specification entry on the ESP, or /vmlinuz on an ext4 root) and kexecs into
+it. QEMU runs with -no-reboot, so a firmware reboot would end it: reaching the new system's
+marker proves the jump went straight from the flasher into the new kernel.
+
+The images are built without mounting anything: sfdisk for the GPT, mkfs.vfat + mtools for the
+ESP, mkfs.ext4 -d for the root, put together with dd. The new system is Debian's cloud kernel
+with a busybox initramfs whose /init prints a marker and its command line, then powers off."""
+
+import hashlib
+import os
+import re
+import shutil
+import stat
+import subprocess
+from pathlib import Path
+
+import pytest
+
+pytestmark = pytest.mark.e2e
+
+MiB = 1024 * 1024
+ESP_GUID = "C12A7328-F81F-11D2-BA4B-00A0C93EC93B"
+ROOT_X86_64_GUID = "4F68BCE3-E8CD-4DB1-96E7-FBCAF984B709"
+LINUX_DATA_GUID = "0FC63DAF-8483-4772-8E79-3D69D8477DE4"
+ROOT_UUID = "5d1e4a2c-6b7f-4c1e-9a3d-2f8e7c6b5a41"
+
+NEW_INIT = """#!/bin/busybox sh
+/bin/busybox mount -t proc proc /proc
+echo "NEW-SYSTEM-BOOTED $(/bin/busybox cat /etc/new-system-tag 2>/dev/null)"
+echo "NEW-CMDLINE: $(/bin/busybox cat /proc/cmdline)"
+/bin/busybox poweroff -f
+"""
+
+
+def newc(entries):
+    """An uncompressed newc cpio archive of (name, mode, data) entries, with a trailer."""
+    out = bytearray()
+    for ino, (name, mode, data) in enumerate(list(entries) + [("TRAILER!!!", 0, b"")], 1):
+        nb = name.encode() + b"\0"
+        hdr = "070701" + "".join("%08X" % v for v in (
+            ino, mode, 0, 0, 1, 0, len(data), 0, 0, 0, 0, len(nb), 0))
+        out += hdr.encode() + nb
+        out += b"\0" * ((4 - len(out) % 4) % 4)
+        out += data
+        out += b"\0" * ((4 - len(out) % 4) % 4)
+    return bytes(out)
+
+
+def marker_initrds(tag):
+    """Two archives, as a distribution with an early microcode cpio would have: the first holds
+    /init and busybox, the second a tag file; the flasher must hand over both, in order."""
+    main = newc([("bin", stat.S_IFDIR | 0o755, b""), ("proc", stat.S_IFDIR | 0o755, b""),
+                 ("etc", stat.S_IFDIR | 0o755, b""),
+                 ("bin/busybox", stat.S_IFREG | 0o755, Path("/bin/busybox").read_bytes()),
+                 ("init", stat.S_IFREG | 0o755, NEW_INIT.encode())])
+    extra = newc([("etc", stat.S_IFDIR | 0o755, b""),
+                  ("etc/new-system-tag", stat.S_IFREG | 0o644, tag.encode())])
+    return main, extra
+
+
+def run(*args, **kw):
+    r = subprocess.run([str(a) for a in args], capture_output=True, text=True, **kw)
+    assert r.returncode == 0, "%s failed:\n%s%s" % (args, r.stdout, r.stderr)
+    return r
+
+
+def make_esp(path, size_mib, files):
+    """A FAT file system image holding files ({path in ESP: bytes or a host Path})."""
+    # FAT32 as ESPs usually are; a small one is whatever FAT fits (mkfs.vfat chooses)
+    run("mkfs.vfat", "-C", *(["-F", "32"] if size_mib >= 40 else []), "-n", "ESP", path,
+        str(size_mib * 1024))
+    env = dict(os.environ, MTOOLS_SKIP_CHECK="1")
+    made = set()
+    for dest in sorted(files):
+        parts = dest.strip("/").split("/")
+        for i in range(1, len(parts)):
+            d = "/".join(parts[:i])
+            if d not in made:
+                run("mmd", "-i", path, "::" + d, env=env)
+                made.add(d)
+        src = files[dest]
+        if not isinstance(src, Path):
+            tmp = Path(str(path) + ".file")
+            tmp.write_bytes(src)
+            src = tmp
+        run("mcopy", "-i", path, src, "::" + dest.strip("/"), env=env)
+
+
+def make_ext4(path, size_mib, tree, uuid=None):
+    run("truncate", "-s", "%dM" % size_mib, path)
+    run("mkfs.ext4", "-q", "-F", "-L", "new-root", *(["-U", uuid] if uuid else []), "-d", tree,
+        path)
+
+
+def make_gpt_disk(path, parts, size_mib=96):
+    """parts: [(type GUID, file system image)], laid out from 1 MiB on, 1 MiB aligned."""
+    run("truncate", "-s", "%dM" % size_mib, path)
+    script = "label: gpt\n"
+    offsets = []
+    start = MiB
+    for guid, img in parts:
+        size = (os.path.getsize(img) + MiB - 1) // MiB * MiB
+        script += "start=%d, size=%d, type=%s\n" % (start // 512, size // 512, guid)
+        offsets.append((start, img))
+        start += size
+    r = subprocess.run(["sfdisk", "-q", str(path)], input=script, capture_output=True, text=True)
+    assert r.returncode == 0, r.stderr
+    for off, img in offsets:
+        run("dd", "if=%s" % img, "of=%s" % path, "bs=1M", "seek=%d" % (off // MiB),
+            "conv=notrunc,sparse", "status=none")
+
+
+def sha256_file(path):
+    h = hashlib.sha256()
+    with open(path, "rb") as f:
+        for chunk in iter(lambda: f.read(MiB), b""):
+            h.update(chunk)
+    return h.hexdigest()
+
+
+def disk_holds(disk, image):
+    size = os.path.getsize(image)
+    h = hashlib.sha256()
+    with open(disk, "rb") as f:
+        left = size
+        while left:
+            chunk = f.read(min(MiB, left))
+            assert chunk, "the disk is shorter than the image"
+            h.update(chunk)
+            left -= len(chunk)
+    return h.hexdigest() == sha256_file(image)
+
+
+def blank_disk(tmp_path, size_mib=128):
+    disk = tmp_path / "disk.raw"
+    with open(disk, "wb") as f:
+        for _ in range(size_mib):
+            f.write(b"\xa5" * MiB)
+    return disk
+
+
+def flash_and_boot(nginx, build_flasher, vm, tmp_path, image, name, timeout=600):
+    url = nginx.put(name, src=image).replace("127.0.0.1", "10.0.2.2")
+    initrd = build_flasher("--src", url, "--dst", "/dev/vda", "--sha256", sha256_file(image),
+                           "--then", "kexec")
+    disk = blank_disk(tmp_path)
+    v = vm(initrd, disk, mem=384)
+    rc = v.wait_exit(timeout)
+    return rc, v.text(), disk, initrd
+
+
+def test_then_kexec_adds_file_system_drivers(reimage_bin, build_flasher):
+    """The cloud kernel has vfat, its code pages, xfs and btrfs as modules and ext4 built in:
+    the modules come along (with their dependencies), the built-in one is skipped quietly."""
+    plain = build_flasher("--src", "http://h/i", "--dst", "/dev/vda")
+    kexec = build_flasher("--src", "http://h/i", "--dst", "/dev/vda", "--then", "kexec")
+    listing = {}
+    for name, initrd in (("plain", plain), ("kexec", kexec)):
+        r = subprocess.run([reimage_bin, "initrd", "--list", str(initrd)], capture_output=True,
+                           text=True)
+        assert r.returncode == 0, r.stderr
+        listing[name] = r.stdout
+    for ko in ("/fs/fat/vfat.ko", "/fs/nls/nls_cp437.ko", "/fs/nls/nls_ascii.ko",
+               "/fs/xfs/xfs.ko", "/fs/btrfs/btrfs.ko"):
+        assert ko in listing["kexec"], ko
+        assert ko not in listing["plain"], ko
+    assert "/lib/libcrc32c.ko" in listing["kexec"]  # a dependency of xfs and btrfs
+    assert "ext4.ko" not in listing["kexec"]
+
+
+def test_bls_entry_on_esp(kernel, nginx, build_flasher, vm, tmp_path):
+    main, extra = marker_initrds("from-bls")
+    esp = tmp_path / "esp.img"
+    make_esp(esp, 48, {
+        "loader/loader.conf": b"timeout 3\ndefault @saved\n",
+        # the newest entry by the spec's order (same sort-key: higher version first)
+        "loader/entries/new.conf": (
+            "title New System\nsort-key test\nversion 2.0\n"
+            "linux /new/vmlinuz\ninitrd /new/initrd-main.img\ninitrd /new/initrd-extra.img\n"
+            "options console=ttyS0 panic=-1\noptions newsys.opt=bls-entry\n").encode(),
+        "loader/entries/old.conf": (
+            "title Old System\nsort-key test\nversion 1.0\nlinux /old/vmlinuz\n"
+            "options console=ttyS0 newsys.opt=old-entry\n").encode(),
+        # sorts first (sort-key aaa), but an EFI program cannot be kexec'ed
+        "loader/entries/uki.conf": b"title UKI\nsort-key aaa\nefi /EFI/Linux/uki.efi\n",
+        "new/vmlinuz": kernel.vmlinuz,
+        "new/initrd-main.img": main,
+        "new/initrd-extra.img": extra,
+    })
+    tree = tmp_path / "root"
+    (tree / "etc").mkdir(parents=True)
+    (tree / "etc" / "hostname").write_text("new-system\n")
+    root = tmp_path / "root.img"
+    make_ext4(root, 16, tree, ROOT_UUID)
+    image = tmp_path / "bls.img"
+    make_gpt_disk(image, [(ESP_GUID, esp), (ROOT_X86_64_GUID, root)])
+
+    rc, out, disk, _ = flash_and_boot(nginx, build_flasher, vm, tmp_path, image, "bls.img")
+    assert "NEW-SYSTEM-BOOTED from-bls" in out, out[-6000:]
+    assert rc == 0, out[-4000:]
+    assert "boot: chose entry new.conf (New System, version 2.0) on /dev/vda1" in out
+    assert "entry uki.conf skipped: it starts an EFI program" in out
+    assert "initrd: /new/initrd-main.img + /new/initrd-extra.img" in out
+    m = re.search(r"NEW-CMDLINE: (.*)", out)
+    assert m and "newsys.opt=bls-entry" in m.group(1), out[-3000:]
+    # the entry names its console, so the flasher's is not added a second time
+    assert m.group(1).count("console=") == 1
+    # straight from the flasher into the new kernel: no firmware reboot in between
+    flasher_end = out.index("boot: jumping into the new system")
+    assert "reboot: Restarting" not in out[flasher_end:]
+    assert disk_holds(disk, image)
+
+
+def test_vmlinuz_fallback_on_ext4_root(kernel, nginx, build_flasher, vm, tmp_path):
+    main, extra = marker_initrds("from-vmlinuz")
+    tree = tmp_path / "root"
+    (tree / "boot").mkdir(parents=True)
+    (tree / "etc").mkdir()
+    shutil.copy2(kernel.vmlinuz, tree / "boot" / ("vmlinuz-" + kernel.version))
+    (tree / "boot" / ("initrd.img-" + kernel.version)).write_bytes(main + extra)
+    # Debian's links: the absolute one must resolve inside the new root, not the flasher's
+    os.symlink("/boot/vmlinuz-" + kernel.version, tree / "vmlinuz")
+    os.symlink("boot/initrd.img-" + kernel.version, tree / "initrd.img")
+    (tree / "etc" / "hostname").write_text("new-system\n")
+    root = tmp_path / "root.img"
+    make_ext4(root, 40, tree, ROOT_UUID)
+    image = tmp_path / "fallback.img"
+    make_gpt_disk(image, [(LINUX_DATA_GUID, root)])
+
+    rc, out, disk, _ = flash_and_boot(nginx, build_flasher, vm, tmp_path, image, "fallback.img")
+    assert "NEW-SYSTEM-BOOTED from-vmlinuz" in out, out[-6000:]
+    assert rc == 0, out[-4000:]
+    assert "boot: no Boot Loader Specification entries" in out
+    assert "boot: chose /vmlinuz on /dev/vda1 (ext4)" in out
+    m = re.search(r"NEW-CMDLINE: (.*)", out)
+    assert m, out[-3000:]
+    words = m.group(1).split()
+    assert "root=UUID=" + ROOT_UUID in words and "ro" in words
+    # nothing in the new system says where its console is: the flasher's is carried over
+    assert "console=ttyS0" in words
+    assert disk_holds(disk, image)
+
+
+def test_kernel_refused_reboots(nginx, build_flasher, vm, tmp_path):
+    """An entry whose "kernel" kexec_file_load rejects: the flasher says why and reboots."""
+    esp = tmp_path / "esp.img"
+    make_esp(esp, 8, {"loader/entries/broken.conf": b"title Broken\nlinux /notakernel\n",
+                      "notakernel": b"this is not a bzImage\n" * 64})
+    image = tmp_path / "refused.img"
+    make_gpt_disk(image, [(ESP_GUID, esp)], size_mib=16)
+
+    rc, out, disk, _ = flash_and_boot(nginx, build_flasher, vm, tmp_path, image, "refused.img",
+                                      timeout=400)
+    assert rc == 0, out[-4000:]
+    assert "boot: chose entry broken.conf (Broken) on /dev/vda1" in out, out[-4000:]
+    assert re.search(r"cannot boot the new system directly: loading the new system's kernel "
+                     r"failed: /notakernel on /dev/vda1 is not a kernel this kernel can kexec",
+                     out), out[-4000:]
+    assert re.search(r"reboot: (Restarting system|machine restart)", out), out[-3000:]
+    assert disk_holds(disk, image)
+
+
+def test_nothing_bootable_reboots(nginx, build_flasher, vm, tmp_path):
+    tree = tmp_path / "data"
+    tree.mkdir()
+    (tree / "README").write_text("a data disk, no kernel here\n")
+    data = tmp_path / "data.img"
+    make_ext4(data, 8, tree)
+    image = tmp_path / "data-disk.img"
+    make_gpt_disk(image, [(LINUX_DATA_GUID, data)], size_mib=16)
+
+    rc, out, disk, _ = flash_and_boot(nginx, build_flasher, vm, tmp_path, image, "data-disk.img",
+                                   timeout=400)
+    assert rc == 0, out[-4000:]
+    assert "cannot boot the new system directly: nothing bootable on /dev/vda" in out, out[-4000:]
+    assert "rebooting through the firmware instead" in out
+    assert re.search(r"reboot: (Restarting system|machine restart)", out), out[-3000:]
+    assert "NEW-SYSTEM-BOOTED" not in out
+    assert disk_holds(disk, image)
