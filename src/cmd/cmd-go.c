@@ -35,6 +35,14 @@
 
 /* what the flasher needs besides its initramfs: kernel, page cache, pipeline buffers */
 #define FLASHER_RUNTIME_RESERVE (96ULL << 20)
+/* --then kexec: the new system's kernel and initramfs are read into memory and loaded while
+ * the flasher still runs (a Debian initrd is 30-60 MiB, its kernel under 15) */
+#define NEW_SYSTEM_RESERVE (96ULL << 20)
+
+struct memory_budget {
+	uint64_t kernel_size; /* the flasher's kernel image */
+	uint64_t reserve;     /* runtime buffers, and the new system for --then kexec */
+};
 #define PROBE_SIZE (64U << 10)
 
 static volatile int interrupted;
@@ -314,11 +322,11 @@ static void describe_disk(const char *name, dev_t devnum, char *buf, size_t n)
  * flasher (the unpacked initramfs plus the pipeline's buffers)? */
 static int check_memory(void *userdata, uint64_t unpacked, char *err, size_t errlen)
 {
-	uint64_t kernel_size = *(uint64_t *)userdata;
+	const struct memory_budget *m = userdata;
 	/* packed is about a third of unpacked; building needs both plus the compressor */
 	uint64_t packed = unpacked / 2;
 	uint64_t build = unpacked + packed + (32ULL << 20);
-	uint64_t run = unpacked + packed + kernel_size * 4 + FLASHER_RUNTIME_RESERVE;
+	uint64_t run = unpacked + packed + m->kernel_size * 4 + m->reserve;
 	uint64_t total = meminfo("MemTotal"), avail = meminfo("MemAvailable");
 	char a[32], b[32], c[32], d[32], e[32];
 
@@ -326,9 +334,10 @@ static int check_memory(void *userdata, uint64_t unpacked, char *err, size_t err
 		return 0;
 	snprintf(err, errlen,
 		 "not enough memory: the flasher needs about %s of RAM (initramfs %s unpacked, "
-		 "kernel, buffers) and building it here about %s free; this machine has %s in "
+		 "kernel, buffers%s) and building it here about %s free; this machine has %s in "
 		 "all and %s available",
 		 format_bytes(a, sizeof(a), run), format_bytes(b, sizeof(b), unpacked),
+		 m->reserve > FLASHER_RUNTIME_RESERVE ? ", room to load the new system" : "",
 		 format_bytes(c, sizeof(c), build), format_bytes(d, sizeof(d), total),
 		 format_bytes(e, sizeof(e), avail));
 	return -ENOMEM;
@@ -374,6 +383,7 @@ int cmd_go(int argc, char *argv[])
 	uint8_t head[PROBE_SIZE];
 	size_t head_len = 0, len;
 	uint64_t src_size = UINT64_MAX, declared, needed, total, kernel_size = 0;
+	struct memory_budget budget;
 	int r, ex = 1, ifd = -1;
 	bool loaded = false;
 
@@ -574,7 +584,12 @@ int cmd_go(int argc, char *argv[])
 		}
 	}
 	fo.before_build = check_memory;
-	fo.userdata = &kernel_size;
+	budget = (struct memory_budget){
+		.kernel_size = kernel_size,
+		.reserve = FLASHER_RUNTIME_RESERVE +
+			   (g.job.then == JOB_THEN_KEXEC ? NEW_SYSTEM_RESERVE : 0),
+	};
+	fo.userdata = &budget;
 	r = flasher_build(&fo, &img, err, sizeof(err));
 	if (r == -ENOMEM && err[0]) {
 		log_error("%s; nothing was loaded", err);
@@ -586,7 +601,7 @@ int cmd_go(int argc, char *argv[])
 	}
 
 	total = meminfo("MemTotal");
-	needed = img.unpacked + img.len + kernel_size * 4 + FLASHER_RUNTIME_RESERVE;
+	needed = img.unpacked + img.len + kernel_size * 4 + budget.reserve;
 
 	/* --- command line: the host's consoles, panic=10, freed pages cleared --- */
 	if (read_full_file("/proc/cmdline", 65536, &proc_cmdline, &len) == 0) {

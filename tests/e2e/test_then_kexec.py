@@ -169,8 +169,10 @@ def test_then_kexec_adds_file_system_drivers(reimage_bin, build_flasher):
     assert "ext4.ko" not in listing["kexec"]
 
 
-def test_bls_entry_on_esp(kernel, nginx, build_flasher, vm, tmp_path):
-    main, extra = marker_initrds("from-bls")
+def make_bls_image(kernel, tmp_path, tag="from-bls"):
+    """A GPT disk: an ESP with loader.conf, a new and an old BLS entry and a UKI entry, and an
+    ext4 root."""
+    main, extra = marker_initrds(tag)
     esp = tmp_path / "esp.img"
     make_esp(esp, 48, {
         "loader/loader.conf": b"timeout 3\ndefault @saved\n",
@@ -195,6 +197,11 @@ def test_bls_entry_on_esp(kernel, nginx, build_flasher, vm, tmp_path):
     make_ext4(root, 16, tree, ROOT_UUID)
     image = tmp_path / "bls.img"
     make_gpt_disk(image, [(ESP_GUID, esp), (ROOT_X86_64_GUID, root)])
+    return image
+
+
+def test_bls_entry_on_esp(kernel, nginx, build_flasher, vm, tmp_path):
+    image = make_bls_image(kernel, tmp_path)
 
     rc, out, disk, _ = flash_and_boot(nginx, build_flasher, vm, tmp_path, image, "bls.img")
     assert "NEW-SYSTEM-BOOTED from-bls" in out, out[-6000:]
@@ -278,3 +285,22 @@ def test_nothing_bootable_reboots(nginx, build_flasher, vm, tmp_path):
     assert re.search(r"reboot: (Restarting system|machine restart)", out), out[-3000:]
     assert "NEW-SYSTEM-BOOTED" not in out
     assert disk_holds(disk, image)
+
+
+def test_go_then_kexec_from_a_running_system(kernel, nginx, running_system, tmp_path):
+    """The whole flow: a running system reimages its own disk with reimage go --then kexec,
+    and ends up in the new system without any firmware reboot (QEMU runs with -no-reboot)."""
+    image = make_bls_image(kernel, tmp_path, tag="via-go")
+    url = nginx.put("go-bls.img", src=image).replace("127.0.0.1", "10.0.2.2")
+    v = running_system("reimage go %s --to /dev/nvme0n1 --sha256 %s --then kexec --yes"
+                       % (url, sha256_file(image)))
+    rc = v.wait_exit(600)
+    out = v.text()
+    assert "NEW-SYSTEM-BOOTED via-go" in out, out[-6000:]
+    assert rc == 0, out[-4000:]
+    assert "then:     kexec" in out
+    assert "boot: chose entry new.conf (New System, version 2.0)" in out
+    # one kexec from the running system into the flasher, one from the flasher into the new
+    # system, and no firmware reboot at all
+    assert "reboot: Restarting" not in out
+    assert disk_holds(v.disk, image)
