@@ -67,13 +67,18 @@ static int backend_init(struct decompressor *d)
 	case COMPRESSION_XZ: {
 		lzma_stream init = LZMA_STREAM_INIT;
 		long cpus = sysconf(_SC_NPROCESSORS_ONLN);
+		long pages = sysconf(_SC_AVPHYS_PAGES), page = sysconf(_SC_PAGESIZE);
+		uint64_t avail = pages > 0 && page > 0 ? (uint64_t)pages * (uint64_t)page : 0;
 		/* Blocks of a multi-threaded `xz -T` file decode in parallel; liblzma drops to fewer
 		 * threads, or to one, when the blocks would need more than memlimit_threading, and
 		 * single-block files decode as before. memlimit_stop is the hard cap. */
 		lzma_mt mt = {
 			.flags = LZMA_CONCATENATED,
 			.threads = cpus > 1 ? (uint32_t)(cpus < 8 ? cpus : 8) : 1,
-			.memlimit_threading = DECOMPRESS_XZ_THREADS_MEMLIMIT,
+			/* at most a quarter of free memory: a 256 MiB flasher stays in budget */
+			.memlimit_threading = avail / 4 < DECOMPRESS_XZ_THREADS_MEMLIMIT
+						      ? avail / 4
+						      : DECOMPRESS_XZ_THREADS_MEMLIMIT,
 			.memlimit_stop = DECOMPRESS_MEMLIMIT,
 		};
 		d->x = init;
