@@ -21,7 +21,7 @@ enum compression {
 #define DECOMPRESS_MEMLIMIT (80ULL << 20)
 /* Above this, xz blocks are decoded with fewer threads (or one): it bounds what parallel
  * decoding may add to the flasher's memory. */
-#define DECOMPRESS_XZ_THREADS_MEMLIMIT (96ULL << 20)
+#define DECOMPRESS_XZ_THREADS_MEMLIMIT (56ULL << 20)
 #define DECOMPRESS_ZSTD_WINDOW_LOG_MAX 26
 
 enum compression compression_detect(const uint8_t *buf, size_t n);
