@@ -17,6 +17,7 @@
 #include "format/http-header.h"
 #include "format/job.h"
 #include "initrd/flasher.h"
+#include "initrd/hold.h"
 #include "initrd/list.h"
 
 #define MAX_LIST 64
@@ -47,6 +48,8 @@ static void help(void)
 	       "      --sha256 HEX  --image-sha256 HEX  --verify\n"
 	       "      --header 'N: V'  --header-file FILE\n"
 	       "      --then reboot|poweroff|hold\n"
+	       "      --hold  --hold-timeout TIME  --ssh-port N   hold mode (see reimage go --help)\n"
+	       "      --authorized-keys FILE  keys that may log in to a hold (repeatable)\n"
 	       "  -h, --help\n");
 }
 
@@ -68,6 +71,10 @@ enum {
 	OPT_HEADER,
 	OPT_HEADER_FILE,
 	OPT_THEN,
+	OPT_HOLD,
+	OPT_HOLD_TIMEOUT,
+	OPT_SSH_PORT,
+	OPT_AUTHORIZED_KEYS,
 };
 
 static const struct option options[] = {
@@ -89,6 +96,10 @@ static const struct option options[] = {
 	{ "header", required_argument, NULL, OPT_HEADER },
 	{ "header-file", required_argument, NULL, OPT_HEADER_FILE },
 	{ "then", required_argument, NULL, OPT_THEN },
+	{ "hold", no_argument, NULL, OPT_HOLD },
+	{ "hold-timeout", required_argument, NULL, OPT_HOLD_TIMEOUT },
+	{ "ssh-port", required_argument, NULL, OPT_SSH_PORT },
+	{ "authorized-keys", required_argument, NULL, OPT_AUTHORIZED_KEYS },
 	{ "help", no_argument, NULL, 'h' },
 	{}
 };
@@ -212,8 +223,9 @@ int cmd_initrd(int argc, char *argv[])
 		.sysroot = "/",
 		.compression = INITRD_COMPRESSION_ZSTD,
 	};
-	char *extra[MAX_LIST], *includes[MAX_LIST], err[1024] = "", running[256];
-	size_t n_extra = 0, n_includes = 0;
+	char *extra[MAX_LIST], *includes[MAX_LIST], *key_files[MAX_LIST], err[1024] = "", running[256];
+	size_t n_extra = 0, n_includes = 0, n_key_files = 0;
+	struct hold_keys *hold = NULL;
 	const char *output = NULL, *job_file = NULL;
 	struct jobtext jt = { 0 };
 	_cleanup_free_ char *job_formatted = NULL;
@@ -273,6 +285,16 @@ int cmd_initrd(int argc, char *argv[])
 				goto out;
 			break;
 		case OPT_HEADER_FILE: r = read_headers(&jt, optarg); if (r < 0) goto out; break;
+		case OPT_HOLD: r = jobtext_add(&jt, "hold", "yes"); if (r < 0) goto out; break;
+		case OPT_HOLD_TIMEOUT: r = jobtext_add(&jt, "hold-timeout", optarg); if (r < 0) goto out; break;
+		case OPT_SSH_PORT: r = jobtext_add(&jt, "ssh-port", optarg); if (r < 0) goto out; break;
+		case OPT_AUTHORIZED_KEYS:
+			if (n_key_files >= MAX_LIST) {
+				log_error("too many --authorized-keys options (at most %d)", MAX_LIST);
+				goto out;
+			}
+			key_files[n_key_files++] = optarg;
+			break;
 		case 'h': help(); ex = 0; goto out;
 		default: log_error("run 'reimage initrd --help' for the options"); goto out;
 		}
@@ -287,6 +309,10 @@ int cmd_initrd(int argc, char *argv[])
 	}
 	if (job_file && jt.any) {
 		log_error("give either --job FILE or job options (--src, --dst, ...), not both");
+		goto out;
+	}
+	if (n_key_files && !jt.any && !job_file) {
+		log_error("--authorized-keys goes with a job in hold mode (--hold or 'hold = yes')");
 		goto out;
 	}
 	if (!modules_set)
@@ -323,6 +349,21 @@ int cmd_initrd(int argc, char *argv[])
 			(void)log_add_secret(v ? v + 1 + strspn(v + 1, " \t") : j.headers[i]);
 		}
 		secrets = j.n_headers > 0;
+		if (j.hold) {
+			/* the operator's keys and the host keys: secrets of their own archive */
+			hold = calloc(1, sizeof(*hold));
+			r = hold ? hold_keys_collect(hold, key_files, n_key_files, err, sizeof(err))
+				 : -ENOMEM;
+			if (r < 0) {
+				log_error("%s", hold ? err : "out of memory");
+				ex = r == -ENOKEY ? 2 : 1;
+				job_done(&j);
+				goto out;
+			}
+			o.n_secrets = hold_keys_secrets(hold, &o.secrets);
+			o.hold_tools = true;
+			secrets = true;
+		}
 		r = job_format(&j, &job_formatted);
 		job_done(&j);
 		if (r < 0) {
@@ -378,11 +419,23 @@ int cmd_initrd(int argc, char *argv[])
 				       secrets ? "; this file holds secrets and is mode 0600" : "");
 			printf("\n");
 		}
+		if (hold) {
+			printf("  hold:      %zu authorized keys from %s\n", hold->authorized.n,
+			       hold->sources);
+			for (size_t i = 0; i < hold->n_host; i++)
+				printf("  host key:  %s %s (%s)\n", hold->host[i].type,
+				       hold->host[i].fingerprint,
+				       hold->host_new ? "new" : "converted from OpenSSH");
+		}
 	}
 	ex = 0;
 out:
 	flasher_image_done(&img);
 	jobtext_done(&jt);
+	if (hold) {
+		hold_keys_done(hold);
+		free(hold);
+	}
 	if (job_formatted)
 		explicit_bzero(job_formatted, strlen(job_formatted));
 	log_forget_secrets();
