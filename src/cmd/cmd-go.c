@@ -405,9 +405,16 @@ static int confirm(const char *name)
 	FILE *tty = fopen("/dev/tty", "r+e");
 	FILE *in = tty ? tty : stdin;
 
-	fprintf(tty ? tty : stderr,
-		"\nThis overwrites every byte of /dev/%s. Type the device name (%s) to go on: ", name,
-		name);
+	if (!name) {
+		/* a hold without a target writes nothing itself, but still ends this system */
+		fprintf(tty ? tty : stderr,
+			"\nThis stops this system and holds in the flasher until an operator ends it. "
+			"Type 'hold' to go on: ");
+		name = "hold";
+	} else
+		fprintf(tty ? tty : stderr,
+			"\nThis overwrites every byte of /dev/%s. Type the device name (%s) to go on: ",
+			name, name);
 	fflush(tty ? tty : stderr);
 	if (!fgets(answer, sizeof(answer), in)) {
 		if (tty)
@@ -417,7 +424,7 @@ static int confirm(const char *name)
 	if (tty)
 		fclose(tty);
 	answer[strcspn(answer, "\r\n")] = 0;
-	if (strcmp(answer, name) != 0 && strcmp(answer, "/dev/") != 0 &&
+	if (strcmp(answer, name) != 0 &&
 	    !(strncmp(answer, "/dev/", 5) == 0 && strcmp(answer + 5, name) == 0))
 		return -ECANCELED;
 	return 0;
@@ -747,7 +754,7 @@ no_target:
 		ex = 0;
 		goto out;
 	}
-	if (!g.yes && g.to && confirm(name) < 0) {
+	if (!g.yes && confirm(name) < 0) {
 		log_error("not confirmed; nothing was loaded");
 		ex = 1;
 		goto out;
