@@ -15,6 +15,7 @@
 #include "flash/source.h"
 #include "format/cmdline.h"
 #include "format/job.h"
+#include "format/url.h"
 #include "init/coldplug.h"
 #include "init/hold.h"
 #include "init/init.h"
@@ -81,13 +82,30 @@ static _Noreturn void give_up(const struct job *j, const char *state, const char
 	hold_forever(state, message);
 }
 
+static void progress_to_status(void *userdata, const char *line)
+{
+	char msg[1024];
+
+	snprintf(msg, sizeof(msg), "%s; %s", (const char *)userdata, line);
+	status_write("writing", msg);
+}
+
 /* Write the job's image to target, with the job's attempts. The result of the last attempt. */
 static int run_job(const struct job *j, const char *target, struct flash_result *res)
 {
 	struct progress p;
+	char what[700];
 	int r = -EINVAL;
 
 	progress_init(&p, PROGRESS_LINE, false);
+	{
+		/* the status file is readable in SSH sessions: no URL credentials in it */
+		char shown[512];
+		url_redact(j->src, shown, sizeof(shown));
+		snprintf(what, sizeof(what), "%s to %s", shown, target);
+	}
+	p.on_line = progress_to_status;
+	p.on_line_userdata = what;
 	if (j->hold)
 		hold_mark_written(target);
 	for (unsigned attempt = 1; attempt <= j->attempts; attempt++) {
@@ -112,7 +130,7 @@ static int run_job(const struct job *j, const char *target, struct flash_result 
 		memcpy(o.sha256, j->sha256, 32);
 		memcpy(o.image_sha256, j->image_sha256, 32);
 		snprintf(o.sha256_origin, sizeof(o.sha256_origin), "the job's sha256");
-		status_write("writing", j->src);
+		status_write("writing", what);
 		log_info("writing %s to %s (attempt %u of %u)", j->src, target, attempt, j->attempts);
 		r = flash_run(&o, &p, NULL, res);
 		if (r >= 0)

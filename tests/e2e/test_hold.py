@@ -169,3 +169,63 @@ def test_hold_timeout_reboots_into_untouched_system(kernel, hold_root, tmp_path)
         assert sha_file(v.disk) == before, "the disk changed"
     finally:
         v.stop()
+
+
+def test_flasher_job_then_hold_and_done_kexec_falls_back(kernel, nginx, served, images,
+                                                         build_flasher, tmp_path, monkeypatch):
+    """The flasher alone (reimage initrd --hold) with a job: it writes the image, keeps
+    holding for inspection, and `reimage done kexec` without kexec support in this build
+    reboots instead, saying why."""
+    from vmlib import Vm
+    hk = tmp_path / "host-keys"
+    hk.mkdir()
+    subprocess.run(["ssh-keygen", "-q", "-t", "ed25519", "-N", "", "-C", "flasher",
+                    "-f", str(hk / "ssh_host_ed25519_key")], check=True)
+    op = tmp_path / "operator"
+    subprocess.run(["ssh-keygen", "-q", "-t", "ed25519", "-N", "", "-C", "op", "-f", str(op)],
+                   check=True)
+    monkeypatch.setenv("REIMAGE_SSH_HOST_KEY_DIR", str(hk))
+    monkeypatch.setenv("REIMAGE_AUTHORIZED_KEYS", "")
+    initrd = build_flasher("--src", nginx.url(served["zstd"], host="10.0.2.2"), "--dst",
+                           "/dev/vda", "--sha256", images.sha("zstd"), "--hold",
+                           "--hold-timeout", "5m", "--authorized-keys", str(op) + ".pub",
+                           "--add-module", "virtio_rng")
+    disk = tmp_path / "disk.raw"
+    with open(disk, "wb") as f:
+        f.truncate(64 * 1024 * 1024)
+    port = free_port()
+    v = Vm(kernel, initrd, disk, "", 384, tmp_path, extra=RNG,
+           hostfwd=["tcp:127.0.0.1:%d-:22" % port])
+    try:
+        pub = (hk / "ssh_host_ed25519_key.pub").read_text().split()
+        known = tmp_path / "known_hosts"
+        known.write_text("[127.0.0.1]:%d %s %s\n" % (port, pub[0], pub[1]))
+        base = ssh_cmd(dict(key=op), port, known)
+        v.wait_console(r"holding \(done\)", 300)
+        out = v.text()
+        assert "verified sha256: " + images.sha("zstd") in out
+        assert "ssh: dropbear listening on port 22" in out
+        deadline = time.time() + 240
+        while True:
+            r = subprocess.run(base + ["reimage", "status"], capture_output=True, text=True,
+                               timeout=120)
+            if r.returncode == 0 or time.time() > deadline:
+                break
+            time.sleep(3)
+        assert r.returncode == 0, r.stderr
+        assert "state:    done: the image was written and verified" in r.stdout
+        assert "written:  /dev/vda" in r.stdout
+        assert "timeout:  none: a disk was written" in r.stdout
+        r = subprocess.run(base + ["reimage", "done", "kexec"], capture_output=True, text=True,
+                           timeout=120)
+        assert r.returncode in (0, 255), r.stderr
+        rc = v.wait_exit(180)
+        out = v.text()
+        assert rc == 0, out[-6000:]
+        assert ("kexec into the new system failed: kexec into the new system is not in this "
+                "build; rebooting instead") in out, out[-4000:]
+        assert "reboot: Restarting system" in out
+        with open(disk, "rb") as f:
+            assert hashlib.sha256(f.read(images.size)).hexdigest() == images.sha256
+    finally:
+        v.stop()

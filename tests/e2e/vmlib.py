@@ -55,7 +55,8 @@ def fetch_kernel():
 class Vm:
     """One QEMU run; console goes to a file that tests read."""
 
-    def __init__(self, kernel, initrd, disk, append, mem, tmp_path, nic_mac=None, extra=()):
+    def __init__(self, kernel, initrd, disk, append, mem, tmp_path, nic_mac=None, extra=(),
+                 hostfwd=()):
         self.console = tmp_path / ("console-%d.log" % int(time.time() * 1000))
         args = [QEMU, "-machine", "accel=tcg", "-m", str(mem), "-smp", "1",
                 "-display", "none", "-monitor", "none", "-no-reboot",
@@ -64,7 +65,7 @@ class Vm:
                 "-append", "console=ttyS0 panic=-1 " + append,
                 "-drive", "file=%s,if=none,id=d0,format=raw" % disk,
                 "-device", "virtio-blk-pci,drive=d0,serial=REIMAGE-TEST-1",
-                "-netdev", "user,id=n0",
+                "-netdev", "user,id=n0" + "".join(",hostfwd=" + f for f in hostfwd),
                 # a fixed slot, so tests can name the NIC's bus path (pci-0000:00:04.0)
                 "-device", "virtio-net-pci,netdev=n0,addr=0x4" + (",mac=" + nic_mac if nic_mac else ""),
                 *extra]
