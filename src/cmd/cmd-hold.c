@@ -129,13 +129,17 @@ int cmd_status(int argc, char *argv[])
 			       "done'\n");
 		else if (!h.deadline_ms)
 			printf("  timeout:  none (hold-timeout 0)\n");
+		else if (h.deadline_ms <= now_ms())
+			printf("  timeout:  passed; the reboot into the old system waits until the SSH "
+			       "sessions end\n");
 		else {
 			uint64_t now = now_ms();
-			format_left(h.deadline_ms > now ? h.deadline_ms - now : 0, left, sizeof(left));
+			format_left(h.deadline_ms - now, left, sizeof(left));
 			printf("  timeout:  reboots into the old system in %s unless a disk is written\n",
 			       left);
 		}
-		printf("  ssh:      port %u\n", h.port);
+		printf("  ssh:      port %u, %d session%s\n", h.port, hold_ssh_sessions(),
+		       hold_ssh_sessions() == 1 ? "" : "s");
 	}
 	print_addresses();
 	if (r == 0)

@@ -21,6 +21,7 @@
 #include "init/init.h"
 #include "init/watchdog.h"
 #include "initrd/hold.h"
+#include "initrd/initrd.h"
 
 #define MAX_HOST_KEYS 3
 
@@ -207,6 +208,51 @@ void hold_ssh_start(const struct job *j)
 
 /* --- the wait --- */
 
+/* Processes of logged-in SSH sessions: children of dropbear's per-connection processes. Only
+ * an authenticated connection has one, so reconnecting without a key cannot hold the timeout
+ * off. */
+int hold_ssh_sessions(void)
+{
+	_cleanup_(closedirp) DIR *d = opendir("/proc");
+	_cleanup_free_ uint8_t *pidtext = NULL;
+	pid_t master, conns[64], ppids[2048][2];
+	size_t n_conns = 0, n = 0, len;
+	struct dirent *de;
+	int sessions = 0;
+
+	if (!d || read_full_file("/run/dropbear.pid", 64, &pidtext, &len) < 0)
+		return 0;
+	master = (pid_t)strtol((char *)pidtext, NULL, 10);
+	while ((de = readdir(d)) && n < ELEMENTSOF(ppids)) {
+		char path[64], buf[512], *rp;
+		_cleanup_close_ int fd = -1;
+		ssize_t r;
+		int ppid;
+		if (de->d_name[0] < '1' || de->d_name[0] > '9')
+			continue;
+		snprintf(path, sizeof(path), "/proc/%s/stat", de->d_name);
+		fd = open(path, O_RDONLY | O_CLOEXEC);
+		if (fd < 0 || (r = read(fd, buf, sizeof(buf) - 1)) <= 0)
+			continue;
+		buf[r] = 0;
+		/* "pid (comm) state ppid": comm may hold spaces and parentheses */
+		rp = strrchr(buf, ')');
+		if (!rp || sscanf(rp + 1, " %*c %d", &ppid) != 1)
+			continue;
+		ppids[n][0] = (pid_t)strtol(de->d_name, NULL, 10);
+		ppids[n][1] = (pid_t)ppid;
+		n++;
+	}
+	for (size_t i = 0; i < n && n_conns < ELEMENTSOF(conns); i++)
+		if (ppids[i][1] == master)
+			conns[n_conns++] = ppids[i][0];
+	for (size_t i = 0; i < n; i++)
+		for (size_t c = 0; c < n_conns; c++)
+			if (ppids[i][1] == conns[c])
+				sessions++;
+	return sessions;
+}
+
 static void format_duration(uint64_t ms, char *buf, size_t n)
 {
 	uint64_t s = (ms + 999) / 1000;
@@ -219,6 +265,13 @@ static void format_duration(uint64_t ms, char *buf, size_t n)
 			 (unsigned long long)(s % 60));
 	else
 		snprintf(buf, n, "%llus", (unsigned long long)s);
+}
+
+static void continue_after_sleep(const sigset_t *set)
+{
+	struct timespec ts = { .tv_sec = 1 };
+
+	(void)sigtimedwait(set, NULL, &ts);
 }
 
 static _Noreturn void end_hold(const char *action, const char *target, const struct job *j)
@@ -287,7 +340,7 @@ _Noreturn void hold_wait(const struct job *j, const char *state, const char *mes
 	uint64_t start = now_ms(), deadline = j->hold_timeout_ms ? start + j->hold_timeout_ms : 0;
 	uint64_t next_note = 0;
 	sigset_t usr1;
-	bool written_noted = false;
+	bool written_noted = false, session_noted = false;
 
 	watchdog_stop();
 	/* `reimage done` wakes us with SIGUSR1; blocked, it is only ever taken by sigtimedwait */
@@ -313,6 +366,24 @@ _Noreturn void hold_wait(const struct job *j, const char *state, const char *mes
 			log_notice("%s was written: the hold timeout no longer applies; waiting for "
 				   "'reimage done'",
 				   dev);
+		}
+		if (!written && deadline && now >= deadline && hold_ssh_sessions() > 0) {
+			/* never pull the machine from under a logged-in operator */
+			if (!session_noted)
+				log_notice("the hold timeout passed, but an operator is logged in: it "
+					   "waits until the sessions end");
+			session_noted = true;
+			continue_after_sleep(&usr1);
+			continue;
+		}
+		if (session_noted) {
+			/* the last session just ended: a minute to come back before the reboot */
+			session_noted = false;
+			deadline = now + 60000;
+			info_write(j, deadline, true);
+			log_notice("the SSH sessions ended with nothing written: rebooting into the old "
+				   "system in 60 s unless a disk is written or someone logs in");
+			continue;
 		}
 		if (!written && deadline && now >= deadline) {
 			char d[32];

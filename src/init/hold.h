@@ -43,6 +43,9 @@ bool hold_is_active(void);
 /* Before the first write to a block device: from then on the timeout no longer applies. */
 void hold_mark_written(const char *device);
 
+/* How many logged-in SSH sessions have a process running now. */
+int hold_ssh_sessions(void);
+
 /* 0 and the info, -ENOENT outside a flasher in hold mode, -EBADMSG. */
 int hold_info_read(struct hold_info *ret);
 

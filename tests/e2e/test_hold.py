@@ -229,3 +229,55 @@ def test_flasher_job_then_hold_and_done_kexec_falls_back(kernel, nginx, served, 
             assert hashlib.sha256(f.read(images.size)).hexdigest() == images.sha256
     finally:
         v.stop()
+
+
+def test_hold_timeout_waits_for_a_logged_in_operator(kernel, build_flasher, tmp_path,
+                                                     monkeypatch):
+    """A hold with no job: its timeout passes while an operator is logged in (a session that
+    runs longer than the timeout); the flasher waits for the session to end, then gives a
+    minute's grace and reboots, the disk untouched."""
+    from vmlib import Vm
+    hk = tmp_path / "host-keys"
+    hk.mkdir()
+    subprocess.run(["ssh-keygen", "-q", "-t", "ecdsa", "-N", "", "-C", "flasher",
+                    "-f", str(hk / "ssh_host_ecdsa_key")], check=True)
+    op = tmp_path / "operator"
+    subprocess.run(["ssh-keygen", "-q", "-t", "ed25519", "-N", "", "-C", "op", "-f", str(op)],
+                   check=True)
+    monkeypatch.setenv("REIMAGE_SSH_HOST_KEY_DIR", str(hk))
+    monkeypatch.setenv("REIMAGE_AUTHORIZED_KEYS", str(op) + ".pub")
+    initrd = build_flasher("--hold", "--hold-timeout", "30s", "--add-module", "virtio_rng")
+    disk = tmp_path / "disk.raw"
+    with open(disk, "wb") as f:
+        f.write(b"\xa5" * (8 * 1024 * 1024))
+    before = sha_file(disk)
+    port = free_port()
+    v = Vm(kernel, initrd, disk, "", 384, tmp_path, extra=RNG,
+           hostfwd=["tcp:127.0.0.1:%d-:22" % port])
+    try:
+        pub = (hk / "ssh_host_ecdsa_key.pub").read_text().split()
+        known = tmp_path / "known_hosts"
+        known.write_text("[127.0.0.1]:%d %s %s\n" % (port, pub[0], pub[1]))
+        base = ssh_cmd(dict(key=op), port, known)
+        v.wait_console(r"ssh: dropbear listening", 300)
+        # log in right away and stay past the timeout
+        deadline = time.time() + 240
+        while True:
+            r = subprocess.run(base + ["reimage status; sleep 45; reimage status"],
+                               capture_output=True, text=True, timeout=180)
+            if r.returncode == 0 or time.time() > deadline:
+                break
+            time.sleep(2)
+        assert r.returncode == 0, "%s\n%s" % (r.stderr, v.text()[-4000:])
+        assert "1 session" in r.stdout
+        out = v.text()
+        assert "the hold timeout passed, but an operator is logged in" in out, out[-4000:]
+        assert "rebooting into the untouched old system" not in out
+        rc = v.wait_exit(240)
+        out = v.text()
+        assert rc == 0, out[-4000:]
+        assert "the SSH sessions ended with nothing written: rebooting into the old system in 60 s" in out
+        assert "rebooting into the untouched old system" in out
+        assert sha_file(disk) == before
+    finally:
+        v.stop()
