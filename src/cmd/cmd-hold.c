@@ -9,6 +9,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/reboot.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -16,6 +17,7 @@
 #include "basic/macro.h"
 #include "basic/time-util.h"
 #include "cmd/commands.h"
+#include "init/boot-new.h"
 #include "init/hold.h"
 
 static const char not_flasher[] =
@@ -81,7 +83,7 @@ int cmd_status(int argc, char *argv[])
 {
 	_cleanup_fclose_ FILE *f = NULL;
 	struct hold_info h;
-	char line[1024], state[128] = "unknown", message[900] = "", dev[256];
+	char line[1024], state[128] = "unknown", message[900] = "", dev[256] = "";
 	pid_t wpid = 0;
 	int r;
 
@@ -156,6 +158,29 @@ static void done_help(void)
 	       "written; if that fails, it reboots).\n");
 }
 
+static int done_here(const char *action, const char *target)
+{
+	char err[512], dev[256] = "";
+
+	fprintf(stderr, "reimage done: the flasher's holding process is gone; ending the hold "
+			"from here\n");
+	sync();
+	if (!strcmp(action, "kexec")) {
+		if (!target && hold_last_written(dev, sizeof(dev), NULL) > 0)
+			target = dev;
+		if (target && boot_new_system(target, err, sizeof(err)) < 0)
+			fprintf(stderr, "reimage done: kexec into the new system failed: %s; rebooting "
+					"instead\n",
+				err);
+		else if (!target)
+			fprintf(stderr, "reimage done: no disk was written and none was named; "
+					"rebooting instead\n");
+	}
+	(void)reboot(!strcmp(action, "poweroff") ? RB_POWER_OFF : RB_AUTOBOOT);
+	fprintf(stderr, "reimage done: error: reboot failed: %s\n", strerror(errno));
+	return 1;
+}
+
 int cmd_done(int argc, char *argv[])
 {
 	struct hold_info h;
@@ -224,10 +249,17 @@ int cmd_done(int argc, char *argv[])
 			strerror(errno));
 		return 1;
 	}
-	if (kill(h.pid, SIGUSR1) < 0 && errno != ESRCH)
+	if (kill(h.pid, SIGUSR1) < 0) {
+		if (errno == ESRCH) {
+			/* the holding process is gone (it crashed): nobody would act on the request,
+			 * so do it here; we are root in the flasher */
+			(void)unlink(HOLD_REQUEST_FILE);
+			return done_here(action, target);
+		}
 		fprintf(stderr, "reimage done: warning: cannot wake the flasher (pid %d): %s; it "
 				"sees the request within a second anyway\n",
 			(int)h.pid, strerror(errno));
+	}
 	if (!strcmp(action, "kexec"))
 		printf("reimage done: disks synced; the flasher starts the new system%s%s with kexec "
 		       "now (or reboots if it cannot); this session ends\n",

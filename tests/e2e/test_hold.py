@@ -281,3 +281,51 @@ def test_hold_timeout_waits_for_a_logged_in_operator(kernel, build_flasher, tmp_
         assert sha_file(disk) == before
     finally:
         v.stop()
+
+
+def test_done_still_works_when_the_holding_process_died(kernel, build_flasher, tmp_path,
+                                                        monkeypatch):
+    """If the worker that holds is gone (killed here), `reimage done poweroff` does the end
+    action itself instead of leaving the operator with no way out."""
+    from vmlib import Vm
+    hk = tmp_path / "host-keys"
+    hk.mkdir()
+    subprocess.run(["ssh-keygen", "-q", "-t", "ed25519", "-N", "", "-C", "flasher",
+                    "-f", str(hk / "ssh_host_ed25519_key")], check=True)
+    op = tmp_path / "operator"
+    subprocess.run(["ssh-keygen", "-q", "-t", "ed25519", "-N", "", "-C", "op", "-f", str(op)],
+                   check=True)
+    monkeypatch.setenv("REIMAGE_SSH_HOST_KEY_DIR", str(hk))
+    monkeypatch.setenv("REIMAGE_AUTHORIZED_KEYS", str(op) + ".pub")
+    initrd = build_flasher("--hold", "--add-module", "virtio_rng")
+    disk = tmp_path / "disk.raw"
+    with open(disk, "wb") as f:
+        f.truncate(8 * 1024 * 1024)
+    port = free_port()
+    v = Vm(kernel, initrd, disk, "", 384, tmp_path, extra=RNG,
+           hostfwd=["tcp:127.0.0.1:%d-:22" % port])
+    try:
+        pub = (hk / "ssh_host_ed25519_key.pub").read_text().split()
+        known = tmp_path / "known_hosts"
+        known.write_text("[127.0.0.1]:%d %s %s\n" % (port, pub[0], pub[1]))
+        base = ssh_cmd(dict(key=op), port, known)
+        v.wait_console(r"ssh: dropbear listening", 300)
+        deadline = time.time() + 240
+        while True:
+            r = subprocess.run(base + ["kill -9 $(sed -n 's/^pid=//p' /run/reimage/hold)"],
+                               capture_output=True, text=True, timeout=120)
+            if r.returncode == 0 or time.time() > deadline:
+                break
+            time.sleep(3)
+        assert r.returncode == 0, r.stderr
+        v.wait_console(r"the worker died of signal 9", 60)
+        r = subprocess.run(base + ["reimage", "done", "poweroff"], capture_output=True, text=True,
+                           timeout=120)
+        assert r.returncode in (0, 255), r.stderr
+        assert "holding process is gone; ending the hold from here" in r.stderr or \
+            r.returncode == 255, r.stderr
+        rc = v.wait_exit(120)
+        assert rc == 0, v.text()[-4000:]
+        assert "reboot: Power down" in v.text()
+    finally:
+        v.stop()
