@@ -283,10 +283,11 @@ def test_hold_timeout_waits_for_a_logged_in_operator(kernel, build_flasher, tmp_
         v.stop()
 
 
-def test_done_still_works_when_the_holding_process_died(kernel, build_flasher, tmp_path,
+def test_dropbear_restarts_and_done_works_when_the_holder_died(kernel, build_flasher, tmp_path,
                                                         monkeypatch):
-    """If the worker that holds is gone (killed here), `reimage done poweroff` does the end
-    action itself instead of leaving the operator with no way out."""
+    """A dropbear that dies is restarted; and if the worker that holds is gone (killed here),
+    `reimage done poweroff` does the end action itself instead of leaving the operator with no
+    way out."""
     from vmlib import Vm
     hk = tmp_path / "host-keys"
     hk.mkdir()
@@ -311,6 +312,16 @@ def test_done_still_works_when_the_holding_process_died(kernel, build_flasher, t
         base = ssh_cmd(dict(key=op), port, known)
         v.wait_console(r"ssh: dropbear listening", 300)
         deadline = time.time() + 240
+        while True:
+            # first dropbear itself: the flasher restarts it
+            r = subprocess.run(base + ["kill $(cat /run/dropbear.pid)"], capture_output=True,
+                               text=True, timeout=120)
+            if r.returncode == 0 or time.time() > deadline:
+                break
+            time.sleep(3)
+        assert r.returncode == 0, r.stderr
+        v.wait_console(r"ssh: dropbear (exited with status|died of signal) .*restarting it", 60)
+        deadline = time.time() + 120
         while True:
             r = subprocess.run(base + ["kill -9 $(sed -n 's/^pid=//p' /run/reimage/hold)"],
                                capture_output=True, text=True, timeout=120)
