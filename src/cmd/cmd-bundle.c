@@ -399,6 +399,7 @@ int cmd_bundle(int argc, char *argv[])
 			  a.o.kver, kernel_path, kver);
 		goto out;
 	}
+	a.no_hold = true; /* the SSH host keys here are not those of the machine it runs on */
 	if (flasher_args_finish(&a, false) < 0)
 		goto out;
 	if (!a.have_job) {

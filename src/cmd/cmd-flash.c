@@ -27,6 +27,7 @@
 #include "format/http-header.h"
 #include "format/sha256sums.h"
 #include "format/url.h"
+#include "init/hold.h"
 
 #define MAX_HEADERS 64
 #define HEADER_FILE_MAX (64U << 10)
@@ -472,6 +473,12 @@ int cmd_flash(int argc, char *argv[])
 			progress_error(&p, ex, msg);
 			goto out;
 		}
+	}
+	{
+		/* in a flasher's hold: from now on its timeout must not reboot (docs/flasher.md) */
+		struct stat st;
+		if (stat(a.o.dst, &st) == 0 && S_ISBLK(st.st_mode) && hold_is_active())
+			hold_mark_written(a.o.dst);
 	}
 	r = flash_run(&a.o, &p, &interrupted, &res);
 	ex = res.exit_code;

@@ -30,6 +30,7 @@
 #include "format/url.h"
 #include "init/target.h"
 #include "initrd/flasher.h"
+#include "initrd/hold.h"
 #include "kexec/kexec.h"
 #include "net/carry.h"
 
@@ -55,6 +56,7 @@ static void on_signal(int sig)
 static void help(void)
 {
 	printf("Usage: reimage go SRC --to DISK [OPTIONS]\n"
+	       "       reimage go --hold [SRC --to DISK] [OPTIONS]\n"
 	       "\n"
 	       "Reimage this machine in place: check the source, the target and the memory, build\n"
 	       "the flasher around the running kernel, load it with kexec_file_load and hand over.\n"
@@ -75,6 +77,14 @@ static void help(void)
 	       "      --no-carry-network    let the flasher use DHCP instead of this system's\n"
 	       "                            addresses\n"
 	       "      --retries N  --retry-for TIME  --attempts N\n"
+	       "Hold mode (an SSH server in the flasher waits for an operator; SRC optional):\n"
+	       "      --hold                hold after the job (or instead of one) until\n"
+	       "                            'reimage done reboot|poweroff|kexec' over SSH\n"
+	       "      --hold-timeout TIME   reboot into this system when nothing was written\n"
+	       "                            after TIME (default 15m; 0: never)\n"
+	       "      --ssh-port N          the flasher's SSH port (default 22)\n"
+	       "      --authorized-keys FILE  more keys that may log in (repeatable; root's and\n"
+	       "                            the sudo user's ~/.ssh/authorized_keys are used too)\n"
 	       TLS_OPTIONS_HELP
 	       "                            (the files' contents travel in the job; the key as a\n"
 	       "                            secret)\n"
@@ -85,6 +95,7 @@ enum {
 	OPT_TO = 0x100, OPT_SHA256, OPT_SUMS, OPT_NAME, OPT_IMAGE_SHA256, OPT_VERIFY, OPT_HEADER,
 	OPT_HEADER_FILE, OPT_THEN, OPT_YES, OPT_DRY_RUN, OPT_SAVE, OPT_KERNEL, OPT_ADD_MODULE,
 	OPT_NO_CARRY, OPT_RETRIES, OPT_RETRY_FOR, OPT_ATTEMPTS, OPT_MINISIG, OPT_PUBKEY, OPT_SUMS_SIG, OPT_KEYRING,
+	OPT_HOLD, OPT_HOLD_TIMEOUT, OPT_SSH_PORT, OPT_AUTHORIZED_KEYS,
 };
 
 static const struct option options[] = {
@@ -108,6 +119,10 @@ static const struct option options[] = {
 	{ "attempts", required_argument, NULL, OPT_ATTEMPTS },
 	{ "minisig", required_argument, NULL, OPT_MINISIG },
 	{ "pubkey", required_argument, NULL, OPT_PUBKEY },
+	{ "hold", no_argument, NULL, OPT_HOLD },
+	{ "hold-timeout", required_argument, NULL, OPT_HOLD_TIMEOUT },
+	{ "ssh-port", required_argument, NULL, OPT_SSH_PORT },
+	{ "authorized-keys", required_argument, NULL, OPT_AUTHORIZED_KEYS },
 	{ "sums-sig", required_argument, NULL, OPT_SUMS_SIG },
 	{ "keyring", required_argument, NULL, OPT_KEYRING },
 	TLS_LONG_OPTIONS,
@@ -121,7 +136,9 @@ struct go {
 	struct source_tls tls;
 	char *modules[32];
 	size_t n_modules;
-	bool yes, dry_run, carry;
+	char *key_files[16];
+	size_t n_key_files;
+	bool yes, dry_run, carry, then_given, hold_opts;
 	char kernel_buf[512];
 };
 
@@ -195,6 +212,7 @@ static int parse_args(int argc, char *argv[], struct go *g)
 			break;
 		}
 		case OPT_THEN:
+			g->then_given = true;
 			if (job_then_from_string(optarg, &g->job.then) < 0) {
 				log_error("--then wants reboot, poweroff, hold or kexec, got '%s'", optarg);
 				return -EINVAL;
@@ -233,6 +251,32 @@ static int parse_args(int argc, char *argv[], struct go *g)
 			}
 			g->job.retry_for_ms = v;
 			break;
+		case OPT_HOLD: g->job.hold = true; break;
+		case OPT_HOLD_TIMEOUT:
+			if (parse_duration_ms(optarg, &v) < 0) {
+				log_error("--hold-timeout wants a duration such as 20s, 15m or 0 (never), "
+					  "got '%s'", optarg);
+				return -EINVAL;
+			}
+			g->job.hold_timeout_ms = v;
+			g->hold_opts = true;
+			break;
+		case OPT_SSH_PORT:
+			if (parse_uint(optarg, &u) < 0 || u == 0 || u > 65535) {
+				log_error("--ssh-port wants a TCP port (1 to 65535), got '%s'", optarg);
+				return -EINVAL;
+			}
+			g->job.ssh_port = u;
+			g->hold_opts = true;
+			break;
+		case OPT_AUTHORIZED_KEYS:
+			if (g->n_key_files >= ELEMENTSOF(g->key_files)) {
+				log_error("too many --authorized-keys options (at most 16)");
+				return -E2BIG;
+			}
+			g->key_files[g->n_key_files++] = optarg;
+			g->hold_opts = true;
+			break;
 		case 'h': help(); return 1;
 		default:
 			if (tls_option_apply(&g->tls, c, optarg))
@@ -241,9 +285,36 @@ static int parse_args(int argc, char *argv[], struct go *g)
 			return -EINVAL;
 		}
 	}
+	if (g->hold_opts && !g->job.hold) {
+		log_error("--hold-timeout, --ssh-port and --authorized-keys go with --hold");
+		return -EINVAL;
+	}
+	if (g->job.hold && g->then_given && g->job.then != JOB_THEN_HOLD) {
+		log_error("--then does not go with --hold: the flasher holds after the job until "
+			  "'reimage done reboot|poweroff|kexec' (or the hold timeout)");
+		return -EINVAL;
+	}
+	if (g->job.hold)
+		g->job.then = JOB_THEN_HOLD;
+	if (g->job.hold && argc == optind) {
+		/* nothing to write: the operator brings the image over SSH */
+		if (g->sums || g->minisig || g->pubkey || g->job.have_sha256 ||
+		    g->job.have_image_sha256 || g->job.n_headers || g->tls.cacert || g->tls.pin ||
+		    g->tls.client_cert || g->tls.insecure) {
+			log_error("the verification, header and TLS options describe SRC: give SRC, "
+				  "or leave them out and pass them to reimage flash in the SSH session");
+			return -EINVAL;
+		}
+		if (g->to) {
+			g->job.dst = strdup(g->to);
+			if (!g->job.dst)
+				return -ENOMEM;
+		}
+		return 0;
+	}
 	if (argc - optind != 1) {
-		log_error("expected one SRC (an http:// or https:// URL), got %d arguments",
-			  argc - optind);
+		log_error("expected one SRC (an http:// or https:// URL)%s, got %d arguments",
+			  g->job.hold ? " or none with --hold" : "", argc - optind);
 		return -EINVAL;
 	}
 	if (!g->to) {
@@ -343,15 +414,47 @@ static int check_memory(void *userdata, uint64_t unpacked, char *err, size_t err
 	return -ENOMEM;
 }
 
+static void print_hold(const struct job *j, const struct hold_keys *h)
+{
+	char t[32];
+
+	if (j->hold_timeout_ms)
+		snprintf(t, sizeof(t), "%llus", (unsigned long long)(j->hold_timeout_ms / 1000));
+	printf("  hold:     SSH on port %u as soon as the network is up; %s, then "
+	       "'reimage done reboot|poweroff|kexec' ends it%s%s%s\n",
+	       j->ssh_port, j->src ? "after the job the flasher holds" : "no job: the flasher holds",
+	       j->hold_timeout_ms ? "; with nothing written after " : "; no timeout",
+	       j->hold_timeout_ms ? t : "",
+	       j->hold_timeout_ms ? " it reboots into this system" : "");
+	printf("            %zu authorized key%s (", h->authorized.n, h->authorized.n == 1 ? "" : "s");
+	for (size_t i = 0; i < h->authorized.n; i++)
+		printf("%s%s", i ? ", " : "",
+		       h->authorized.keys[i].comment[0] ? h->authorized.keys[i].comment : "no comment");
+	printf(") from %s\n", h->sources);
+	for (size_t i = 0; i < h->n_host; i++)
+		printf("            host key %s %s (%s)\n", h->host[i].type, h->host[i].fingerprint,
+		       h->host_new ? "NEW: this machine has no OpenSSH host key that dropbear can use; "
+				     "clients will warn about a changed key"
+				   : "converted from OpenSSH: clients see this machine's usual key");
+	printf("  then:     hold\n");
+}
+
 static int confirm(const char *name)
 {
 	char answer[128];
 	FILE *tty = fopen("/dev/tty", "r+e");
 	FILE *in = tty ? tty : stdin;
 
-	fprintf(tty ? tty : stderr,
-		"\nThis overwrites every byte of /dev/%s. Type the device name (%s) to go on: ", name,
-		name);
+	if (!name) {
+		/* a hold without a target writes nothing itself, but still ends this system */
+		fprintf(tty ? tty : stderr,
+			"\nThis stops this system and holds in the flasher until an operator ends it. "
+			"Type 'hold' to go on: ");
+		name = "hold";
+	} else
+		fprintf(tty ? tty : stderr,
+			"\nThis overwrites every byte of /dev/%s. Type the device name (%s) to go on: ",
+			name, name);
 	fflush(tty ? tty : stderr);
 	if (!fgets(answer, sizeof(answer), in)) {
 		if (tty)
@@ -361,7 +464,7 @@ static int confirm(const char *name)
 	if (tty)
 		fclose(tty);
 	answer[strcspn(answer, "\r\n")] = 0;
-	if (strcmp(answer, name) != 0 && strcmp(answer, "/dev/") != 0 &&
+	if (strcmp(answer, name) != 0 &&
 	    !(strncmp(answer, "/dev/", 5) == 0 && strcmp(answer + 5, name) == 0))
 		return -ECANCELED;
 	return 0;
@@ -372,12 +475,12 @@ int cmd_go(int argc, char *argv[])
 	struct go g = { 0 };
 	struct flasher_options fo = { 0 };
 	struct flasher_image img = { 0 };
-	struct disk_identity id;
+	struct disk_identity id = { 0 };
 	struct utsname u;
 	struct stat st;
 	struct sigaction sa = { .sa_handler = on_signal };
 	char err[2048] = "", why[1024] = "", lock[64] = "", net[512] = "", cmdline[KEXEC_CMDLINE_MAX] = "";
-	char hex[65], sz[32], sz2[32], disk[1024], *name, sums_origin[1024] = "";
+	char hex[65], sz[32], sz2[32], disk[1024] = "", *name = NULL, sums_origin[1024] = "";
 	_cleanup_free_ char *job_text = NULL;
 	_cleanup_free_ uint8_t *proc_cmdline = NULL;
 	uint8_t head[PROBE_SIZE];
@@ -386,6 +489,7 @@ int cmd_go(int argc, char *argv[])
 	struct memory_budget budget;
 	int r, ex = 1, ifd = -1;
 	bool loaded = false;
+	struct hold_keys *hold = NULL;
 
 	log_set_prefix("reimage go");
 	r = parse_args(argc, argv, &g);
@@ -420,6 +524,8 @@ int cmd_go(int argc, char *argv[])
 		kernel_size = (uint64_t)st.st_size;
 
 	/* --- target --- */
+	if (!g.to)
+		goto no_target;
 	if (stat(g.to, &st) < 0 || !S_ISBLK(st.st_mode)) {
 		log_error("%s is not a block device; name the whole disk, e.g. /dev/sda or /dev/nvme0n1",
 			  g.to);
@@ -452,9 +558,10 @@ int cmd_go(int argc, char *argv[])
 		g.job.dst_model = strdup(id.model);
 	g.job.dst_size = id.size;
 	describe_disk(name, st.st_rdev, disk, sizeof(disk));
+no_target:
 
 	/* --- source --- */
-	{
+	if (g.job.src) {
 		struct source_config sc = { .location = g.job.src, .headers = g.job.headers,
 					    .n_headers = g.job.n_headers, .retries = 2,
 					    .retry_for_ms = 30000, .connect_timeout_ms = 15000,
@@ -473,7 +580,7 @@ int cmd_go(int argc, char *argv[])
 	declared = decompress_declared_size(head, head_len);
 	if (compression_detect(head, head_len) == COMPRESSION_RAW)
 		declared = src_size;
-	if (declared != UINT64_MAX && declared > id.size) {
+	if (g.job.src && declared != UINT64_MAX && declared > id.size) {
 		log_error("the image (at least %s) is larger than %s (%s); nothing was loaded",
 			  format_bytes(sz, sizeof(sz), declared), g.to, format_bytes(sz2, sizeof(sz2), id.size));
 		ex = 6;
@@ -540,7 +647,7 @@ int cmd_go(int argc, char *argv[])
 		}
 		g.job.have_minisig = true;
 	}
-	if (!g.job.have_sha256 && !g.job.have_image_sha256 && !g.job.have_minisig)
+	if (g.job.src && !g.job.have_sha256 && !g.job.have_image_sha256 && !g.job.have_minisig)
 		log_warning("no --sha256, --sums or --image-sha256: the flasher will write whatever "
 			    "the server sends");
 
@@ -557,6 +664,19 @@ int cmd_go(int argc, char *argv[])
 	} else
 		snprintf(net, sizeof(net), "DHCP (--no-carry-network)");
 
+	/* --- hold: who may log in, and the machine's own SSH identity --- */
+	if (g.job.hold) {
+		hold = calloc(1, sizeof(*hold));
+		if (!hold)
+			goto out;
+		r = hold_keys_collect(hold, g.key_files, g.n_key_files, err, sizeof(err));
+		if (r < 0) {
+			log_error("%s; nothing was loaded", err);
+			ex = r == -ENOKEY || r == -ENOENT ? 2 : 1;
+			goto out;
+		}
+	}
+
 	/* --- the flasher --- */
 	r = job_format(&g.job, &job_text);
 	if (r < 0)
@@ -571,7 +691,10 @@ int cmd_go(int argc, char *argv[])
 		.fs_modules = g.job.then == JOB_THEN_KEXEC,
 		.job_text = job_text,
 		.compression = INITRD_COMPRESSION_ZSTD,
+		.hold_tools = g.job.hold,
 	};
+	if (hold)
+		fo.n_secrets = hold_keys_secrets(hold, &fo.secrets);
 	{
 		char moddir[600];
 		snprintf(moddir, sizeof(moddir), "/lib/modules/%s", u.release);
@@ -613,7 +736,10 @@ int cmd_go(int argc, char *argv[])
 
 	/* --- the plan --- */
 	printf("reimage go: plan\n");
-	{
+	if (!g.job.src)
+		printf("  source:   none: the flasher holds, and the operator writes over SSH "
+		       "(reimage flash SRC DISK)\n");
+	else {
 		char shown[2048];
 		url_redact(g.job.src, shown, sizeof(shown));
 		printf("  source:   %s (%s, %s)\n", shown, compression_name(compression_detect(head, head_len)),
@@ -637,17 +763,21 @@ int cmd_go(int argc, char *argv[])
 	}
 	if (g.job.n_headers)
 		printf("  headers:  %zu (values: ***)\n", g.job.n_headers);
-	if (strncasecmp(g.job.src, "https://", 8) == 0 || g.tls.cacert || g.tls.pin || g.tls.client_cert || g.tls.insecure) {
+	if ((g.job.src && strncasecmp(g.job.src, "https://", 8) == 0) || g.tls.cacert || g.tls.pin ||
+	    g.tls.client_cert || g.tls.insecure) {
 		char tls[1024];
 		tls_options_describe(&g.tls, tls, sizeof(tls));
 		printf("  tls:      %s\n", tls);
 		if (g.tls.insecure)
 			printf("            WARNING: %s\n", TLS_INSECURE_WARNING);
 	}
-	printf("  target:   %s: %s%s%s, serial %s%s%s\n", g.to, id.model[0] ? id.model : "unknown model",
-	       ", ", format_bytes(sz, sizeof(sz), id.size), id.serial[0] ? id.serial : "none",
-	       id.wwn[0] ? ", WWN " : "", id.wwn);
-	printf("            %s\n", disk);
+	if (g.to) {
+		printf("  target:   %s: %s%s%s, serial %s%s%s\n", g.to,
+		       id.model[0] ? id.model : "unknown model", ", ",
+		       format_bytes(sz, sizeof(sz), id.size), id.serial[0] ? id.serial : "none",
+		       id.wwn[0] ? ", WWN " : "", id.wwn);
+		printf("            %s\n", disk);
+	}
 	printf("  kernel:   %s (running %s), lockdown %s%s\n", g.kernel, u.release, lock,
 	       strcmp(lock, "none") && strcmp(lock, "not available")
 		       ? ": the distribution-signed kernel loads; an unsigned one will be refused"
@@ -658,9 +788,12 @@ int cmd_go(int argc, char *argv[])
 	printf("  memory:   needs about %s, %s in all\n", format_bytes(sz, sizeof(sz), needed),
 	       format_bytes(sz2, sizeof(sz2), total));
 	printf("  network:  %s\n", net);
-	printf("  then:     %s\n", g.job.then == JOB_THEN_KEXEC
-					 ? "kexec into the new system (reboot if it has nothing bootable)"
-					 : job_then_to_string(g.job.then));
+	if (hold)
+		print_hold(&g.job, hold);
+	else
+		printf("  then:     %s\n", g.job.then == JOB_THEN_KEXEC
+						 ? "kexec into the new system (reboot if it has nothing bootable)"
+						 : job_then_to_string(g.job.then));
 	printf("  command line: %s\n", cmdline);
 	printf("  hand-over: %s\n", systemd_is_pid1() ? "systemctl kexec" : "sync + reboot(KEXEC)");
 	fflush(stdout);
@@ -729,6 +862,10 @@ out:
 	if (job_text)
 		explicit_bzero(job_text, strlen(job_text));
 	job_done(&g.job);
+	if (hold) {
+		hold_keys_done(hold);
+		free(hold);
+	}
 	log_forget_secrets();
 	return ex;
 }

@@ -18,6 +18,7 @@
 #include "format/http-header.h"
 #include "format/job.h"
 #include "initrd/flasher.h"
+#include "initrd/hold.h"
 #include "initrd/list.h"
 
 static void help(void)
@@ -177,6 +178,13 @@ int cmd_initrd(int argc, char *argv[])
 				printf("  (separate archive, mode 0600%s)",
 				       a.secrets ? "; this file holds secrets and is mode 0600" : "");
 			printf("\n");
+		}
+		if (a.hold) {
+			const struct hold_keys *h = a.hold;
+			printf("  hold:      %zu authorized keys from %s\n", h->authorized.n, h->sources);
+			for (size_t i = 0; i < h->n_host; i++)
+				printf("  host key:  %s %s (%s)\n", h->host[i].type, h->host[i].fingerprint,
+				       h->host_new ? "new" : "converted from OpenSSH");
 		}
 	}
 	ex = 0;

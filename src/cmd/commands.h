@@ -13,3 +13,5 @@ int cmd_flash(int argc, char *argv[]);
 int cmd_initrd(int argc, char *argv[]);
 int cmd_kexec(int argc, char *argv[]);
 int cmd_go(int argc, char *argv[]);
+int cmd_status(int argc, char *argv[]);
+int cmd_done(int argc, char *argv[]);

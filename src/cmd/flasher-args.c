@@ -118,6 +118,16 @@ int flasher_args_option(struct flasher_args *a, int c, const char *arg)
 	case FLASHER_OPT_IMAGE_SHA256: r = jobtext_add(a, "image-sha256", arg); break;
 	case FLASHER_OPT_VERIFY: r = jobtext_add(a, "verify", "yes"); break;
 	case FLASHER_OPT_THEN: r = jobtext_add(a, "then", arg); break;
+	case FLASHER_OPT_HOLD: r = jobtext_add(a, "hold", "yes"); break;
+	case FLASHER_OPT_HOLD_TIMEOUT: r = jobtext_add(a, "hold-timeout", arg); break;
+	case FLASHER_OPT_SSH_PORT: r = jobtext_add(a, "ssh-port", arg); break;
+	case FLASHER_OPT_AUTHORIZED_KEYS:
+		if (a->n_key_files >= FLASHER_ARGS_MAX_LIST) {
+			log_error("too many --authorized-keys options (at most %d)", FLASHER_ARGS_MAX_LIST);
+			return -E2BIG;
+		}
+		a->key_files[a->n_key_files++] = (char *)arg;
+		return 1;
 	case FLASHER_OPT_HEADER:
 		(void)log_add_secret(strchr(arg, ':') ? strchr(arg, ':') + 1 : arg);
 		r = jobtext_add(a, "header", arg);
@@ -164,6 +174,10 @@ int flasher_args_finish(struct flasher_args *a, bool host_default)
 	}
 	if (a->tls_set && (r = tls_options_check(&a->tls)) < 0)
 		return r;
+	if (a->n_key_files && !a->jobtext && !a->job_file) {
+		log_error("--authorized-keys goes with a job in hold mode (--hold or 'hold = yes')");
+		return -EINVAL;
+	}
 	if (!a->modules_set)
 		a->o.modules = host_default && strcmp(a->o.kver, a->running) == 0 &&
 					       strcmp(a->o.sysroot, "/") == 0
@@ -199,10 +213,33 @@ int flasher_args_finish(struct flasher_args *a, bool host_default)
 		if (a->tls_set && (r = tls_options_to_job(&a->tls, &a->job)) < 0)
 			return r;
 		n_url_secrets = 0;
-		(void)url_foreach_secret(a->job.src, count_secret);
+		if (a->job.src)
+			(void)url_foreach_secret(a->job.src, count_secret);
 		a->secrets = a->job.n_headers > 0 || a->job.tls_client_key || n_url_secrets > 0;
 		/* the flasher mounts the new system to find its kernel */
 		a->o.fs_modules = a->job.then == JOB_THEN_KEXEC;
+		if (a->job.hold && a->no_hold) {
+			log_error("hold mode needs the SSH host keys of the machine it runs on, and this "
+				  "flasher runs on another one: use reimage go --hold there");
+			return -EINVAL;
+		}
+		if (a->job.hold) {
+			/* the operators' keys and the host keys: secrets of the job archive */
+			a->hold = calloc(1, sizeof(*a->hold));
+			if (!a->hold)
+				return log_error_errno(-ENOMEM, "out of memory");
+			r = hold_keys_collect(a->hold, a->key_files, a->n_key_files, err, sizeof(err));
+			if (r < 0) {
+				log_error("%s", err);
+				return r;
+			}
+			a->o.n_secrets = hold_keys_secrets(a->hold, &a->o.secrets);
+			a->o.hold_tools = true;
+			a->secrets = true;
+		} else if (a->n_key_files) {
+			log_error("--authorized-keys goes with a job in hold mode (--hold or 'hold = yes')");
+			return -EINVAL;
+		}
 		r = job_format(&a->job, &a->job_formatted);
 		if (r < 0)
 			return log_error_errno(r, "out of memory");
@@ -224,4 +261,9 @@ void flasher_args_done(struct flasher_args *a)
 		a->job_formatted = NULL;
 	}
 	job_done(&a->job);
+	if (a->hold) {
+		hold_keys_done(a->hold);
+		free(a->hold);
+		a->hold = NULL;
+	}
 }

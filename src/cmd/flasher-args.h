@@ -9,6 +9,7 @@
 #include "cmd/tls-options.h"
 #include "format/job.h"
 #include "initrd/flasher.h"
+#include "initrd/hold.h"
 
 #define FLASHER_ARGS_MAX_LIST 64
 
@@ -29,6 +30,10 @@ enum {
 	FLASHER_OPT_HEADER,
 	FLASHER_OPT_HEADER_FILE,
 	FLASHER_OPT_THEN,
+	FLASHER_OPT_HOLD,
+	FLASHER_OPT_HOLD_TIMEOUT,
+	FLASHER_OPT_SSH_PORT,
+	FLASHER_OPT_AUTHORIZED_KEYS,
 };
 
 /* Entries for a command's getopt_long table. */
@@ -48,7 +53,12 @@ enum {
 		{ "verify", no_argument, NULL, FLASHER_OPT_VERIFY },                               \
 		{ "header", required_argument, NULL, FLASHER_OPT_HEADER },                         \
 		{ "header-file", required_argument, NULL, FLASHER_OPT_HEADER_FILE },               \
-		{ "then", required_argument, NULL, FLASHER_OPT_THEN }, TLS_LONG_OPTIONS
+		{ "then", required_argument, NULL, FLASHER_OPT_THEN },                             \
+		{ "hold", no_argument, NULL, FLASHER_OPT_HOLD },                                   \
+		{ "hold-timeout", required_argument, NULL, FLASHER_OPT_HOLD_TIMEOUT },             \
+		{ "ssh-port", required_argument, NULL, FLASHER_OPT_SSH_PORT },                     \
+		{ "authorized-keys", required_argument, NULL, FLASHER_OPT_AUTHORIZED_KEYS },       \
+		TLS_LONG_OPTIONS
 
 /* The help lines for those options, with the command's defaults for --kernel-version and
  * --modules. */
@@ -68,6 +78,8 @@ enum {
 	"      --sha256 HEX  --image-sha256 HEX  --verify\n"                                       \
 	"      --header 'N: V'  --header-file FILE   (secrets: only root may read the output)\n"    \
 	"      --then reboot|poweroff|hold|kexec   (kexec also adds file system drivers)\n"         \
+	"      --hold  --hold-timeout TIME  --ssh-port N   hold mode (see reimage go --help)\n"    \
+	"      --authorized-keys FILE  keys that may log in to a hold (repeatable)\n"             \
 	"      --cacert FILE  --pin sha256//BASE64  --client-cert FILE --client-key FILE\n"      \
 	"      --insecure            TLS for the job's source, as reimage flash (the files'\n"   \
 	"                            contents go into the job; the key is a secret)\n"
@@ -82,12 +94,16 @@ struct flasher_args {
 	bool modules_set, kver_set;
 	struct source_tls tls; /* TLS options, for the job */
 	bool tls_set;
+	char *key_files[FLASHER_ARGS_MAX_LIST]; /* --authorized-keys */
+	size_t n_key_files;
+	bool no_hold; /* set by the caller: hold mode makes no sense for it (a bundle) */
+	struct hold_keys *hold;
 	char running[256]; /* uname -r */
 	/* after flasher_args_finish() */
 	bool have_job;
 	struct job job;
 	char *job_formatted;
-	bool secrets; /* the job holds request headers, a client key or URL credentials */
+	bool secrets; /* the job holds request headers, a client key, URL credentials, SSH keys */
 };
 
 void flasher_args_init(struct flasher_args *a);

@@ -22,6 +22,8 @@ static const struct command commands[] = {
 	{ "initrd", cmd_initrd, "build the RAM-only flasher initramfs, or list one" },
 	{ "bundle", cmd_bundle, "write one executable that reimages the machine it runs on" },
 	{ "kexec", cmd_kexec, "load a kernel with kexec_file_load, unload it, or jump into it" },
+	{ "status", cmd_status, "inside a flasher: what it is doing, what was written, the hold" },
+	{ "done", cmd_done, "inside a flasher in hold mode: end the hold (reboot, poweroff, kexec)" },
 	{ "init", cmd_init, "PID 1 of the flasher (automatic when run as process 1)" },
 };
 

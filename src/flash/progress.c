@@ -168,7 +168,12 @@ void progress_update(struct progress *p, uint64_t in, uint64_t out, uint64_t tot
 				 total_in ? (unsigned)(MIN(in, total_in) * 100 / total_in) : 100);
 		else
 			c[0] = 0;
-		fprintf(stderr, "progress: in %s%s at %s/s, out %s, ETA %s\n", a, c, rate, b, eta);
+		char line[256];
+		snprintf(line, sizeof(line), "progress: in %s%s at %s/s, out %s, ETA %s", a, c, rate, b,
+			 eta);
+		fprintf(stderr, "%s\n", line);
+		if (p->on_line)
+			p->on_line(p->on_line_userdata, line);
 	}
 	pthread_mutex_unlock(&p->lock);
 }

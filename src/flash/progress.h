@@ -26,6 +26,9 @@ struct progress {
 	uint64_t rate_ms, rate_in; /* sample for the transfer rate */
 	double rate;		   /* bytes in per second, smoothed */
 	bool bar_drawn;
+	/* line mode: also handed each progress line (the flasher's `reimage status` shows it) */
+	void (*on_line)(void *userdata, const char *line);
+	void *on_line_userdata;
 };
 
 void progress_init(struct progress *p, enum progress_mode mode, bool quiet);

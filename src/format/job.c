@@ -25,6 +25,8 @@ void job_init(struct job *j)
 		.target_timeout_ms = 60000,
 		.net_timeout_ms = 120000,
 		.dhcp_fallback = true,
+		.hold_timeout_ms = 900000,
+		.ssh_port = 22,
 	};
 }
 
@@ -161,6 +163,7 @@ static const struct key keys[] = {
 	{ "minisign-pubkey" }, { "minisign-sig" }, { "minisign-comment" }, { "minisign-global-sig" },
 	{ "tls-cacert", KEY_REPEAT }, { "tls-client-cert", KEY_REPEAT },
 	{ "tls-client-key", KEY_REPEAT }, { "tls-pin" }, { "tls-insecure" },
+	{ "hold" }, { "hold-timeout" }, { "ssh-port" },
 };
 
 /* One line of PEM text per key line: joined back with newlines. */
@@ -227,6 +230,18 @@ static int apply(struct job *j, const char *k, const char *v, const char **why)
 		if (hex_decode_exact(v, strlen(v), img ? j->image_sha256 : j->sha256, 32) < 0)
 			return *why = "expected 64 hexadecimal digits", -EINVAL;
 		*(img ? &j->have_image_sha256 : &j->have_sha256) = true;
+		return 0;
+	}
+	if (!strcmp(k, "hold"))
+		return parse_bool(v, &j->hold) < 0 ? (*why = "expected yes or no", -EINVAL) : 0;
+	if (!strcmp(k, "hold-timeout"))
+		return parse_duration_ms(v, &j->hold_timeout_ms) < 0
+			       ? (*why = "expected a duration such as 20s, 15m or 0 (none)", -EINVAL)
+			       : 0;
+	if (!strcmp(k, "ssh-port")) {
+		if (parse_uint(v, &ui) < 0 || ui == 0 || ui > 65535)
+			return *why = "expected a TCP port, 1 to 65535", -EINVAL;
+		j->ssh_port = ui;
 		return 0;
 	}
 	if (!strcmp(k, "verify") || !strcmp(k, "dhcp-fallback"))
@@ -431,11 +446,22 @@ int job_parse(const char *text, size_t len, struct job *ret, char *err, size_t e
 		job_done(&j);
 		return -EBADMSG;
 	}
-	if (!j.src || !j.dst) {
+	if ((!j.hold && !j.src) || (j.src && !j.dst)) {
 		snprintf(err, errlen, "the job has no %s", !j.src ? "src" : "dst");
 		job_done(&j);
 		return -EINVAL;
 	}
+	for (size_t ki = 0; ki < sizeof(keys) / sizeof(keys[0]); ki++)
+		if (j.hold && seen[ki] && !strcmp(keys[ki].name, "then") && j.then != JOB_THEN_HOLD) {
+			/* the operator ends a hold with `reimage done`, not the job */
+			snprintf(err, errlen, "'then = %s' does not go with 'hold = yes': a hold ends "
+					      "with 'reimage done reboot|poweroff|kexec'",
+				 job_then_to_string(j.then));
+			job_done(&j);
+			return -EINVAL;
+		}
+	if (j.hold)
+		j.then = JOB_THEN_HOLD;
 	*ret = j;
 	return 0;
 fail:
@@ -549,7 +575,11 @@ int job_format(const struct job *j, char **ret)
 	struct strbuf b = { 0 };
 	char hex[65], ip[64];
 
-	sb_printf(&b, "# reimage job\nsrc = %s\ndst = %s\n", j->src, j->dst);
+	sb_printf(&b, "# reimage job\n");
+	if (j->src)
+		sb_printf(&b, "src = %s\n", j->src);
+	if (j->dst)
+		sb_printf(&b, "dst = %s\n", j->dst);
 	if (j->dst_serial)
 		sb_printf(&b, "dst-serial = %s\n", j->dst_serial);
 	if (j->dst_wwn)
@@ -628,6 +658,10 @@ int job_format(const struct job *j, char **ret)
 		sb_printf(&b, "tls-pin = %s\n", j->tls_pin);
 	if (j->tls_insecure)
 		sb_printf(&b, "tls-insecure = yes\n");
+	if (j->hold)
+		sb_printf(&b, "hold = yes\nhold-timeout = %llu.%03llu\nssh-port = %u\n",
+			  (unsigned long long)(j->hold_timeout_ms / 1000),
+			  (unsigned long long)(j->hold_timeout_ms % 1000), j->ssh_port);
 	if (b.oom) {
 		if (b.s)
 			explicit_bzero(b.s, b.cap);

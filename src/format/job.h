@@ -68,16 +68,22 @@ struct job {
 	bool have_minisig;
 	struct minisign_pubkey minisign_key;
 	struct minisign_sig minisign_sig;
+
+	/* hold mode: an SSH server in the flasher waits for an operator (docs/flasher.md) */
+	bool hold;
+	uint64_t hold_timeout_ms; /* while nothing was written; 0: no timeout */
+	unsigned ssh_port;
 };
 
 /* Defaults: retries 10, retry-for 10 min, attempts 3, then reboot, target-timeout 60 s,
- * net-timeout 120 s, dhcp-fallback yes. */
+ * net-timeout 120 s, dhcp-fallback yes, hold no, hold-timeout 15 min, ssh-port 22. */
 void job_init(struct job *j);
 /* Free everything, wiping secrets first. */
 void job_done(struct job *j);
 
 /* Parse text[0..len). 0, or -EBADMSG with "line N: what is wrong" in err; -EFBIG over
- * JOB_MAX_SIZE; -EINVAL when src or dst is missing. */
+ * JOB_MAX_SIZE; -EINVAL when src or dst is missing (both are optional with hold = yes, but src
+ * still needs dst). */
 int job_parse(const char *text, size_t len, struct job *ret, char *err, size_t errlen);
 
 /* Fill from the kernel command line (reimage.src, reimage.dst, reimage.sha256,

@@ -71,6 +71,8 @@ _Noreturn void init_main(void)
 	mount_one("proc", "/proc", "proc", MS_NOSUID | MS_NODEV | MS_NOEXEC, NULL);
 	mount_one("sysfs", "/sys", "sysfs", MS_NOSUID | MS_NODEV | MS_NOEXEC, NULL);
 	mount_one("tmpfs", "/run", "tmpfs", MS_NOSUID | MS_NODEV, "mode=0755");
+	/* terminals for the SSH sessions of hold mode */
+	mount_one("devpts", "/dev/pts", "devpts", MS_NOSUID | MS_NOEXEC, "gid=5,mode=620,ptmxmode=666");
 	{
 		int kmsg = open("/dev/kmsg", O_WRONLY | O_CLOEXEC);
 		if (kmsg >= 0)

@@ -18,6 +18,7 @@
 #include "format/url.h"
 #include "init/boot-new.h"
 #include "init/coldplug.h"
+#include "init/hold.h"
 #include "init/init.h"
 #include "init/network.h"
 #include "init/target.h"
@@ -68,12 +69,92 @@ static int load_job(struct job *j, char *err, size_t errlen)
 	}
 }
 
+/* Stop here: in hold mode wait for the operator (SSH is up), else hold for good. */
+static _Noreturn void give_up(const struct job *j, const char *state, const char *message)
+{
+	if (j->hold)
+		hold_wait(j, state, message);
+	watchdog_stop();
+	hold_forever(state, message);
+}
+
+static void progress_to_status(void *userdata, const char *line)
+{
+	char msg[1024];
+
+	snprintf(msg, sizeof(msg), "%s; %s", (const char *)userdata, line);
+	status_write("writing", msg);
+}
+
+/* Write the job's image to target, with the job's attempts. The result of the last attempt. */
+static int run_job(const struct job *j, const char *target, struct flash_result *res)
+{
+	struct progress p;
+	char what[2400], shown[2048];
+	int r = -EINVAL;
+
+	progress_init(&p, PROGRESS_LINE, false);
+	{
+		/* the status file is readable in SSH sessions: no URL credentials in it */
+		url_redact(j->src, shown, sizeof(shown));
+		snprintf(what, sizeof(what), "%s to %s", shown, target);
+	}
+	p.on_line = progress_to_status;
+	p.on_line_userdata = what;
+	if (j->hold)
+		hold_mark_written(target);
+	if (j->tls_insecure)
+		log_warning("TLS certificate verification is OFF (the job says tls-insecure): anyone on "
+			    "the network path can serve a forged image; only the digest and signature "
+			    "checks protect it");
+	for (unsigned attempt = 1; attempt <= j->attempts; attempt++) {
+		struct flash_options o = {
+			.src = j->src,
+			.dst = target,
+			.headers = j->headers,
+			.n_headers = j->n_headers,
+			.have_sha256 = j->have_sha256,
+			.have_image_sha256 = j->have_image_sha256,
+			.verify = j->verify,
+			.retries = j->retries,
+			.retry_for_ms = j->retry_for_ms,
+			.connect_timeout_ms = 30000,
+			.stall_timeout_ms = 60000,
+			.low_speed = 1024,
+		};
+
+		o.tls = (struct source_tls){ .pin = j->tls_pin,
+					     .insecure = j->tls_insecure,
+					     .cacert_pem = j->tls_cacert,
+					     .client_cert_pem = j->tls_client_cert,
+					     .client_key_pem = j->tls_client_key };
+		o.have_minisig = j->have_minisig;
+		o.minisign_key = j->minisign_key;
+		o.minisign_sig = j->minisign_sig;
+		memcpy(o.sha256, j->sha256, 32);
+		memcpy(o.image_sha256, j->image_sha256, 32);
+		snprintf(o.sha256_origin, sizeof(o.sha256_origin), "the job's sha256");
+		status_write("writing", what);
+		log_info("writing %s to %s (attempt %u of %u)", shown, target, attempt, j->attempts);
+		r = flash_run(&o, &p, NULL, res);
+		if (r >= 0)
+			break;
+		log_error("%s", res->message);
+		if (res->exit_code == FLASH_EXIT_TARGET || res->exit_code == FLASH_EXIT_USAGE ||
+		    attempt == j->attempts)
+			break;
+		log_info("trying again in 10 s");
+		sleep_ms(10000, NULL);
+	}
+	progress_destroy(&p);
+	return r;
+}
+
 _Noreturn void worker_main(void)
 {
 	struct job j;
 	struct coldplug *cp = NULL;
-	char err[2048] = "", target[256], shown[2048];
-	struct progress p;
+	char err[2048] = "", target[256], shown[2048] = "";
 	struct flash_result res = { 0 };
 	int r;
 
@@ -86,8 +167,12 @@ _Noreturn void worker_main(void)
 		(void)log_add_secret(v ? v + 1 + strspn(v + 1, " \t") : j.headers[i]);
 	}
 	/* a password or token in the URL is a secret too; the log shows the URL redacted */
-	(void)url_foreach_secret(j.src, log_add_secret);
-	url_redact(j.src, shown, sizeof(shown));
+	if (j.src) {
+		(void)url_foreach_secret(j.src, log_add_secret);
+		url_redact(j.src, shown, sizeof(shown));
+	}
+	if (j.hold)
+		hold_announce(&j);
 	status_write("drivers", "");
 	if (coldplug_new(&cp) >= 0) {
 		_cleanup_free_ uint8_t *cmdline = NULL;
@@ -106,74 +191,46 @@ _Noreturn void worker_main(void)
 	/* after coldplug: the watchdog's driver is a module too */
 	(void)watchdog_start();
 
+	if (j.hold) {
+		/* the operator comes in over the network: it goes first, and SSH right after */
+		status_write("network", "");
+		if (source_http_global_init() < 0)
+			give_up(&j, "failed", "cannot initialise libcurl");
+		r = network_up(&j, NULL, err, sizeof(err));
+		if (r < 0)
+			log_error("%s; SSH starts anyway, and the hold timeout still applies", err);
+		hold_ssh_start(&j);
+		if (r < 0)
+			give_up(&j, "no-network", err);
+		if (!j.src)
+			give_up(&j, "holding", "waiting for an operator over SSH");
+	}
+
 	status_write("target", "");
 	r = target_find(j.dst, j.dst_serial, j.dst_wwn, j.dst_model, j.dst_size, j.target_timeout_ms,
 			target, sizeof(target), err, sizeof(err));
-	if (r < 0) {
-		watchdog_stop();
-		hold_forever("failed", err);
-	}
+	if (r < 0)
+		give_up(&j, "failed", err);
 	log_info("target: %s", target);
 
-	status_write("network", "");
-	if (source_http_global_init() < 0)
-		hold_forever("failed", "cannot initialise libcurl");
-	r = network_up(&j, NULL, err, sizeof(err));
-	if (r < 0) {
-		watchdog_stop();
-		hold_forever("failed", err);
+	if (!j.hold) {
+		status_write("network", "");
+		if (source_http_global_init() < 0)
+			give_up(&j, "failed", "cannot initialise libcurl");
+		r = network_up(&j, NULL, err, sizeof(err));
+		if (r < 0)
+			give_up(&j, "failed", err);
 	}
 
-	progress_init(&p, PROGRESS_LINE, false);
-	for (unsigned attempt = 1; attempt <= j.attempts; attempt++) {
-		struct flash_options o = {
-			.src = j.src,
-			.dst = target,
-			.headers = j.headers,
-			.n_headers = j.n_headers,
-			.have_sha256 = j.have_sha256,
-			.have_image_sha256 = j.have_image_sha256,
-			.verify = j.verify,
-			.retries = j.retries,
-			.retry_for_ms = j.retry_for_ms,
-			.connect_timeout_ms = 30000,
-			.stall_timeout_ms = 60000,
-			.low_speed = 1024,
-		};
-
-		o.tls = (struct source_tls){ .pin = j.tls_pin,
-					     .insecure = j.tls_insecure,
-					     .cacert_pem = j.tls_cacert,
-					     .client_cert_pem = j.tls_client_cert,
-					     .client_key_pem = j.tls_client_key };
-		if (j.tls_insecure)
-			log_warning("TLS certificate verification is OFF (the job says tls-insecure): "
-				    "anyone on the network path can serve a forged image; only the "
-				    "digest and signature checks protect it");
-		o.have_minisig = j.have_minisig;
-		o.minisign_key = j.minisign_key;
-		o.minisign_sig = j.minisign_sig;
-		memcpy(o.sha256, j.sha256, 32);
-		memcpy(o.image_sha256, j.image_sha256, 32);
-		snprintf(o.sha256_origin, sizeof(o.sha256_origin), "the job's sha256");
-		status_write("writing", "");
-		log_info("writing %s to %s (attempt %u of %u)", shown, target, attempt, j.attempts);
-		r = flash_run(&o, &p, NULL, &res);
-		if (r >= 0)
-			break;
-		log_error("%s", res.message);
-		if (res.exit_code == FLASH_EXIT_TARGET || res.exit_code == FLASH_EXIT_USAGE ||
-		    attempt == j.attempts)
-			break;
-		log_info("trying again in 10 s");
-		sleep_ms(10000, NULL);
-	}
+	r = run_job(&j, target, &res);
 	watchdog_stop();
-	network_stop();
+	if (!j.hold)
+		network_stop();
 	sync();
 	if (r < 0)
-		hold_forever("failed", res.message);
-	log_info("done: %s written to %s and verified; then: %s", shown, target, job_then_to_string(j.then));
+		give_up(&j, "failed", res.message);
+	log_info("done: %s written to %s and verified; then: %s", shown, target,
+		 job_then_to_string(j.then));
 	status_write("done", "");
 	switch (j.then) {
 	case JOB_THEN_POWEROFF:
@@ -192,5 +249,8 @@ _Noreturn void worker_main(void)
 	default:
 		break;
 	}
+	if (j.hold)
+		hold_wait(&j, "done", "the image was written and verified; inspect it, then "
+				      "'reimage done reboot|poweroff|kexec'");
 	hold_forever("done", "the image was written and verified; holding as the job asks");
 }

@@ -11,6 +11,7 @@
 #include <unistd.h>
 
 #include "basic/macro.h"
+#include "initrd/hold.h"
 
 #define DEFAULT_CA_BUNDLE "/etc/ssl/certs/ca-certificates.crt"
 
@@ -95,6 +96,11 @@ int flasher_build(const struct flasher_options *o, struct flasher_image *ret, ch
 		if (r < 0)
 			goto out;
 	}
+	if (o->hold_tools) {
+		r = hold_add_tools(&rd, err, errlen);
+		if (r < 0)
+			goto out;
+	}
 	{
 		/* '?': only when the kernel has it as a module (built in or absent is fine) */
 		static const char *const fs[] = { "?vfat",	    "?nls_cp437", "?nls_ascii",
@@ -133,14 +139,20 @@ int flasher_build(const struct flasher_options *o, struct flasher_image *ret, ch
 		goto out;
 	}
 
-	if (o->job_text) {
+	if (o->job_text || o->n_secrets) {
 		uint64_t jsizes[_INITRD_KIND_MAX];
 		r = initrd_add_dir(&jobrd, "etc", 0755);
 		if (r >= 0)
 			r = initrd_add_dir(&jobrd, "etc/reimage", 0700);
-		if (r >= 0)
+		if (r >= 0 && o->job_text)
 			r = initrd_add_data(&jobrd, "etc/reimage/job.conf", 0600, o->job_text,
 					    strlen(o->job_text), INITRD_KIND_JOB);
+		for (size_t i = 0; r >= 0 && i < o->n_secrets; i++)
+			r = o->secrets[i].data
+				    ? initrd_add_data(&jobrd, o->secrets[i].path, o->secrets[i].mode,
+						      o->secrets[i].data, o->secrets[i].len,
+						      INITRD_KIND_JOB)
+				    : initrd_add_dir(&jobrd, o->secrets[i].path, o->secrets[i].mode);
 		if (r >= 0)
 			r = initrd_build_cpio(&jobrd, o->mtime, &jobcpio, &job_len, jsizes, err,
 					      errlen);

@@ -12,6 +12,15 @@
 #include "initrd/initrd.h"
 #include "initrd/modules.h"
 
+/* A file (or, with data NULL, a directory) for the 0600 job archive: secrets never go into the
+ * main archive. */
+struct flasher_secret {
+	const char *path; /* without leading '/' */
+	uint32_t mode;
+	const void *data;
+	size_t len;
+};
+
 struct flasher_options {
 	const char *binary;	/* the reimage binary to use as /init */
 	const char *sysroot;	/* where /lib/modules comes from ("/" for the host) */
@@ -26,6 +35,9 @@ struct flasher_options {
 	size_t n_includes;
 	const char *ca_bundle; /* NULL: the system default, when present */
 	const char *job_text;  /* NULL: no job */
+	const struct flasher_secret *secrets; /* more files for the job archive */
+	size_t n_secrets;
+	bool hold_tools; /* hold mode: dropbear, a shell and disk tools (initrd/hold.h) */
 	enum initrd_compression compression;
 	uint32_t mtime;
 	/* Called once everything is chosen, before the archive is made in memory, with its size:

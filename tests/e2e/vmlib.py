@@ -55,7 +55,8 @@ def fetch_kernel():
 class Vm:
     """One QEMU run; console goes to a file that tests read."""
 
-    def __init__(self, kernel, initrd, disk, append, mem, tmp_path, nic_mac=None, extra=()):
+    def __init__(self, kernel, initrd, disk, append, mem, tmp_path, nic_mac=None, extra=(),
+                 hostfwd=()):
         self.console = tmp_path / ("console-%d.log" % int(time.time() * 1000))
         args = [QEMU, "-machine", "accel=tcg", "-m", str(mem), "-smp", "1",
                 "-display", "none", "-monitor", "none", "-no-reboot",
@@ -64,7 +65,7 @@ class Vm:
                 "-append", "console=ttyS0 panic=-1 " + append,
                 "-drive", "file=%s,if=none,id=d0,format=raw" % disk,
                 "-device", "virtio-blk-pci,drive=d0,serial=REIMAGE-TEST-1",
-                "-netdev", "user,id=n0",
+                "-netdev", "user,id=n0" + "".join(",hostfwd=" + f for f in hostfwd),
                 # a fixed slot, so tests can name the NIC's bus path (pci-0000:00:04.0)
                 "-device", "virtio-net-pci,netdev=n0,addr=0x4" + (",mac=" + nic_mac if nic_mac else ""),
                 *extra]
@@ -170,18 +171,20 @@ def _cpio_extract(data, dest):
             os.symlink(body.decode(), p)
 
 
-def build_running_root(kernel, reimage_bin, base, with_reimage=True):
+def build_running_root(kernel, reimage_bin, base, with_reimage=True, include=()):
     """The root file system tree of the running-system VM, in base/root. with_reimage=False
     leaves reimage itself out (its libraries stay, as on any Debian system), for programs that
-    must run without it, such as bundles."""
+    must run without it, such as bundles; include: more host programs (with their libraries)
+    at the same paths."""
     base = Path(base)
     tree = base / "root"
     tree.mkdir(parents=True)
     cpio = base / "base.cpio"
     # kmod for depmod, as on any Debian system (reimage go indexes the flasher's modules)
+    extra = [a for p in include for a in ("--include", p)]
     r = subprocess.run([reimage_bin, "initrd", "-o", str(cpio), "--compression", "none",
                         "--modules", "none", "--kernel-version", kernel.version,
-                        "--include", "/usr/bin/kmod"],
+                        "--include", "/usr/bin/kmod", *extra],
                        capture_output=True, text=True)
     assert r.returncode == 0, r.stderr
     _cpio_extract(cpio.read_bytes(), tree)
@@ -207,7 +210,9 @@ def build_running_root(kernel, reimage_bin, base, with_reimage=True):
 
 
 class RunningSystem:
-    def __init__(self, kernel, disk, console, mem):
+    """hostfwd: "tcp:127.0.0.1:PORT-:22" style forwards for QEMU's user network."""
+
+    def __init__(self, kernel, disk, console, mem, hostfwd=(), extra=()):
         self.disk = disk
         self.console = console
         args = [QEMU, "-machine", "accel=tcg", "-m", str(mem), "-smp", "1",
@@ -218,7 +223,8 @@ class RunningSystem:
                            "init=/sbin/init",
                 "-drive", "file=%s,if=none,id=d0,format=raw" % disk,
                 "-device", "nvme,drive=d0,serial=REIMAGE-NVME-1",
-                "-netdev", "user,id=n0", "-device", "virtio-net-pci,netdev=n0"]
+                "-netdev", "user,id=n0" + "".join(",hostfwd=" + f for f in hostfwd),
+                "-device", "virtio-net-pci,netdev=n0", *extra]
         self.proc = subprocess.Popen(args, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
                                      stderr=subprocess.STDOUT)
 
@@ -227,6 +233,18 @@ class RunningSystem:
             return self.console.read_text(errors="replace")
         except FileNotFoundError:
             return ""
+
+    def wait_console(self, pattern, timeout):
+        deadline = time.time() + timeout
+        while time.time() < deadline:
+            m = re.search(pattern, self.text())
+            if m:
+                return m
+            if self.proc.poll() is not None:
+                break
+            time.sleep(0.5)
+        raise AssertionError("console never showed %r; console:\n%s"
+                             % (pattern, self.text()[-8000:]))
 
     def wait_exit(self, timeout):
         try:

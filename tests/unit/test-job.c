@@ -245,5 +245,70 @@ TEST(tls_roundtrip)
 	ASSERT_TRUE(strstr(err, "tls-pin") != NULL);
 }
 
-RUN(T(parse_and_roundtrip), T(errors), T(cmdline), T(job_from_cmdline), T(then_kexec_roundtrip), T(minisign_roundtrip),
-    T(tls_roundtrip))
+
+TEST(hold)
+{
+	struct job j, k;
+	char err[256], *text;
+	static const char bare[] = "hold = yes\n";
+	static const char withsrc[] = "src = http://h/i.zst\ndst = /dev/sda\nhold = yes\n"
+				   "hold-timeout = 20s\nssh-port = 2222\n";
+
+	/* defaults, and no src or dst needed */
+	ASSERT_EQ(job_parse(bare, strlen(bare), &j, err, sizeof(err)), 0);
+	ASSERT_TRUE(j.hold && !j.src && !j.dst);
+	ASSERT_EQ(j.hold_timeout_ms, 900000);
+	ASSERT_EQ(j.ssh_port, 22);
+	ASSERT_EQ(j.then, JOB_THEN_HOLD);
+	ASSERT_EQ(job_format(&j, &text), 0);
+	ASSERT_TRUE(!strstr(text, "src =") && !strstr(text, "dst ="));
+	ASSERT_EQ(job_parse(text, strlen(text), &k, err, sizeof(err)), 0);
+	ASSERT_TRUE(k.hold && !k.src);
+	job_done(&k);
+	free(text);
+	job_done(&j);
+
+	ASSERT_EQ(job_parse(withsrc, strlen(withsrc), &j, err, sizeof(err)), 0);
+	ASSERT_EQ(j.hold_timeout_ms, 20000);
+	ASSERT_EQ(j.ssh_port, 2222);
+	ASSERT_EQ(job_format(&j, &text), 0);
+	ASSERT_EQ(job_parse(text, strlen(text), &k, err, sizeof(err)), 0);
+	ASSERT_TRUE(k.hold && k.hold_timeout_ms == 20000 && k.ssh_port == 2222);
+	ASSERT_STREQ(k.src, "http://h/i.zst");
+	job_done(&k);
+	free(text);
+	job_done(&j);
+
+	/* 0 means no timeout; a dst alone is fine (recorded for reimage done kexec) */
+	ASSERT_EQ(job_parse("hold = yes\nhold-timeout = 0\ndst = /dev/vda\n", 43, &j, err,
+			    sizeof(err)), 0);
+	ASSERT_EQ(j.hold_timeout_ms, 0);
+	job_done(&j);
+}
+
+TEST(hold_errors)
+{
+	static const char *const bad[] = {
+		"hold = maybe\n",
+		"hold = yes\nssh-port = 0\n",
+		"hold = yes\nssh-port = 65536\n",
+		"hold = yes\nhold-timeout = soon\n",
+		"hold = yes\nsrc = http://h/i\n",	   /* src needs dst */
+		"hold = yes\nthen = reboot\n",	   /* a hold ends with reimage done */
+		"src = http://h/i\nhold = no\n",	   /* without hold, dst is required */
+		"dst = /dev/sda\n",			   /* and src */
+	};
+	struct job j;
+	char err[256];
+
+	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		err[0] = 0;
+		ASSERT_TRUE(job_parse(bad[i], strlen(bad[i]), &j, err, sizeof(err)) < 0);
+		ASSERT_TRUE(err[0] != 0);
+	}
+	ASSERT_EQ(job_parse("hold = yes\nthen = hold\n", 22, &j, err, sizeof(err)), 0);
+	job_done(&j);
+}
+
+RUN(T(parse_and_roundtrip), T(errors), T(cmdline), T(job_from_cmdline), T(then_kexec_roundtrip),
+    T(minisign_roundtrip), T(tls_roundtrip), T(hold), T(hold_errors))

@@ -1,0 +1,272 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
+/* reimage status and reimage done: an operator's view of a holding flasher, and its way out. */
+#include <arpa/inet.h>
+#include <errno.h>
+#include <ifaddrs.h>
+#include <net/if.h>
+#include <netinet/in.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/reboot.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "basic/log.h"
+#include "basic/macro.h"
+#include "basic/time-util.h"
+#include "cmd/commands.h"
+#include "init/boot-new.h"
+#include "init/hold.h"
+
+static const char not_flasher[] =
+	"this is not a reimage flasher in hold mode (no " HOLD_INFO_FILE "): 'reimage done' ends "
+	"the hold of a flasher started with 'reimage go --hold'; to restart this machine, use its "
+	"own reboot or poweroff";
+
+static void format_left(uint64_t ms, char *buf, size_t n)
+{
+	uint64_t s = (ms + 999) / 1000;
+	if (s >= 60)
+		snprintf(buf, n, "%llum%02llus", (unsigned long long)(s / 60),
+			 (unsigned long long)(s % 60));
+	else
+		snprintf(buf, n, "%llus", (unsigned long long)s);
+}
+
+static bool pid_alive(pid_t pid)
+{
+	return pid > 0 && (kill(pid, 0) == 0 || errno == EPERM);
+}
+
+static void print_addresses(void)
+{
+	struct ifaddrs *ifa = NULL;
+	bool any = false;
+
+	if (getifaddrs(&ifa) < 0) {
+		printf("  network:  cannot list the addresses: %s\n", strerror(errno));
+		return;
+	}
+	for (struct ifaddrs *i = ifa; i; i = i->ifa_next) {
+		char a[INET6_ADDRSTRLEN] = "";
+		unsigned prefix = 0;
+		if (!i->ifa_addr || (i->ifa_flags & IFF_LOOPBACK))
+			continue;
+		if (i->ifa_addr->sa_family == AF_INET) {
+			inet_ntop(AF_INET, &((struct sockaddr_in *)(void *)i->ifa_addr)->sin_addr, a,
+				  sizeof(a));
+			if (i->ifa_netmask)
+				prefix = (unsigned)__builtin_popcount(
+					((struct sockaddr_in *)(void *)i->ifa_netmask)->sin_addr.s_addr);
+		} else if (i->ifa_addr->sa_family == AF_INET6) {
+			inet_ntop(AF_INET6, &((struct sockaddr_in6 *)(void *)i->ifa_addr)->sin6_addr, a,
+				  sizeof(a));
+			if (i->ifa_netmask) {
+				const uint8_t *m = ((struct sockaddr_in6 *)(void *)i->ifa_netmask)
+							   ->sin6_addr.s6_addr;
+				for (int b = 0; b < 16; b++)
+					prefix += (unsigned)__builtin_popcount(m[b]);
+			}
+		} else
+			continue;
+		printf("  %-9s %s %s/%u\n", any ? "" : "network:", i->ifa_name, a, prefix);
+		any = true;
+	}
+	if (!any)
+		printf("  network:  no addresses\n");
+	freeifaddrs(ifa);
+}
+
+int cmd_status(int argc, char *argv[])
+{
+	_cleanup_fclose_ FILE *f = NULL;
+	struct hold_info h;
+	char line[1024], state[128] = "unknown", message[900] = "", dev[256] = "";
+	pid_t wpid = 0;
+	int r;
+
+	if (argc > 1) {
+		if (!strcmp(argv[1], "-h") || !strcmp(argv[1], "--help")) {
+			printf("Usage: reimage status\n\nInside a reimage flasher: what it is doing, what "
+			       "was written, the hold\ntimeout, the SSH port and the network "
+			       "addresses.\n");
+			return 0;
+		}
+		fprintf(stderr, "reimage status: error: no arguments expected; run 'reimage status "
+				"--help'\n");
+		return 2;
+	}
+	f = fopen(HOLD_STATUS_FILE, "re");
+	if (!f) {
+		fprintf(stderr, "reimage status: error: not inside a reimage flasher (no %s)\n",
+			HOLD_STATUS_FILE);
+		return 1;
+	}
+	while (fgets(line, sizeof(line), f)) {
+		line[strcspn(line, "\n")] = 0;
+		if (!strncmp(line, "state=", 6))
+			snprintf(state, sizeof(state), "%s", line + 6);
+		else if (!strncmp(line, "message=", 8))
+			snprintf(message, sizeof(message), "%s", line + 8);
+	}
+	r = hold_info_read(&h);
+	printf("reimage flasher%s\n", r == 0 ? " (hold mode)" : "");
+	printf("  state:    %s%s%s\n", state, message[0] ? ": " : "", message);
+	if (hold_last_written(dev, sizeof(dev), &wpid) > 0)
+		printf("  written:  %s%s\n", dev,
+		       pid_alive(wpid) && (r < 0 || wpid != h.pid) ? " (being written now)"
+		       : !strcmp(state, "writing")		   ? " (the job is writing it now)"
+								   : "");
+	else
+		printf("  written:  nothing since the flasher started\n");
+	if (r == 0) {
+		char left[32];
+		bool written = dev[0] && hold_last_written(dev, sizeof(dev), NULL) > 0;
+		if (!h.holding)
+			printf("  timeout:  starts when the job ends\n");
+		else if (written)
+			printf("  timeout:  none: a disk was written, so the flasher waits for 'reimage "
+			       "done'\n");
+		else if (!h.deadline_ms)
+			printf("  timeout:  none (hold-timeout 0)\n");
+		else if (h.deadline_ms <= now_ms())
+			printf("  timeout:  passed; the reboot into the old system waits until the SSH "
+			       "sessions end\n");
+		else {
+			uint64_t now = now_ms();
+			format_left(h.deadline_ms - now, left, sizeof(left));
+			printf("  timeout:  reboots into the old system in %s unless a disk is written\n",
+			       left);
+		}
+		printf("  ssh:      port %u, %d session%s\n", h.port, hold_ssh_sessions(),
+		       hold_ssh_sessions() == 1 ? "" : "s");
+	}
+	print_addresses();
+	if (r == 0)
+		printf("  end it:   reimage done reboot|poweroff|kexec [/dev/DISK]\n");
+	return 0;
+}
+
+static void done_help(void)
+{
+	printf("Usage: reimage done reboot|poweroff|kexec [/dev/DISK]\n"
+	       "\n"
+	       "Inside a reimage flasher in hold mode: end the hold. Syncs, then the flasher\n"
+	       "reboots, powers off, or kexecs into the system on DISK (default: the disk last\n"
+	       "written; if that fails, it reboots).\n");
+}
+
+static int done_here(const char *action, const char *target)
+{
+	char err[512], dev[256] = "";
+
+	fprintf(stderr, "reimage done: the flasher's holding process is gone; ending the hold "
+			"from here\n");
+	sync();
+	if (!strcmp(action, "kexec")) {
+		if (!target && hold_last_written(dev, sizeof(dev), NULL) > 0)
+			target = dev;
+		if (target && boot_new_system(target, err, sizeof(err)) < 0)
+			fprintf(stderr, "reimage done: kexec into the new system failed: %s; rebooting "
+					"instead\n",
+				err);
+		else if (!target)
+			fprintf(stderr, "reimage done: no disk was written and none was named; "
+					"rebooting instead\n");
+	}
+	(void)reboot(!strcmp(action, "poweroff") ? RB_POWER_OFF : RB_AUTOBOOT);
+	fprintf(stderr, "reimage done: error: reboot failed: %s\n", strerror(errno));
+	return 1;
+}
+
+int cmd_done(int argc, char *argv[])
+{
+	struct hold_info h;
+	char text[512], dev[256] = "";
+	const char *action, *target = NULL;
+	pid_t wpid = 0;
+	FILE *f;
+	int r;
+
+	if (argc > 1 && (!strcmp(argv[1], "-h") || !strcmp(argv[1], "--help"))) {
+		done_help();
+		return 0;
+	}
+	if (argc < 2 || argc > 3) {
+		fprintf(stderr, "reimage done: error: expected reboot, poweroff or kexec [/dev/DISK]\n");
+		return 2;
+	}
+	action = argv[1];
+	if (strcmp(action, "reboot") && strcmp(action, "poweroff") && strcmp(action, "kexec")) {
+		fprintf(stderr, "reimage done: error: unknown action '%s': expected reboot, poweroff "
+				"or kexec [/dev/DISK]\n",
+			action);
+		return 2;
+	}
+	if (argc == 3) {
+		struct stat st;
+		target = argv[2];
+		if (strcmp(action, "kexec") != 0) {
+			fprintf(stderr, "reimage done: error: only 'kexec' takes a disk\n");
+			return 2;
+		}
+		if (stat(target, &st) < 0 || !S_ISBLK(st.st_mode) || strchr(target, ' ')) {
+			fprintf(stderr, "reimage done: error: %s is not a block device; name the disk "
+					"that holds the new system, e.g. /dev/sda\n",
+				target);
+			return 2;
+		}
+	}
+	r = hold_info_read(&h);
+	if (r < 0) {
+		fprintf(stderr, "reimage done: error: %s\n", not_flasher);
+		return 1;
+	}
+	if (geteuid() != 0) {
+		fprintf(stderr, "reimage done: error: only root can end the hold\n");
+		return 1;
+	}
+	if (!h.holding) {
+		fprintf(stderr, "reimage done: error: the flasher's job is still running; wait until "
+				"it holds ('reimage status' shows it)\n");
+		return 1;
+	}
+	if (hold_last_written(dev, sizeof(dev), &wpid) > 0 && wpid != h.pid && wpid != getpid() &&
+	    pid_alive(wpid)) {
+		fprintf(stderr, "reimage done: error: reimage flash (pid %d) is still writing %s; "
+				"wait for it to finish, or stop it (kill %d) first\n",
+			(int)wpid, dev, (int)wpid);
+		return 1;
+	}
+	sync();
+	snprintf(text, sizeof(text), "%s%s%s\n", action, target ? " " : "", target ? target : "");
+	f = fopen(HOLD_REQUEST_FILE ".tmp", "we");
+	if (!f || fputs(text, f) < 0 || fclose(f) != 0 ||
+	    rename(HOLD_REQUEST_FILE ".tmp", HOLD_REQUEST_FILE) < 0) {
+		fprintf(stderr, "reimage done: error: cannot write %s: %s\n", HOLD_REQUEST_FILE,
+			strerror(errno));
+		return 1;
+	}
+	if (kill(h.pid, SIGUSR1) < 0) {
+		if (errno == ESRCH) {
+			/* the holding process is gone (it crashed): nobody would act on the request,
+			 * so do it here; we are root in the flasher */
+			(void)unlink(HOLD_REQUEST_FILE);
+			return done_here(action, target);
+		}
+		fprintf(stderr, "reimage done: warning: cannot wake the flasher (pid %d): %s; it "
+				"sees the request within a second anyway\n",
+			(int)h.pid, strerror(errno));
+	}
+	if (!strcmp(action, "kexec"))
+		printf("reimage done: disks synced; the flasher starts the new system%s%s with kexec "
+		       "now (or reboots if it cannot); this session ends\n",
+		       target ? " on " : "", target ? target : "");
+	else
+		printf("reimage done: disks synced; the flasher %s now; this session ends\n",
+		       !strcmp(action, "reboot") ? "reboots" : "powers off");
+	fflush(stdout);
+	return 0;
+}
