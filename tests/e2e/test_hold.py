@@ -6,6 +6,7 @@ And a hold that nobody joins reboots into the untouched old system when its time
 
 import hashlib
 import os
+import re
 import shutil
 import socket
 import subprocess
@@ -222,8 +223,9 @@ def test_flasher_job_then_hold_and_done_kexec_falls_back(kernel, nginx, served, 
         rc = v.wait_exit(180)
         out = v.text()
         assert rc == 0, out[-6000:]
-        assert ("kexec into the new system failed: kexec into the new system is not in this "
-                "build; rebooting instead") in out, out[-4000:]
+        # the image is random data: boot_new_system finds nothing bootable and says so
+        assert re.search(r"kexec into the new system failed: .*; rebooting instead", out), \
+            out[-4000:]
         assert "reboot: Restarting system" in out
         with open(disk, "rb") as f:
             assert hashlib.sha256(f.read(images.size)).hexdigest() == images.sha256

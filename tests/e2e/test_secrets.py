@@ -4,6 +4,7 @@ and none of the secrets may show up in any output: the plan, the flasher's conso
 kernel command line."""
 
 import hashlib
+import json
 import os
 import shutil
 import subprocess
@@ -12,6 +13,7 @@ from pathlib import Path
 
 import pytest
 
+from test_hold import hold_root  # noqa: F401 (a fixture)
 from vmlib import start_nginx
 
 pytestmark = pytest.mark.e2e
@@ -103,3 +105,92 @@ def test_go_over_https_with_client_cert_leaks_nothing(tls_server, images, runnin
     for secret in [TOKEN, BEARER, PASSWORD] + key_lines:
         assert secret not in out, "a secret reached the console: %r" % secret
     assert "***" in out
+
+
+def test_every_channel_of_a_go_run_is_clean(tls_server, kernel, hold_root, nginx, served, images,
+                                           tmp_path):
+    """reimage go with every kind of secret (URL password and token, bearer header, TLS client
+    key), in hold mode so that the test can log in to the flasher afterwards and look at every
+    channel: the console, the kernel log (dmesg), /proc/cmdline, the flasher's files (its whole
+    root and /run), `reimage status`, and the --json events of a `reimage flash` run in the
+    flasher with a header and a URL token. The secrets must have reached the servers, and
+    appear nowhere else."""
+    from test_hold import ssh_cmd, start, free_port
+
+    pki, base, port = tls_server
+    tree = hold_root["tree"]
+    etc = tree / "etc" / "secret-test"
+    etc.mkdir(exist_ok=True)
+    for f in ("ca.crt", "client.crt", "client.key"):
+        shutil.copy(pki / f, etc / f)
+    (etc / "headers").write_text("Authorization: Bearer %s\n" % BEARER)
+    key_lines = [l for l in (pki / "client.key").read_text().splitlines()
+                 if l and not l.startswith("-----")]
+    secrets = [TOKEN, BEARER, PASSWORD] + key_lines
+    url = "https://reimage:%s@10.0.2.2:%d/disk.img.zst?token=%s" % (PASSWORD, port, TOKEN)
+    ssh_port = free_port()
+    v = start(kernel, hold_root, tmp_path,
+              "modprobe virtio_rng; reimage go '%s' --to /dev/nvme0n1 --sha256 %s "
+              "--header-file /etc/secret-test/headers --cacert /etc/secret-test/ca.crt "
+              "--client-cert /etc/secret-test/client.crt "
+              "--client-key /etc/secret-test/client.key --hold --hold-timeout 10m --yes"
+              % (url, images.sha("zstd")),
+              hostfwd=["tcp:127.0.0.1:%d-:22" % ssh_port])
+    try:
+        pub = (tree / "etc" / "ssh" / "ssh_host_ed25519_key.pub").read_text().split()
+        known = tmp_path / "known_hosts"
+        known.write_text("[127.0.0.1]:%d %s %s\n" % (ssh_port, pub[0], pub[1]))
+        ssh = ssh_cmd(hold_root, ssh_port, known)
+        v.wait_console(r"the image was written and verified; inspect it", 600)
+
+        def run(cmd, **kw):
+            deadline = time.time() + 240
+            while True:
+                r = subprocess.run(ssh + [cmd], capture_output=True, text=True, timeout=300,
+                                   **kw)
+                if r.returncode != 255 or time.time() > deadline:
+                    return r
+                time.sleep(3)
+
+        status = run("reimage status")
+        assert status.returncode == 0, status.stderr
+        assert "written:  /dev/nvme0n1" in status.stdout
+        dmesg = run("dmesg")
+        assert dmesg.returncode == 0 and "reimage: flasher started" in dmesg.stdout
+        cmdline = run("cat /proc/cmdline")
+        assert cmdline.returncode == 0 and "init_on_free=1" in cmdline.stdout
+        # every regular file of the flasher's root file system and of /run
+        files = run("find / -xdev -type f > /tmp/all; find /run -type f >> /tmp/all; "
+                    "wc -l < /tmp/all; for s in %s; do xargs grep -l -F -e \"$s\" < /tmp/all; "
+                    "done; echo GREP-DONE" % " ".join("'%s'" % s for s in secrets))
+        assert "GREP-DONE" in files.stdout, files.stderr
+        assert int(files.stdout.split()[0]) > 100, "the file list looks too short"
+        jobfile = run("ls /etc/reimage/job.conf")
+        assert jobfile.returncode != 0, "the job file is still in the flasher"
+        # the --json events of a reimage flash in the flasher, with a header and URL secrets
+        plain = "http://reimage:%s@10.0.2.2:%d/%s?token=%s" % (
+            PASSWORD, nginx.port, served["zstd"], TOKEN)
+        js = run("reimage flash --json --sha256 %s --header 'Authorization: Bearer %s' '%s' "
+                 "/dev/nvme0n1" % (images.sha("zstd"), BEARER, plain))
+        assert js.returncode == 0, js.stdout + js.stderr
+        events = [json.loads(l) for l in js.stdout.splitlines() if l.startswith("{")]
+        assert events and events[-1].get("event") == "done", js.stdout[-2000:]
+
+        r = run("reimage done poweroff")
+        assert r.returncode in (0, 255), r.stderr
+        assert v.wait_exit(180) == 0
+        console = v.text()
+        # the secrets arrived where they were meant to go
+        log = (base / "access.log").read_text()
+        assert "Bearer " + BEARER in log and "token=" + TOKEN in log and "CN=client" in log
+        # ... and nowhere else
+        channels = {"console": console, "dmesg": dmesg.stdout, "/proc/cmdline": cmdline.stdout,
+                    "reimage status": status.stdout, "files": files.stdout,
+                    "--json events": js.stdout + js.stderr}
+        for name, text in channels.items():
+            for s in secrets:
+                assert s not in text, "a secret (%r) reached %s" % (s[:12], name)
+        with open(v.disk, "rb") as f:
+            assert hashlib.sha256(f.read(images.size)).hexdigest() == images.sha256
+    finally:
+        v.stop()
