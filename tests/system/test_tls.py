@@ -13,7 +13,8 @@ import time
 import pytest
 
 INSECURE_WARNING = ("TLS certificate verification is OFF (--insecure): anyone on the network "
-                    "path can serve you a forged image; only the digest checks protect you")
+                    "path can serve a forged image; only the digest and signature checks "
+                    "protect you")
 # A retried failure waits 0.5 s, 1 s, 2 s, ... (10 retries by default): far above this.
 FAST = 5.0
 
