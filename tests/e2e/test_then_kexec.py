@@ -5,7 +5,9 @@ marker proves the jump went straight from the flasher into the new kernel.
 
 The images are built without mounting anything: sfdisk for the GPT, mkfs.vfat + mtools for the
 ESP, mkfs.ext4 -d for the root, put together with dd. The new system is Debian's cloud kernel
-with a busybox initramfs whose /init prints a marker and its command line, then powers off."""
+with a busybox initramfs that loads the disk drivers, finds the root file system named by
+root=UUID= and switches to it; the root's /sbin/init prints a marker (with the device it runs
+from) and the command line, then powers off."""
 
 import hashlib
 import os
@@ -25,12 +27,42 @@ ROOT_X86_64_GUID = "4F68BCE3-E8CD-4DB1-96E7-FBCAF984B709"
 LINUX_DATA_GUID = "0FC63DAF-8483-4772-8E79-3D69D8477DE4"
 ROOT_UUID = "5d1e4a2c-6b7f-4c1e-9a3d-2f8e7c6b5a41"
 
+# The new system's initramfs: load the virtio disk drivers (NVMe is built into the cloud
+# kernel), find the root file system named by root=UUID= on the command line, and switch to it.
 NEW_INIT = """#!/bin/busybox sh
+export PATH=/bin
 /bin/busybox mount -t proc proc /proc
-echo "NEW-SYSTEM-BOOTED $(/bin/busybox cat /etc/new-system-tag 2>/dev/null)"
+/bin/busybox mount -t devtmpfs dev /dev
+echo "INITRD-TAG: $(/bin/busybox cat /etc/new-system-tag 2>/dev/null)"
+for m in virtio_ring virtio virtio_pci_legacy_dev virtio_pci_modern_dev virtio_pci virtio_blk; do
+    [ -e /lib/modules/$m.ko ] && /bin/busybox insmod /lib/modules/$m.ko 2>/dev/null
+done
+root=$(/bin/busybox sed -n 's/.*root=\\(UUID=[^ ]*\\).*/\\1/p' /proc/cmdline)
+for i in $(/bin/busybox seq 1 100); do
+    dev=$(/bin/busybox findfs "$root" 2>/dev/null) && break
+    /bin/busybox sleep 0.1
+done
+/bin/busybox mkdir -p /newroot
+if [ -n "$dev" ] && /bin/busybox mount -t ext4 -o ro "$dev" /newroot; then
+    echo "NEW-ROOT: $dev ($root)"
+    /bin/busybox umount /proc
+    /bin/busybox umount /dev
+    exec /bin/busybox switch_root /newroot /sbin/init
+fi
+echo "NEW-ROOT-NOT-FOUND: '$root'"
+/bin/busybox poweroff -f
+"""
+
+# /sbin/init of the new system's ext4 root: the marker says it was reached
+ROOT_INIT = """#!/bin/busybox sh
+/bin/busybox mount -t proc proc /proc
+echo "NEW-SYSTEM-BOOTED $(/bin/busybox cat /etc/new-system-tag) from $(/bin/busybox awk '$2 == "/" { d = $1 } END { print d }' /proc/mounts)"
 echo "NEW-CMDLINE: $(/bin/busybox cat /proc/cmdline)"
 /bin/busybox poweroff -f
 """
+
+DISK_MODULES = ("virtio_ring", "virtio", "virtio_pci_legacy_dev", "virtio_pci_modern_dev",
+                "virtio_pci", "virtio_blk")
 
 
 def newc(entries):
@@ -47,16 +79,35 @@ def newc(entries):
     return bytes(out)
 
 
-def marker_initrds(tag):
+def marker_initrds(kernel, tag):
     """Two archives, as a distribution with an early microcode cpio would have: the first holds
-    /init and busybox, the second a tag file; the flasher must hand over both, in order."""
+    /init, busybox and the disk drivers, the second a tag file; the flasher must hand over
+    both, in order."""
+    moddir = kernel.sysroot / "lib" / "modules" / kernel.version
+    mods = []
+    for name in DISK_MODULES:
+        found = list(moddir.glob("kernel/drivers/**/%s.ko" % name))
+        if found:  # absent: built into this kernel
+            mods.append(("lib/modules/%s.ko" % name, stat.S_IFREG | 0o644, found[0].read_bytes()))
     main = newc([("bin", stat.S_IFDIR | 0o755, b""), ("proc", stat.S_IFDIR | 0o755, b""),
-                 ("etc", stat.S_IFDIR | 0o755, b""),
+                 ("dev", stat.S_IFDIR | 0o755, b""), ("etc", stat.S_IFDIR | 0o755, b""),
+                 ("lib", stat.S_IFDIR | 0o755, b""), ("lib/modules", stat.S_IFDIR | 0o755, b""),
                  ("bin/busybox", stat.S_IFREG | 0o755, Path("/bin/busybox").read_bytes()),
-                 ("init", stat.S_IFREG | 0o755, NEW_INIT.encode())])
+                 ("init", stat.S_IFREG | 0o755, NEW_INIT.encode())] + mods)
     extra = newc([("etc", stat.S_IFDIR | 0o755, b""),
-                  ("etc/new-system-tag", stat.S_IFREG | 0o644, tag.encode())])
+                  ("etc/new-system-tag", stat.S_IFREG | 0o644, ("initrd-" + tag).encode())])
     return main, extra
+
+
+def new_root_tree(tree, tag):
+    """The new system's root file system: busybox and an /sbin/init that prints the marker."""
+    for d in ("bin", "sbin", "etc", "proc"):
+        (tree / d).mkdir(parents=True, exist_ok=True)
+    shutil.copy2("/bin/busybox", tree / "bin" / "busybox")
+    (tree / "sbin" / "init").write_text(ROOT_INIT)
+    os.chmod(tree / "sbin" / "init", 0o755)
+    (tree / "etc" / "new-system-tag").write_text(tag)
+    (tree / "etc" / "hostname").write_text("new-system\n")
 
 
 def run(*args, **kw):
@@ -172,7 +223,7 @@ def test_then_kexec_adds_file_system_drivers(reimage_bin, build_flasher):
 def make_bls_image(kernel, tmp_path, tag="from-bls"):
     """A GPT disk: an ESP with loader.conf, a new and an old BLS entry and a UKI entry, and an
     ext4 root."""
-    main, extra = marker_initrds(tag)
+    main, extra = marker_initrds(kernel, tag)
     esp = tmp_path / "esp.img"
     make_esp(esp, 48, {
         "loader/loader.conf": b"timeout 3\ndefault @saved\n",
@@ -180,7 +231,8 @@ def make_bls_image(kernel, tmp_path, tag="from-bls"):
         "loader/entries/new.conf": (
             "title New System\nsort-key test\nversion 2.0\n"
             "linux /new/vmlinuz\ninitrd /new/initrd-main.img\ninitrd /new/initrd-extra.img\n"
-            "options console=ttyS0 panic=-1\noptions newsys.opt=bls-entry\n").encode(),
+            "options console=ttyS0 panic=-1 root=UUID=%s ro\noptions newsys.opt=bls-entry\n"
+            % ROOT_UUID).encode(),
         "loader/entries/old.conf": (
             "title Old System\nsort-key test\nversion 1.0\nlinux /old/vmlinuz\n"
             "options console=ttyS0 newsys.opt=old-entry\n").encode(),
@@ -191,8 +243,7 @@ def make_bls_image(kernel, tmp_path, tag="from-bls"):
         "new/initrd-extra.img": extra,
     })
     tree = tmp_path / "root"
-    (tree / "etc").mkdir(parents=True)
-    (tree / "etc" / "hostname").write_text("new-system\n")
+    new_root_tree(tree, tag)
     root = tmp_path / "root.img"
     make_ext4(root, 16, tree, ROOT_UUID)
     image = tmp_path / "bls.img"
@@ -204,7 +255,9 @@ def test_bls_entry_on_esp(kernel, nginx, build_flasher, vm, tmp_path):
     image = make_bls_image(kernel, tmp_path)
 
     rc, out, disk, _ = flash_and_boot(nginx, build_flasher, vm, tmp_path, image, "bls.img")
-    assert "NEW-SYSTEM-BOOTED from-bls" in out, out[-6000:]
+    assert "NEW-SYSTEM-BOOTED from-bls from /dev/vda2" in out, out[-6000:]
+    # both initrds arrived, in order: the second one's tag is seen by the first one's /init
+    assert "INITRD-TAG: initrd-from-bls" in out
     assert rc == 0, out[-4000:]
     assert "boot: chose entry new.conf (New System, version 2.0) on /dev/vda1" in out
     assert "entry uki.conf skipped: it starts an EFI program" in out
@@ -220,23 +273,23 @@ def test_bls_entry_on_esp(kernel, nginx, build_flasher, vm, tmp_path):
 
 
 def test_vmlinuz_fallback_on_ext4_root(kernel, nginx, build_flasher, vm, tmp_path):
-    main, extra = marker_initrds("from-vmlinuz")
+    main, extra = marker_initrds(kernel, "from-vmlinuz")
     tree = tmp_path / "root"
+    new_root_tree(tree, "from-vmlinuz")
     (tree / "boot").mkdir(parents=True)
-    (tree / "etc").mkdir()
     shutil.copy2(kernel.vmlinuz, tree / "boot" / ("vmlinuz-" + kernel.version))
     (tree / "boot" / ("initrd.img-" + kernel.version)).write_bytes(main + extra)
     # Debian's links: the absolute one must resolve inside the new root, not the flasher's
     os.symlink("/boot/vmlinuz-" + kernel.version, tree / "vmlinuz")
     os.symlink("boot/initrd.img-" + kernel.version, tree / "initrd.img")
-    (tree / "etc" / "hostname").write_text("new-system\n")
     root = tmp_path / "root.img"
     make_ext4(root, 40, tree, ROOT_UUID)
     image = tmp_path / "fallback.img"
     make_gpt_disk(image, [(LINUX_DATA_GUID, root)])
 
     rc, out, disk, _ = flash_and_boot(nginx, build_flasher, vm, tmp_path, image, "fallback.img")
-    assert "NEW-SYSTEM-BOOTED from-vmlinuz" in out, out[-6000:]
+    assert "NEW-SYSTEM-BOOTED from-vmlinuz from /dev/vda1" in out, out[-6000:]
+    assert "INITRD-TAG: initrd-from-vmlinuz" in out
     assert rc == 0, out[-4000:]
     assert "boot: no Boot Loader Specification entries" in out
     assert "boot: chose /vmlinuz on /dev/vda1 (ext4)" in out
@@ -296,7 +349,7 @@ def test_go_then_kexec_from_a_running_system(kernel, nginx, running_system, tmp_
                        % (url, sha256_file(image)))
     rc = v.wait_exit(600)
     out = v.text()
-    assert "NEW-SYSTEM-BOOTED via-go" in out, out[-6000:]
+    assert "NEW-SYSTEM-BOOTED via-go from /dev/nvme0n1p2" in out, out[-6000:]
     assert rc == 0, out[-4000:]
     assert "then:     kexec" in out
     assert "boot: chose entry new.conf (New System, version 2.0)" in out
