@@ -12,6 +12,8 @@ import socket
 import subprocess
 import time
 
+from pathlib import Path
+
 import pytest
 
 from vmlib import RunningSystem, build_running_root, make_system_disk
@@ -84,6 +86,27 @@ def ssh_cmd(hold_root, port, known_hosts):
             "-o", "LogLevel=ERROR", "root@127.0.0.1"]
 
 
+def known_hosts(tmp_path, port, pubkey_file):
+    """A known_hosts file that trusts only this host key, for 127.0.0.1:port."""
+    pub = Path(pubkey_file).read_text().split()
+    known = tmp_path / "known_hosts"
+    known.write_text("[127.0.0.1]:%d %s %s\n" % (port, pub[0], pub[1]))
+    return known
+
+
+def ssh_retry(base, cmd, timeout=120, pause=3, until_ok=True):
+    """Run cmd over SSH, retrying for up to 4 minutes while it fails (until_ok) or while SSH
+    itself fails (exit 255): dropbear may not be there yet, or still wait for the kernel's
+    randomness. The last result."""
+    deadline = time.time() + 240
+    while True:
+        r = subprocess.run(base + [cmd], capture_output=True, text=True, timeout=timeout)
+        done = r.returncode == 0 if until_ok else r.returncode != 255
+        if done or time.time() > deadline:
+            return r
+        time.sleep(pause)
+
+
 def test_hold_ssh_flash_from_stdin_then_done(kernel, hold_root, images, tmp_path):
     port = free_port()
     v = start(kernel, hold_root, tmp_path,
@@ -91,9 +114,8 @@ def test_hold_ssh_flash_from_stdin_then_done(kernel, hold_root, images, tmp_path
               hostfwd=["tcp:127.0.0.1:%d-:22" % port])
     try:
         # the machine's ORIGINAL OpenSSH host key: logging in proves the identity was kept
-        pub = (hold_root["tree"] / "etc" / "ssh" / "ssh_host_ed25519_key.pub").read_text().split()
-        known = tmp_path / "known_hosts"
-        known.write_text("[127.0.0.1]:%d %s %s\n" % (port, pub[0], pub[1]))
+        known = known_hosts(tmp_path, port,
+                            hold_root["tree"] / "etc" / "ssh" / "ssh_host_ed25519_key.pub")
         base = ssh_cmd(hold_root, port, known)
 
         t0 = time.time()
@@ -108,13 +130,7 @@ def test_hold_ssh_flash_from_stdin_then_done(kernel, hold_root, images, tmp_path
         assert "1 authorized key (reimage-e2e-operator)" in out
 
         # dropbear may still wait for the kernel's randomness: retry the first login
-        deadline = time.time() + 240
-        while True:
-            r = subprocess.run(base + ["reimage", "status"], capture_output=True, text=True,
-                               timeout=120)
-            if r.returncode == 0 or time.time() > deadline:
-                break
-            time.sleep(3)
+        r = ssh_retry(base, "reimage status")
         t_ssh = time.time() - t0
         assert r.returncode == 0, "ssh failed: %s\nconsole:\n%s" % (r.stderr, v.text()[-6000:])
         assert "reimage flasher (hold mode)" in r.stdout
@@ -198,21 +214,13 @@ def test_flasher_job_then_hold_and_done_kexec_falls_back(kernel, nginx, served, 
     v = Vm(kernel, initrd, disk, "", 384, tmp_path, extra=RNG,
            hostfwd=["tcp:127.0.0.1:%d-:22" % port])
     try:
-        pub = (hk / "ssh_host_ed25519_key.pub").read_text().split()
-        known = tmp_path / "known_hosts"
-        known.write_text("[127.0.0.1]:%d %s %s\n" % (port, pub[0], pub[1]))
+        known = known_hosts(tmp_path, port, hk / "ssh_host_ed25519_key.pub")
         base = ssh_cmd(dict(key=op), port, known)
         v.wait_console(r"holding \(done\)", 300)
         out = v.text()
         assert "verified sha256: " + images.sha("zstd") in out
         assert "ssh: dropbear listening on port 22" in out
-        deadline = time.time() + 240
-        while True:
-            r = subprocess.run(base + ["reimage", "status"], capture_output=True, text=True,
-                               timeout=120)
-            if r.returncode == 0 or time.time() > deadline:
-                break
-            time.sleep(3)
+        r = ssh_retry(base, "reimage status")
         assert r.returncode == 0, r.stderr
         assert "state:    done: the image was written and verified" in r.stdout
         assert "written:  /dev/vda" in r.stdout
@@ -257,19 +265,11 @@ def test_hold_timeout_waits_for_a_logged_in_operator(kernel, build_flasher, tmp_
     v = Vm(kernel, initrd, disk, "", 384, tmp_path, extra=RNG,
            hostfwd=["tcp:127.0.0.1:%d-:22" % port])
     try:
-        pub = (hk / "ssh_host_ecdsa_key.pub").read_text().split()
-        known = tmp_path / "known_hosts"
-        known.write_text("[127.0.0.1]:%d %s %s\n" % (port, pub[0], pub[1]))
+        known = known_hosts(tmp_path, port, hk / "ssh_host_ecdsa_key.pub")
         base = ssh_cmd(dict(key=op), port, known)
         v.wait_console(r"ssh: dropbear listening", 300)
         # log in right away and stay past the timeout
-        deadline = time.time() + 240
-        while True:
-            r = subprocess.run(base + ["reimage status; sleep 45; reimage status"],
-                               capture_output=True, text=True, timeout=180)
-            if r.returncode == 0 or time.time() > deadline:
-                break
-            time.sleep(2)
+        r = ssh_retry(base, "reimage status; sleep 45; reimage status", timeout=180, pause=2)
         assert r.returncode == 0, "%s\n%s" % (r.stderr, v.text()[-4000:])
         assert "1 session" in r.stdout
         out = v.text()
@@ -308,19 +308,10 @@ def test_dropbear_restarts_and_done_works_when_the_holder_died(kernel, build_fla
     v = Vm(kernel, initrd, disk, "", 384, tmp_path, extra=RNG,
            hostfwd=["tcp:127.0.0.1:%d-:22" % port])
     try:
-        pub = (hk / "ssh_host_ed25519_key.pub").read_text().split()
-        known = tmp_path / "known_hosts"
-        known.write_text("[127.0.0.1]:%d %s %s\n" % (port, pub[0], pub[1]))
+        known = known_hosts(tmp_path, port, hk / "ssh_host_ed25519_key.pub")
         base = ssh_cmd(dict(key=op), port, known)
         v.wait_console(r"ssh: dropbear listening", 300)
-        deadline = time.time() + 240
-        while True:
-            # first dropbear itself: the flasher restarts it
-            r = subprocess.run(base + ["kill $(cat /run/dropbear.pid)"], capture_output=True,
-                               text=True, timeout=120)
-            if r.returncode == 0 or time.time() > deadline:
-                break
-            time.sleep(3)
+        r = ssh_retry(base, "kill $(cat /run/dropbear.pid)")
         assert r.returncode == 0, r.stderr
         v.wait_console(r"ssh: dropbear (exited with status|died of signal) .*restarting it", 60)
         deadline = time.time() + 120

@@ -7,7 +7,6 @@ import json
 import os
 import shutil
 import subprocess
-import time
 from pathlib import Path
 
 import pytest
@@ -79,7 +78,7 @@ def test_every_channel_of_a_go_run_is_clean(tls_server, kernel, hold_root, nginx
     root and /run), `reimage status`, and the --json events of a `reimage flash` run in the
     flasher with a header and a URL token. The secrets must have reached the servers, and
     appear nowhere else."""
-    from test_hold import ssh_cmd, start, free_port
+    from test_hold import free_port, known_hosts, ssh_cmd, ssh_retry, start
 
     pki, base, port = tls_server
     tree = hold_root["tree"]
@@ -101,22 +100,15 @@ def test_every_channel_of_a_go_run_is_clean(tls_server, kernel, hold_root, nginx
               % (url, images.sha("zstd")),
               hostfwd=["tcp:127.0.0.1:%d-:22" % ssh_port])
     try:
-        pub = (tree / "etc" / "ssh" / "ssh_host_ed25519_key.pub").read_text().split()
-        known = tmp_path / "known_hosts"
-        known.write_text("[127.0.0.1]:%d %s %s\n" % (ssh_port, pub[0], pub[1]))
+        known = known_hosts(tmp_path, ssh_port, 
+                            tree / "etc" / "ssh" / "ssh_host_ed25519_key.pub")
         ssh = ssh_cmd(hold_root, ssh_port, known)
         v.wait_console(r"the image was written and verified; inspect it", 600)
         assert "tls:      CA certificates from /etc/secret-test/ca.crt, client certificate " \
                "/etc/secret-test/client.crt (key ***)" in v.text()
 
-        def run(cmd, **kw):
-            deadline = time.time() + 240
-            while True:
-                r = subprocess.run(ssh + [cmd], capture_output=True, text=True, timeout=300,
-                                   **kw)
-                if r.returncode != 255 or time.time() > deadline:
-                    return r
-                time.sleep(3)
+        def run(cmd):
+            return ssh_retry(ssh, cmd, timeout=300, until_ok=False)
 
         status = run("reimage status")
         assert status.returncode == 0, status.stderr
