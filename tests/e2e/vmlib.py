@@ -30,9 +30,27 @@ def _kernel_package():
     return m.group(1)
 
 
+class _CacheLock:
+    """An exclusive lock on the cache, so that parallel test workers (pytest -n) fill it once."""
+
+    def __enter__(self):
+        import fcntl
+        CACHE.mkdir(parents=True, exist_ok=True)
+        self.f = open(CACHE / ".lock", "w")
+        fcntl.flock(self.f, fcntl.LOCK_EX)
+        return self
+
+    def __exit__(self, *exc):
+        self.f.close()  # releases the lock
+
+
 def fetch_kernel():
     """Debian's cloud kernel, unpacked into the cache, with a module index."""
-    CACHE.mkdir(parents=True, exist_ok=True)
+    with _CacheLock():
+        return _fetch_kernel()
+
+
+def _fetch_kernel():
     pkg = _kernel_package()
     version = pkg[len("linux-image-"):]
     sysroot = CACHE / ("sysroot-" + version)
@@ -336,6 +354,11 @@ DNS=10.0.2.3
 
 def debootstrap_root():
     """A minimal Debian tree with systemd, made once with debootstrap into the cache."""
+    with _CacheLock():
+        return _debootstrap_root()
+
+
+def _debootstrap_root():
     tree = CACHE / ("systemd-root-" + DEBOOTSTRAP_SUITE)
     if (tree / "lib" / "systemd" / "systemd").exists():
         return tree
