@@ -7,6 +7,7 @@ cause, leave the target alone and come at once (a TLS failure is never retried).
 """
 
 import json
+import os
 import subprocess
 import time
 
@@ -287,3 +288,62 @@ def test_encrypted_client_key_refused_without_prompting(flash, tls_nginx, tls_pk
     r, t = timed(flash, "--cacert", tls_pki.ca, "--client-cert", tls_pki.client_cert,
                  "--client-key", enc, tls_nginx.url("client_auth"), dst, timeout=20)
     assert_refused(r, t, dst, "cannot be used", str(enc))
+
+
+# --------------------------------------------------------------------------
+# reimage go: the same options are checked on this machine and carried into the job
+# --------------------------------------------------------------------------
+
+def _job_of(initrd):
+    """The job file from a saved flasher's uncompressed job archive (newc)."""
+    data = initrd.read_bytes()
+    i = data.index(b"etc/reimage/job.conf\0")
+    size = int(data[data.rindex(b"070701", 0, i):i][54:62], 16)
+    start = (i + len("etc/reimage/job.conf") + 1 + 3) & ~3
+    return data[start:start + size].decode()
+
+
+def _go(run_reimage, loopdev, tmp_path, url, *args):
+    dev = loopdev(16 * 1024 * 1024, pattern=False)
+    kernel = tmp_path / "vmlinuz"  # a dry run never loads it
+    kernel.write_bytes(b"not loaded in a dry run")
+    saved = tmp_path / "flasher.img"
+    r = run_reimage("go", url, "--to", dev.path, "--kernel", kernel, "--dry-run",
+                    "--no-carry-network", "--save-initrd", saved, *args)
+    return r, saved
+
+
+def test_go_carries_client_cert_and_ca_into_the_job(run_reimage, loopdev, tls_nginx, tls_pki,
+                                                   tmp_path):
+    r, saved = _go(run_reimage, loopdev, tmp_path, tls_nginx.url("client_auth"),
+                   "--cacert", tls_pki.ca, "--client-cert", tls_pki.client_cert,
+                   "--client-key", tls_pki.client_key, "--pin", tls_pki.pin)
+    assert r.rc == 0, r.out + r.err
+    # go's own probe went through the client-certificate server with these options
+    assert "tls:      CA certificates from %s, public key pinned, client certificate %s " \
+           "(key ***)" % (tls_pki.ca, tls_pki.client_cert) in r.out
+    key = [l for l in tls_pki.client_key.read_text().splitlines() if not l.startswith("-----")]
+    assert not any(k in r.out + r.err for k in key)
+    assert oct(os.stat(saved).st_mode & 0o777) == "0o600"
+    job = _job_of(saved)
+    for l in key:
+        assert "tls-client-key = " + l in job
+    assert "tls-cacert = -----BEGIN CERTIFICATE-----" in job
+    assert "tls-pin = " + tls_pki.pin in job
+    assert str(tls_pki.client_key) not in job  # contents, not file names
+
+
+def test_go_insecure_is_loud_in_the_plan_and_the_job(run_reimage, loopdev, tls_nginx, tmp_path):
+    r, saved = _go(run_reimage, loopdev, tmp_path, tls_nginx.url("trusted"), "--insecure")
+    assert r.rc == 0, r.out + r.err
+    assert "tls:      VERIFICATION OFF (--insecure)" in r.out
+    assert "WARNING: TLS certificate verification is OFF" in r.out
+    assert "tls-insecure = yes" in _job_of(saved)
+
+
+def test_go_refuses_an_untrusted_server_before_anything(run_reimage, loopdev, tls_nginx,
+                                                        tmp_path):
+    r, saved = _go(run_reimage, loopdev, tmp_path, tls_nginx.url("trusted"))
+    assert r.rc == 3, r.out + r.err
+    assert "unknown CA" in r.err and "nothing was loaded" in r.err
+    assert not saved.exists()
