@@ -2,8 +2,9 @@
 # SPDX-License-Identifier: GPL-2.0-or-later
 """Demo of `reimage go`: a QEMU virtual machine running an "old system" from its NVMe disk
 reimages that very disk in place with a "new system" served by nginx on the host's loopback
-(10.0.2.2 from the guest). The VM's console is printed as it happens; at the end the disk is
-shown to hold the new image. Run by scripts/demo (which installs and builds first)."""
+(10.0.2.2 from the guest), and with --then kexec boots the new system straight from the
+flasher, without a firmware reboot. The VM's console is printed as it happens; at the end the
+disk is shown to hold the new image. Run by scripts/demo (which installs and builds first)."""
 
 import hashlib
 import os
@@ -20,6 +21,18 @@ import vmlib  # noqa: E402
 
 REIMAGE = TOP / "build" / "reimage"
 BOLD, END = "\033[1m", "\033[0m"
+
+
+# /sbin/init of the new system: say so, show where it runs from, power off (ending QEMU)
+NEW_SYSTEM_INIT = """#!/bin/busybox sh
+/bin/busybox mount -t proc proc /proc
+echo
+echo "===== NEW SYSTEM UP: $(/bin/busybox cat /etc/motd)"
+echo "===== root: $(/bin/busybox awk '$2 == "/" { d = $1 } END { print d }' /proc/mounts)"
+echo "===== kernel command line: $(/bin/busybox cat /proc/cmdline)"
+/bin/busybox sleep 1
+/bin/busybox poweroff -f
+"""
 
 
 def step(msg):
@@ -45,12 +58,19 @@ def main():
         kernel = vmlib.fetch_kernel()
         print("kernel", kernel.version)
 
-        step("The new system: a 256 MiB ext4 image, zstd-compressed, served by nginx on 127.0.0.1")
+        step("The new system: a bootable 256 MiB ext4 image (Debian's /vmlinuz and /initrd.img "
+             "links, busybox), zstd-compressed, served by nginx on 127.0.0.1")
         new_root = work / "new-root"
-        (new_root / "etc").mkdir(parents=True)
+        vmlib.new_root_tree(new_root, "demo", init=NEW_SYSTEM_INIT)
         (new_root / "etc" / "motd").write_text(
             "This is the NEW system, written in place by reimage go at %s\n"
             % time.strftime("%Y-%m-%d %H:%M:%S"))
+        (new_root / "boot").mkdir()
+        shutil.copy2(kernel.vmlinuz, new_root / "boot" / kernel.vmlinuz.name)
+        initrd_main, initrd_tag = vmlib.marker_initrds(kernel, "demo")
+        (new_root / "boot" / ("initrd.img-" + kernel.version)).write_bytes(initrd_main + initrd_tag)
+        os.symlink("boot/" + kernel.vmlinuz.name, new_root / "vmlinuz")
+        os.symlink("boot/initrd.img-" + kernel.version, new_root / "initrd.img")
         new_img = work / "new-system.img"
         vmlib.make_system_disk(new_root, new_img, "256M", "new-system")
         www = work / "www"
@@ -67,7 +87,7 @@ def main():
         step("The old system: the VM's NVMe disk, booted as its root file system")
         root = vmlib.build_running_root(kernel, str(REIMAGE), work / "old")
         (root / "etc" / "motd").write_text("This is the OLD system.\n")
-        cmd = "reimage go %s --to /dev/nvme0n1 --sha256 %s --yes" % (url, sha)
+        cmd = "reimage go %s --to /dev/nvme0n1 --sha256 %s --then kexec --yes" % (url, sha)
         (root / "etc" / "reimage-test.sh").write_text(cmd + "\n")
         disk = work / "vm-disk.raw"
         vmlib.make_system_disk(root, disk, "512M", "old-system")
@@ -90,7 +110,11 @@ def main():
         sys.stdout.write(rest)
         rc = vm.proc.returncode
 
-        step("After the VM rebooted (QEMU exited with %d)" % rc)
+        console = vm.text()
+        step("After the new system powered off (QEMU exited with %d)" % rc)
+        print("the new system %s, straight from the flasher (no firmware reboot in between: %s)"
+              % ("booted" if "NEW SYSTEM UP" in console else "did NOT boot",
+                 "yes" if "reboot: Restarting" not in console else "NO"))
         n = new_img.stat().st_size
         with open(disk, "rb") as d, open(new_img, "rb") as i:
             same = True
@@ -103,7 +127,7 @@ def main():
                     break
         print("the first %d bytes of the VM's disk %s the new image" % (n, "ARE" if same else "are NOT"))
         print("disk label: %s; /etc/motd: %s" % (label(disk), debugfs_cat(disk, "/etc/motd")))
-        return 0 if same else 1
+        return 0 if same and "NEW SYSTEM UP" in console else 1
     finally:
         if nginx:
             nginx.terminate()

@@ -13,11 +13,12 @@ import hashlib
 import os
 import re
 import shutil
-import stat
 import subprocess
 from pathlib import Path
 
 import pytest
+
+from vmlib import marker_initrds, new_root_tree
 
 pytestmark = pytest.mark.e2e
 
@@ -26,89 +27,6 @@ ESP_GUID = "C12A7328-F81F-11D2-BA4B-00A0C93EC93B"
 ROOT_X86_64_GUID = "4F68BCE3-E8CD-4DB1-96E7-FBCAF984B709"
 LINUX_DATA_GUID = "0FC63DAF-8483-4772-8E79-3D69D8477DE4"
 ROOT_UUID = "5d1e4a2c-6b7f-4c1e-9a3d-2f8e7c6b5a41"
-
-# The new system's initramfs: load the virtio disk drivers (NVMe is built into the cloud
-# kernel), find the root file system named by root=UUID= on the command line, and switch to it.
-NEW_INIT = """#!/bin/busybox sh
-export PATH=/bin
-/bin/busybox mount -t proc proc /proc
-/bin/busybox mount -t devtmpfs dev /dev
-echo "INITRD-TAG: $(/bin/busybox cat /etc/new-system-tag 2>/dev/null)"
-for m in virtio_ring virtio virtio_pci_legacy_dev virtio_pci_modern_dev virtio_pci virtio_blk; do
-    [ -e /lib/modules/$m.ko ] && /bin/busybox insmod /lib/modules/$m.ko 2>/dev/null
-done
-root=$(/bin/busybox sed -n 's/.*root=\\(UUID=[^ ]*\\).*/\\1/p' /proc/cmdline)
-for i in $(/bin/busybox seq 1 100); do
-    dev=$(/bin/busybox findfs "$root" 2>/dev/null) && break
-    /bin/busybox sleep 0.1
-done
-/bin/busybox mkdir -p /newroot
-if [ -n "$dev" ] && /bin/busybox mount -t ext4 -o ro "$dev" /newroot; then
-    echo "NEW-ROOT: $dev ($root)"
-    /bin/busybox umount /proc
-    /bin/busybox umount /dev
-    exec /bin/busybox switch_root /newroot /sbin/init
-fi
-echo "NEW-ROOT-NOT-FOUND: '$root'"
-/bin/busybox poweroff -f
-"""
-
-# /sbin/init of the new system's ext4 root: the marker says it was reached
-ROOT_INIT = """#!/bin/busybox sh
-/bin/busybox mount -t proc proc /proc
-echo "NEW-SYSTEM-BOOTED $(/bin/busybox cat /etc/new-system-tag) from $(/bin/busybox awk '$2 == "/" { d = $1 } END { print d }' /proc/mounts)"
-echo "NEW-CMDLINE: $(/bin/busybox cat /proc/cmdline)"
-/bin/busybox poweroff -f
-"""
-
-DISK_MODULES = ("virtio_ring", "virtio", "virtio_pci_legacy_dev", "virtio_pci_modern_dev",
-                "virtio_pci", "virtio_blk")
-
-
-def newc(entries):
-    """An uncompressed newc cpio archive of (name, mode, data) entries, with a trailer."""
-    out = bytearray()
-    for ino, (name, mode, data) in enumerate(list(entries) + [("TRAILER!!!", 0, b"")], 1):
-        nb = name.encode() + b"\0"
-        hdr = "070701" + "".join("%08X" % v for v in (
-            ino, mode, 0, 0, 1, 0, len(data), 0, 0, 0, 0, len(nb), 0))
-        out += hdr.encode() + nb
-        out += b"\0" * ((4 - len(out) % 4) % 4)
-        out += data
-        out += b"\0" * ((4 - len(out) % 4) % 4)
-    return bytes(out)
-
-
-def marker_initrds(kernel, tag):
-    """Two archives, as a distribution with an early microcode cpio would have: the first holds
-    /init, busybox and the disk drivers, the second a tag file; the flasher must hand over
-    both, in order."""
-    moddir = kernel.sysroot / "lib" / "modules" / kernel.version
-    mods = []
-    for name in DISK_MODULES:
-        found = list(moddir.glob("kernel/drivers/**/%s.ko" % name))
-        if found:  # absent: built into this kernel
-            mods.append(("lib/modules/%s.ko" % name, stat.S_IFREG | 0o644, found[0].read_bytes()))
-    main = newc([("bin", stat.S_IFDIR | 0o755, b""), ("proc", stat.S_IFDIR | 0o755, b""),
-                 ("dev", stat.S_IFDIR | 0o755, b""), ("etc", stat.S_IFDIR | 0o755, b""),
-                 ("lib", stat.S_IFDIR | 0o755, b""), ("lib/modules", stat.S_IFDIR | 0o755, b""),
-                 ("bin/busybox", stat.S_IFREG | 0o755, Path("/bin/busybox").read_bytes()),
-                 ("init", stat.S_IFREG | 0o755, NEW_INIT.encode())] + mods)
-    extra = newc([("etc", stat.S_IFDIR | 0o755, b""),
-                  ("etc/new-system-tag", stat.S_IFREG | 0o644, ("initrd-" + tag).encode())])
-    return main, extra
-
-
-def new_root_tree(tree, tag):
-    """The new system's root file system: busybox and an /sbin/init that prints the marker."""
-    for d in ("bin", "sbin", "etc", "proc"):
-        (tree / d).mkdir(parents=True, exist_ok=True)
-    shutil.copy2("/bin/busybox", tree / "bin" / "busybox")
-    (tree / "sbin" / "init").write_text(ROOT_INIT)
-    os.chmod(tree / "sbin" / "init", 0o755)
-    (tree / "etc" / "new-system-tag").write_text(tag)
-    (tree / "etc" / "hostname").write_text("new-system\n")
-
 
 def run(*args, **kw):
     r = subprocess.run([str(a) for a in args], capture_output=True, text=True, **kw)
