@@ -220,9 +220,15 @@ static int make_info(const struct flasher_args *a, const char *kernel, uint64_t 
 	if (j->dst_size)
 		fprintf(f, ", %s", format_bytes(x, sizeof(x), j->dst_size));
 	fprintf(f, "\n");
-	fprintf(f, "  then:     %s\n", j->then == JOB_THEN_POWEROFF ? "poweroff"
-				      : j->then == JOB_THEN_HOLD    ? "hold"
-								    : "reboot");
+	if (j->tls_insecure)
+		fprintf(f, "  tls:      VERIFICATION OFF (tls-insecure): anyone on the network path can "
+			   "serve a forged image\n");
+	else if (j->tls_cacert || j->tls_pin || j->tls_client_cert)
+		fprintf(f, "  tls:      %s%s%s\n",
+			j->tls_cacert ? "the job's CA certificates" : "the carried CA bundle",
+			j->tls_pin ? ", public key pinned" : "",
+			j->tls_client_cert ? ", a client certificate (key ***)" : "");
+	fprintf(f, "  then:     %s\n", job_then_to_string(j->then));
 	if (j->n_addresses) {
 		char ip[64];
 		job_ip_format(&j->addresses[0], true, ip, sizeof(ip));

@@ -70,23 +70,10 @@ def _fetch_kernel():
     return Kernel(sysroot, version)
 
 
-class Vm:
-    """One QEMU run; console goes to a file that tests read."""
+class _QemuRun:
+    """A QEMU process whose serial console goes to self.console, a file that tests read."""
 
-    def __init__(self, kernel, initrd, disk, append, mem, tmp_path, nic_mac=None, extra=(),
-                 hostfwd=()):
-        self.console = tmp_path / ("console-%d.log" % int(time.time() * 1000))
-        args = [QEMU, "-machine", "accel=tcg", "-m", str(mem), "-smp", "1",
-                "-display", "none", "-monitor", "none", "-no-reboot",
-                "-serial", "file:%s" % self.console,
-                "-kernel", str(kernel.vmlinuz), "-initrd", str(initrd),
-                "-append", "console=ttyS0 panic=-1 " + append,
-                "-drive", "file=%s,if=none,id=d0,format=raw" % disk,
-                "-device", "virtio-blk-pci,drive=d0,serial=REIMAGE-TEST-1",
-                "-netdev", "user,id=n0" + "".join(",hostfwd=" + f for f in hostfwd),
-                # a fixed slot, so tests can name the NIC's bus path (pci-0000:00:04.0)
-                "-device", "virtio-net-pci,netdev=n0,addr=0x4" + (",mac=" + nic_mac if nic_mac else ""),
-                *extra]
+    def _start(self, args):
         self.proc = subprocess.Popen(args, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
                                      stderr=subprocess.STDOUT)
 
@@ -108,7 +95,7 @@ class Vm:
         except subprocess.TimeoutExpired:
             self.stop()
             raise AssertionError("the VM did not finish within %d s; console:\n%s"
-                                 % (timeout, self.text()[-6000:]))
+                                 % (timeout, self.text()[-8000:]))
 
     def wait_console(self, pattern, timeout):
         deadline = time.time() + timeout
@@ -119,12 +106,33 @@ class Vm:
             if self.proc.poll() is not None:
                 break
             time.sleep(0.5)
-        raise AssertionError("console never showed %r; console:\n%s" % (pattern, self.text()[-6000:]))
+        raise AssertionError("console never showed %r; console:\n%s"
+                             % (pattern, self.text()[-8000:]))
 
     def stop(self):
         if self.proc.poll() is None:
             self.proc.kill()
             self.proc.wait()
+
+
+class Vm(_QemuRun):
+    """One QEMU run of a kernel and initramfs (the flasher) with a virtio disk."""
+
+    def __init__(self, kernel, initrd, disk, append, mem, tmp_path, nic_mac=None, extra=(),
+                 hostfwd=()):
+        self.console = tmp_path / ("console-%d.log" % int(time.time() * 1000))
+        args = [QEMU, "-machine", "accel=tcg", "-m", str(mem), "-smp", "1",
+                "-display", "none", "-monitor", "none", "-no-reboot",
+                "-serial", "file:%s" % self.console,
+                "-kernel", str(kernel.vmlinuz), "-initrd", str(initrd),
+                "-append", "console=ttyS0 panic=-1 " + append,
+                "-drive", "file=%s,if=none,id=d0,format=raw" % disk,
+                "-device", "virtio-blk-pci,drive=d0,serial=REIMAGE-TEST-1",
+                "-netdev", "user,id=n0" + "".join(",hostfwd=" + f for f in hostfwd),
+                # a fixed slot, so tests can name the NIC's bus path (pci-0000:00:04.0)
+                "-device", "virtio-net-pci,netdev=n0,addr=0x4" + (",mac=" + nic_mac if nic_mac else ""),
+                *extra]
+        self._start(args)
 
 
 # --------------------------------------------------------------------------
@@ -227,8 +235,11 @@ def build_running_root(kernel, reimage_bin, base, with_reimage=True, include=())
     return tree
 
 
-class RunningSystem:
-    """hostfwd: "tcp:127.0.0.1:PORT-:22" style forwards for QEMU's user network."""
+class RunningSystem(_QemuRun):
+    """The old system: the kernel booting the NVMe disk's root file system. hostfwd:
+    "tcp:127.0.0.1:PORT-:22" style forwards for QEMU's user network."""
+
+    APPEND = "root=/dev/nvme0n1 ro rootfstype=ext4 init=/sbin/init"
 
     def __init__(self, kernel, disk, console, mem, hostfwd=(), extra=()):
         self.disk = disk
@@ -237,47 +248,12 @@ class RunningSystem:
                 "-display", "none", "-monitor", "none", "-no-reboot",
                 "-serial", "file:%s" % console,
                 "-kernel", str(kernel.vmlinuz),
-                "-append", "console=ttyS0 panic=-1 root=/dev/nvme0n1 ro rootfstype=ext4 "
-                           "init=/sbin/init",
+                "-append", "console=ttyS0 panic=-1 " + self.APPEND,
                 "-drive", "file=%s,if=none,id=d0,format=raw" % disk,
                 "-device", "nvme,drive=d0,serial=REIMAGE-NVME-1",
                 "-netdev", "user,id=n0" + "".join(",hostfwd=" + f for f in hostfwd),
                 "-device", "virtio-net-pci,netdev=n0", *extra]
-        self.proc = subprocess.Popen(args, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
-                                     stderr=subprocess.STDOUT)
-
-    def text(self):
-        try:
-            return self.console.read_text(errors="replace")
-        except FileNotFoundError:
-            return ""
-
-    def wait_console(self, pattern, timeout):
-        deadline = time.time() + timeout
-        while time.time() < deadline:
-            m = re.search(pattern, self.text())
-            if m:
-                return m
-            if self.proc.poll() is not None:
-                break
-            time.sleep(0.5)
-        raise AssertionError("console never showed %r; console:\n%s"
-                             % (pattern, self.text()[-8000:]))
-
-    def wait_exit(self, timeout):
-        try:
-            return self.proc.wait(timeout=timeout)
-        except subprocess.TimeoutExpired:
-            self.stop()
-            raise AssertionError("the VM did not finish within %d s; console:\n%s"
-                                 % (timeout, self.text()[-8000:]))
-
-    def stop(self):
-        if self.proc.poll() is None:
-            self.proc.kill()
-            self.proc.wait()
-
-
+        self._start(args)
 
 
 def make_system_disk(root, disk, size="512M", label="old-system"):
@@ -430,19 +406,7 @@ def build_systemd_root(kernel, reimage_bin, base):
 class SystemdSystem(RunningSystem):
     """The same VM as RunningSystem, booting systemd from the NVMe disk."""
 
-    def __init__(self, kernel, disk, console, mem):
-        self.disk = disk
-        self.console = console
-        args = [QEMU, "-machine", "accel=tcg", "-m", str(mem), "-smp", "1",
-                "-display", "none", "-monitor", "none", "-no-reboot",
-                "-serial", "file:%s" % console,
-                "-kernel", str(kernel.vmlinuz),
-                "-append", "console=ttyS0 panic=-1 root=/dev/nvme0n1 rw rootfstype=ext4",
-                "-drive", "file=%s,if=none,id=d0,format=raw" % disk,
-                "-device", "nvme,drive=d0,serial=REIMAGE-NVME-1",
-                "-netdev", "user,id=n0", "-device", "virtio-net-pci,netdev=n0"]
-        self.proc = subprocess.Popen(args, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
-                                     stderr=subprocess.STDOUT)
+    APPEND = "root=/dev/nvme0n1 rw rootfstype=ext4"
 
 
 def start_nginx(base, docroot, listen_extra="", http_extra="", server_extra=""):
