@@ -688,7 +688,7 @@ no_target:
 		.modules = MODULES_HOST,
 		.extra_modules = g.modules,
 		.n_extra_modules = g.n_modules,
-		.fs_modules = g.job.then == JOB_THEN_KEXEC,
+		.fs_modules = job_may_boot_new_system(&g.job),
 		.job_text = job_text,
 		.compression = INITRD_COMPRESSION_ZSTD,
 		.hold_tools = g.job.hold,
@@ -710,7 +710,7 @@ no_target:
 	budget = (struct memory_budget){
 		.kernel_size = kernel_size,
 		.reserve = FLASHER_RUNTIME_RESERVE +
-			   (g.job.then == JOB_THEN_KEXEC ? NEW_SYSTEM_RESERVE : 0),
+			   (job_may_boot_new_system(&g.job) ? NEW_SYSTEM_RESERVE : 0),
 	};
 	fo.userdata = &budget;
 	r = flasher_build(&fo, &img, err, sizeof(err));

@@ -216,8 +216,8 @@ int flasher_args_finish(struct flasher_args *a, bool host_default)
 		if (a->job.src)
 			(void)url_foreach_secret(a->job.src, count_secret);
 		a->secrets = a->job.n_headers > 0 || a->job.tls_client_key || n_url_secrets > 0;
-		/* the flasher mounts the new system to find its kernel */
-		a->o.fs_modules = a->job.then == JOB_THEN_KEXEC;
+		/* the flasher may mount the new system to find its kernel */
+		a->o.fs_modules = job_may_boot_new_system(&a->job);
 		if (a->job.hold && a->no_hold) {
 			log_error("hold mode needs the SSH host keys of the machine it runs on, and this "
 				  "flasher runs on another one: use reimage go --hold there");

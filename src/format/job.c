@@ -30,6 +30,11 @@ void job_init(struct job *j)
 	};
 }
 
+bool job_may_boot_new_system(const struct job *j)
+{
+	return j->then == JOB_THEN_KEXEC || j->hold;
+}
+
 static void wipe_free(char *s)
 {
 	if (s) {

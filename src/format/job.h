@@ -78,6 +78,9 @@ struct job {
 /* Defaults: retries 10, retry-for 10 min, attempts 3, then reboot, target-timeout 60 s,
  * net-timeout 120 s, dhcp-fallback yes, hold no, hold-timeout 15 min, ssh-port 22. */
 void job_init(struct job *j);
+/* May the flasher boot the system it wrote (then = kexec, or `reimage done kexec` in a
+ * hold)? It then needs the file-system drivers and room to load that system. */
+bool job_may_boot_new_system(const struct job *j);
 /* Free everything, wiping secrets first. */
 void job_done(struct job *j);
 
