@@ -107,6 +107,22 @@ def ssh_retry(base, cmd, timeout=120, pause=3, until_ok=True):
         time.sleep(pause)
 
 
+def flasher_keys(tmp_path, monkeypatch, host_kind="ed25519"):
+    """Keys for a flasher built here, never this machine's: a host key that
+    REIMAGE_SSH_HOST_KEY_DIR points at, and an operator key that REIMAGE_AUTHORIZED_KEYS
+    names. Returns (host key directory, operator key path)."""
+    hk = tmp_path / "host-keys"
+    hk.mkdir()
+    subprocess.run(["ssh-keygen", "-q", "-t", host_kind, "-N", "", "-C", "flasher",
+                    "-f", str(hk / ("ssh_host_%s_key" % host_kind))], check=True)
+    op = tmp_path / "operator"
+    subprocess.run(["ssh-keygen", "-q", "-t", "ed25519", "-N", "", "-C", "op", "-f", str(op)],
+                   check=True)
+    monkeypatch.setenv("REIMAGE_SSH_HOST_KEY_DIR", str(hk))
+    monkeypatch.setenv("REIMAGE_AUTHORIZED_KEYS", str(op) + ".pub")
+    return hk, op
+
+
 def test_hold_ssh_flash_from_stdin_then_done(kernel, hold_root, images, tmp_path):
     port = free_port()
     v = start(kernel, hold_root, tmp_path,
@@ -191,18 +207,11 @@ def test_hold_timeout_reboots_into_untouched_system(kernel, hold_root, tmp_path)
 def test_flasher_job_then_hold_and_done_kexec_falls_back(kernel, nginx, served, images,
                                                          build_flasher, tmp_path, monkeypatch):
     """The flasher alone (reimage initrd --hold) with a job: it writes the image, keeps
-    holding for inspection, and `reimage done kexec` without kexec support in this build
-    reboots instead, saying why."""
+    holding for inspection, and `reimage done kexec` finds nothing bootable in the (random)
+    image, so it reboots instead, saying why."""
     from vmlib import Vm
-    hk = tmp_path / "host-keys"
-    hk.mkdir()
-    subprocess.run(["ssh-keygen", "-q", "-t", "ed25519", "-N", "", "-C", "flasher",
-                    "-f", str(hk / "ssh_host_ed25519_key")], check=True)
-    op = tmp_path / "operator"
-    subprocess.run(["ssh-keygen", "-q", "-t", "ed25519", "-N", "", "-C", "op", "-f", str(op)],
-                   check=True)
-    monkeypatch.setenv("REIMAGE_SSH_HOST_KEY_DIR", str(hk))
-    monkeypatch.setenv("REIMAGE_AUTHORIZED_KEYS", "")
+    hk, op = flasher_keys(tmp_path, monkeypatch)
+    monkeypatch.setenv("REIMAGE_AUTHORIZED_KEYS", "")  # the key comes by option
     initrd = build_flasher("--src", nginx.url(served["zstd"], host="10.0.2.2"), "--dst",
                            "/dev/vda", "--sha256", images.sha("zstd"), "--hold",
                            "--hold-timeout", "5m", "--authorized-keys", str(op) + ".pub",
@@ -247,15 +256,7 @@ def test_hold_timeout_waits_for_a_logged_in_operator(kernel, build_flasher, tmp_
     runs longer than the timeout); the flasher waits for the session to end, then gives a
     minute's grace and reboots, the disk untouched."""
     from vmlib import Vm
-    hk = tmp_path / "host-keys"
-    hk.mkdir()
-    subprocess.run(["ssh-keygen", "-q", "-t", "ecdsa", "-N", "", "-C", "flasher",
-                    "-f", str(hk / "ssh_host_ecdsa_key")], check=True)
-    op = tmp_path / "operator"
-    subprocess.run(["ssh-keygen", "-q", "-t", "ed25519", "-N", "", "-C", "op", "-f", str(op)],
-                   check=True)
-    monkeypatch.setenv("REIMAGE_SSH_HOST_KEY_DIR", str(hk))
-    monkeypatch.setenv("REIMAGE_AUTHORIZED_KEYS", str(op) + ".pub")
+    hk, op = flasher_keys(tmp_path, monkeypatch, "ecdsa")
     initrd = build_flasher("--hold", "--hold-timeout", "30s", "--add-module", "virtio_rng")
     disk = tmp_path / "disk.raw"
     with open(disk, "wb") as f:
@@ -291,15 +292,7 @@ def test_dropbear_restarts_and_done_works_when_the_holder_died(kernel, build_fla
     `reimage done poweroff` does the end action itself instead of leaving the operator with no
     way out."""
     from vmlib import Vm
-    hk = tmp_path / "host-keys"
-    hk.mkdir()
-    subprocess.run(["ssh-keygen", "-q", "-t", "ed25519", "-N", "", "-C", "flasher",
-                    "-f", str(hk / "ssh_host_ed25519_key")], check=True)
-    op = tmp_path / "operator"
-    subprocess.run(["ssh-keygen", "-q", "-t", "ed25519", "-N", "", "-C", "op", "-f", str(op)],
-                   check=True)
-    monkeypatch.setenv("REIMAGE_SSH_HOST_KEY_DIR", str(hk))
-    monkeypatch.setenv("REIMAGE_AUTHORIZED_KEYS", str(op) + ".pub")
+    hk, op = flasher_keys(tmp_path, monkeypatch)
     initrd = build_flasher("--hold", "--add-module", "virtio_rng")
     disk = tmp_path / "disk.raw"
     with open(disk, "wb") as f:
