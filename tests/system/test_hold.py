@@ -144,6 +144,10 @@ def test_hold_refuses_without_keys(run_reimage, keys, tmp_path):
     (["--hold", "--ssh-port", "0"], "--ssh-port wants a TCP port"),
     (["--hold", "--hold-timeout", "soon"], "--hold-timeout wants a duration"),
     (["http://127.0.0.1:9/x.img"], "missing --to DISK"),
+    # options that describe a source, without one
+    (["--hold", "--sha256", "0" * 64], "describe SRC: give SRC, or leave them out"),
+    (["--hold", "--sums", "/nonexistent/SHA256SUMS"], "describe SRC"),
+    (["--hold", "--insecure"], "describe SRC"),
 ])
 def test_go_hold_usage_errors(run_reimage, keys, args, want):
     r = run_reimage("go", *args, "--dry-run", env=env_for(keys))
