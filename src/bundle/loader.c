@@ -17,6 +17,7 @@
 #include <sys/utsname.h>
 #include <unistd.h>
 
+#include "basic/exit-codes.h"
 #include "basic/macro.h"
 #include "basic/parse-util.h"
 #include "bundle/reader.h"
@@ -25,13 +26,6 @@
 #include "init/target.h"
 #include "kexec/kexec.h"
 
-/* Exit codes, as docs/reimage-bundle.1.md lists them. */
-enum {
-	EXIT_FAILED = 1,    /* loading or handing over failed, or not confirmed */
-	EXIT_USAGE = 2,	    /* bad options */
-	EXIT_DAMAGED = 3,   /* not a bundle, truncated, corrupted */
-	EXIT_REFUSED = 4,   /* this machine cannot run it: not root, no kexec, no such disk */
-};
 
 /* The flasher's own command line: freed pages cleared, a reboot 10 s after a panic, and every
  * log line in dmesg (not rate-limited). The running kernel's consoles go in front. */
@@ -153,7 +147,7 @@ static int seal(int fd)
 		       : 0;
 }
 
-/* What this machine says about the target. Returns 0, or EXIT_REFUSED after saying why. */
+/* What this machine says about the target. Returns 0, or EXIT_TARGET after saying why. */
 static int check_target(const struct bundle_meta *m, struct disk_identity *id, char *inuse,
 			size_t inuselen)
 {
@@ -165,20 +159,20 @@ static int check_target(const struct bundle_meta *m, struct disk_identity *id, c
 		err("the target %s does not exist on this machine: this bundle was made for a "
 		    "machine with that disk; check the name with lsblk and build a bundle for it",
 		    m->dst);
-		return EXIT_REFUSED;
+		return EXIT_TARGET;
 	}
 	if (!S_ISBLK(st.st_mode)) {
 		err("the target %s is not a block device here", m->dst);
-		return EXIT_REFUSED;
+		return EXIT_TARGET;
 	}
 	snprintf(path, sizeof(path), "/sys/class/block/%s/partition", name);
 	if (access(path, F_OK) == 0) {
 		err("the target %s is a partition here; the flasher writes whole disks", m->dst);
-		return EXIT_REFUSED;
+		return EXIT_TARGET;
 	}
 	if (disk_identity_read(name, id) < 0) {
 		err("cannot read what sysfs says about %s (is /sys mounted?)", m->dst);
-		return EXIT_REFUSED;
+		return EXIT_TARGET;
 	}
 	{
 		const char *want[] = { m->dst_serial, m->dst_wwn, m->dst_model };
@@ -190,7 +184,7 @@ static int check_target(const struct bundle_meta *m, struct disk_identity *id, c
 				err("%s here has %s '%s', but the bundle was made for the disk with "
 				    "%s '%s': not the disk it is meant for",
 				    m->dst, what[i], have[i], what[i], want[i]);
-				return EXIT_REFUSED;
+				return EXIT_TARGET;
 			}
 	}
 	if (m->dst_size && m->dst_size != id->size) {
@@ -198,7 +192,7 @@ static int check_target(const struct bundle_meta *m, struct disk_identity *id, c
 		err("%s here holds %s, but the bundle was made for a disk of %s: not the disk it is "
 		    "meant for",
 		    m->dst, format_bytes(a, sizeof(a), id->size), format_bytes(b, sizeof(b), m->dst_size));
-		return EXIT_REFUSED;
+		return EXIT_TARGET;
 	}
 	if (target_check_block_device(st.st_rdev, m->dst, why, sizeof(why)) == -EBUSY) {
 		why[strcspn(why, ";")] = 0; /* the advice that follows is for reimage flash */
@@ -226,7 +220,8 @@ int main(int argc, char *argv[])
 	_cleanup_close_ int self = -EBADF, kfd = -EBADF, ifd = -EBADF;
 	char why[2048] = "", lock[64], inuse[1200], cmdline[KEXEC_CMDLINE_MAX] = "", hex[65];
 	char a[32], b[32], pc[4096];
-	bool info = false, dry_run = false, yes = false, loaded = false, refused = false;
+	bool info = false, dry_run = false, yes = false, loaded = false;
+	int refused = 0; /* the exit code of the first check that refused */
 	uint64_t total;
 	int ch, r, ex = EXIT_FAILED;
 
@@ -253,7 +248,7 @@ int main(int argc, char *argv[])
 	if (!info && !dry_run && geteuid() != 0) {
 		err("this bundle overwrites a disk and loads a kernel: run it as root (--info and "
 		    "--dry-run work without)");
-		return EXIT_REFUSED;
+		return EXIT_MACHINE;
 	}
 	sigemptyset(&sa.sa_mask);
 	sigaction(SIGINT, &sa, NULL);
@@ -277,7 +272,7 @@ int main(int argc, char *argv[])
 	r = bundle_read(self, &hash, kfd, ifd, &c, why, sizeof(why));
 	if (r < 0) {
 		err("%s%s", why, info ? "" : "; nothing was loaded");
-		return EXIT_DAMAGED;
+		return EXIT_DATA;
 	}
 	hex_encode(c.trailer.sha256, 32, hex);
 	if (info) {
@@ -301,7 +296,7 @@ int main(int argc, char *argv[])
 	printf("on this machine (%s, kernel %s):\n", u.nodename, u.release);
 	fflush(stdout);
 	if (check_target(&c.meta, &id, inuse, sizeof(inuse)) != 0)
-		refused = true;
+		refused = EXIT_TARGET;
 	else {
 		printf("  target:   %s: %s, %s, serial %s%s%s\n", c.meta.dst,
 		       id.model[0] ? id.model : "unknown model", format_bytes(a, sizeof(a), id.size),
@@ -318,7 +313,7 @@ int main(int argc, char *argv[])
 		printf("  kexec:    not checked (not root; a real run needs root)\n");
 	else if (kexec_file_probe(why, sizeof(why)) < 0) {
 		err("%s", why);
-		refused = true;
+		refused = refused ?: EXIT_MACHINE;
 	} else
 		printf("  kexec:    kexec_file_load available\n");
 	total = mem_total();
@@ -329,7 +324,7 @@ int main(int argc, char *argv[])
 	if (total && c.trailer.length[BUNDLE_KERNEL] + c.trailer.length[BUNDLE_INITRD] > total / 2) {
 		err("the kernel and flasher need more than half of the RAM, which kexec refuses; "
 		    "build a smaller bundle (--modules, --compression xz)");
-		refused = true;
+		refused = refused ?: EXIT_MACHINE;
 	}
 	if (read_small("/proc/cmdline", pc, sizeof(pc)) == 0)
 		(void)cmdline_foreach(pc, collect_console, cmdline);
@@ -344,7 +339,7 @@ int main(int argc, char *argv[])
 	fflush(stdout);
 	if (refused) {
 		err("this machine cannot run this bundle (see above); nothing was loaded");
-		ex = EXIT_REFUSED;
+		ex = refused;
 		goto out;
 	}
 	if (dry_run) {
@@ -360,7 +355,7 @@ int main(int argc, char *argv[])
 	}
 	if (interrupted) {
 		err("interrupted; nothing was loaded");
-		ex = 130;
+		ex = exit_code_for_signal(interrupted);
 		goto out;
 	}
 
@@ -368,13 +363,13 @@ int main(int argc, char *argv[])
 	r = kexec_load_fd(kfd, "the bundle's kernel", ifd, cmdline, why, sizeof(why));
 	if (r < 0) {
 		err("%s; nothing was loaded", why);
-		ex = r == -EPERM || r == -ENOSYS ? EXIT_REFUSED : EXIT_FAILED;
+		ex = r == -EPERM || r == -ENOSYS ? EXIT_MACHINE : EXIT_FAILED;
 		goto out;
 	}
 	loaded = true;
 	if (interrupted) {
 		err("interrupted");
-		ex = 130;
+		ex = exit_code_for_signal(interrupted);
 		goto out;
 	}
 	printf("loaded the flasher; handing over to it now\n");

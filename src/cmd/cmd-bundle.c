@@ -12,12 +12,14 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "basic/exit-codes.h"
 #include "basic/log.h"
 #include "basic/macro.h"
 #include "basic/parse-util.h"
 #include "bundle/reader.h"
 #include "cmd/commands.h"
 #include "cmd/flasher-args.h"
+#include "cmd/json-out.h"
 #include "crypto/digest.h"
 #include "format/bundle.h"
 #include "format/elf.h"
@@ -44,6 +46,7 @@ static void help(void)
 	       "                            holds secrets)\n"
 	       "      --info FILE           verify a bundle and print what is inside, without\n"
 	       "                            running it\n"
+	       "      --json                with --info: one JSON object (sections, target, plan)\n"
 	       "      --kernel PATH         the kernel to carry (default /boot/vmlinuz-$(uname -r));\n"
 	       "                            its modules come from --sysroot\n"
 	       "      --append ARGS         more kernel command line for the flasher (repeatable)\n"
@@ -51,10 +54,10 @@ static void help(void)
 	       "                            " REIMAGE_LIBEXECDIR ")\n"
 	       FLASHER_ARGS_HELP("from the kernel file",
 				 "net-storage (the target's hardware is not known here)")
-	       "  -h, --help\n"
+	       "  -h, --help  -V, --version\n"
 	       "\n"
 	       "The kernel version comes from the kernel file itself; the target is named by the\n"
-	       "job's dst, and the flasher gets its network by DHCP.\n");
+	       "job's dst, and the flasher gets its network by DHCP. See 'man reimage-bundle'.\n");
 }
 
 enum {
@@ -62,6 +65,7 @@ enum {
 	OPT_KERNEL,
 	OPT_APPEND,
 	OPT_LOADER,
+	OPT_JSON,
 };
 
 static const struct option options[] = {
@@ -70,6 +74,8 @@ static const struct option options[] = {
 	{ "kernel", required_argument, NULL, OPT_KERNEL },
 	{ "append", required_argument, NULL, OPT_APPEND },
 	{ "loader", required_argument, NULL, OPT_LOADER },
+	{ "json", no_argument, NULL, OPT_JSON },
+	{ "version", no_argument, NULL, 'V' },
 	FLASHER_ARGS_LONG_OPTIONS,
 	{ "help", no_argument, NULL, 'h' },
 	{}
@@ -86,7 +92,7 @@ static void digest_cb_final(void *ctx, uint8_t out[32])
 		memset(out, 0, 32); /* cannot match a real digest */
 }
 
-static int do_info(const char *path)
+static int do_info(const char *path, bool json)
 {
 	_cleanup_(digest_freep) struct digest *d = NULL;
 	_cleanup_close_ int fd = open(path, O_RDONLY | O_CLOEXEC);
@@ -103,9 +109,43 @@ static int do_info(const char *path)
 	r = bundle_read(fd, &h, -1, -1, &c, why, sizeof(why));
 	if (r < 0) {
 		log_error("%s: %s", path, why);
-		return 3;
+		return EXIT_DATA;
 	}
 	hex_encode(c.trailer.sha256, 32, hex);
+	if (json) {
+		static const char *const names[] = { [BUNDLE_KERNEL] = "kernel",
+						     [BUNDLE_INITRD] = "flasher",
+						     [BUNDLE_META] = "meta",
+						     [BUNDLE_INFO] = "info",
+						     [BUNDLE_CMDLINE] = "cmdline" };
+		struct json_out o;
+
+		json_out_begin(&o, stdout);
+		json_out_str(&o, "file", path);
+		json_out_u64(&o, "size", c.trailer.file_size);
+		json_out_str(&o, "contents_sha256", hex);
+		json_out_bool(&o, "verified", true);
+		json_out_object(&o, "sections");
+		json_out_u64(&o, "loader", c.trailer.loader_size);
+		for (size_t i = 0; i < ELEMENTSOF(names); i++)
+			if (names[i])
+				json_out_u64(&o, names[i], c.trailer.length[i]);
+		json_out_close(&o);
+		json_out_str(&o, "kernel_version", c.meta.kernel_version);
+		json_out_object(&o, "target");
+		json_out_str(&o, "device", c.meta.dst);
+		json_out_str(&o, "serial", c.meta.dst_serial[0] ? c.meta.dst_serial : NULL);
+		json_out_str(&o, "wwn", c.meta.dst_wwn[0] ? c.meta.dst_wwn : NULL);
+		json_out_str(&o, "model", c.meta.dst_model[0] ? c.meta.dst_model : NULL);
+		json_out_u64_or_null(&o, "size", c.meta.dst_size ? c.meta.dst_size : UINT64_MAX);
+		json_out_close(&o);
+		json_out_bool(&o, "secrets", c.meta.secrets);
+		json_out_str(&o, "cmdline", c.cmdline);
+		json_out_str(&o, "plan", c.info); /* the text the bundle shows when run */
+		r = json_out_end(&o);
+		bundle_contents_done(&c);
+		return r < 0 ? EXIT_FAILED : EXIT_OK;
+	}
 	fputs(c.info, stdout);
 	printf("  file:     %s, contents SHA-256 %s (verified)\n",
 	       format_bytes(sz, sizeof(sz), c.trailer.file_size), hex);
@@ -310,7 +350,8 @@ int cmd_bundle(int argc, char *argv[])
 	_cleanup_(digest_freep) struct digest *d = NULL;
 	_cleanup_free_ uint8_t *loader = NULL, *kernel = NULL;
 	_cleanup_free_ char *info = NULL, *append = NULL;
-	const char *output = NULL, *kernel_path = NULL, *loader_arg = NULL;
+	const char *output = NULL, *kernel_path = NULL, *loader_arg = NULL, *info_path = NULL;
+	bool json = false;
 	char err[1024] = "", kver[128], kernel_buf[300], loader_path[PATH_MAX + 64], meta[2048];
 	char x[32], y[32], z[32], hex[65];
 	uint8_t tail[BUNDLE_TRAILER_SIZE], file_sha[32];
@@ -321,10 +362,12 @@ int cmd_bundle(int argc, char *argv[])
 	log_set_prefix("reimage bundle");
 	flasher_args_init(&a);
 	optind = 0;
-	while ((c = getopt_long(argc, argv, "o:h", options, NULL)) >= 0) {
+	while ((c = getopt_long(argc, argv, "o:hV", options, NULL)) >= 0) {
 		switch (c) {
 		case 'o': output = optarg; break;
-		case OPT_INFO: flasher_args_done(&a); return do_info(optarg);
+		case OPT_INFO: info_path = optarg; break;
+		case OPT_JSON: json = true; break;
+		case 'V': ex = command_version(); goto out;
 		case OPT_KERNEL: kernel_path = optarg; break;
 		case OPT_LOADER: loader_arg = optarg; break;
 		case OPT_APPEND: {
@@ -356,6 +399,18 @@ int cmd_bundle(int argc, char *argv[])
 				goto out;
 			}
 		}
+	}
+	if (info_path) {
+		if (output || optind != argc) {
+			log_error("--info FILE only reads a bundle: it goes with no -o and no arguments");
+			goto out;
+		}
+		flasher_args_done(&a);
+		return do_info(info_path, json);
+	}
+	if (json) {
+		log_error("--json goes with --info FILE (building a bundle prints a short report)");
+		goto out;
 	}
 	if (optind != argc) {
 		log_error("unexpected argument '%s'; run 'reimage bundle --help'", argv[optind]);

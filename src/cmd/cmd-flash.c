@@ -41,6 +41,7 @@ static void on_signal(int sig)
 static void help(void)
 {
 	printf("Usage: reimage flash [OPTIONS] SRC DST\n"
+	       "       reimage flash [OPTIONS] SRC --to DST\n"
 	       "\n"
 	       "Stream an image onto a block device or into a file: fetch, decompress (gzip, xz,\n"
 	       "zstd, bzip2 or raw, by magic bytes), verify and write at the same time. The first\n"
@@ -75,12 +76,13 @@ static void help(void)
 	       "      --json                JSON events on stdout, one per line\n"
 	       "  -q, --quiet               errors only\n"
 	       "  -h, --help                this help\n"
+	       "  -V, --version             the version\n"
 	       "\n"
 	       "TIME is seconds, or a number with s, m or h. Exit status: 0 done, 2 usage, 3 source\n"
 	       "(a TLS failure too: unknown CA, expired or wrong-name certificate, pin mismatch,\n"
 	       "client certificate refused; never retried), 4 verification, 5 corrupt or truncated\n"
-	       "data, 6 target refused or too small, 7 write error, 130 interrupted.\n"
-	       "See docs/reimage-flash.1.md.\n");
+	       "data, 6 target refused or too small, 7 write error, 128+N killed by signal N\n"
+	       "(130 for Ctrl-C). See 'man reimage-flash' and 'man reimage' for the table.\n");
 }
 
 enum {
@@ -102,6 +104,7 @@ enum {
 	OPT_LOW_SPEED,
 	OPT_PROGRESS,
 	OPT_JSON,
+	OPT_TO,
 };
 
 static const struct option options[] = {
@@ -123,6 +126,8 @@ static const struct option options[] = {
 	{ "low-speed", required_argument, NULL, OPT_LOW_SPEED },
 	{ "progress", required_argument, NULL, OPT_PROGRESS },
 	{ "json", no_argument, NULL, OPT_JSON },
+	{ "to", required_argument, NULL, OPT_TO },
+	{ "version", no_argument, NULL, 'V' },
 	TLS_LONG_OPTIONS,
 	{ "quiet", no_argument, NULL, 'q' },
 	{ "help", no_argument, NULL, 'h' },
@@ -134,6 +139,7 @@ struct args {
 	char *headers[MAX_HEADERS];
 	size_t n_headers;
 	const char *sums, *sums_sig, *keyring, *name, *minisig, *pubkey;
+	const char *to; /* --to DST, the spelling go, initrd and bundle share */
 	enum progress_mode mode;
 	bool mode_set, json, quiet;
 };
@@ -212,7 +218,7 @@ static int parse_args(int argc, char *argv[], struct args *a)
 	snprintf(a->o.sha256_origin, sizeof(a->o.sha256_origin), "--sha256");
 
 	optind = 0;
-	while ((c = getopt_long(argc, argv, "qh", options, NULL)) >= 0) {
+	while ((c = getopt_long(argc, argv, "qhV", options, NULL)) >= 0) {
 		switch (c) {
 		case OPT_SHA256:
 			if (parse_hex_digest(optarg, a->o.sha256, "--sha256") < 0)
@@ -290,6 +296,8 @@ static int parse_args(int argc, char *argv[], struct args *a)
 		case OPT_JSON: a->json = true; break;
 		case 'q': a->quiet = true; break;
 		case 'h': help(); return 1;
+		case 'V': command_version(); return 1;
+		case OPT_TO: a->to = optarg; break;
 		default:
 			if (tls_option_apply(&a->o.tls, c, optarg))
 				break;
@@ -297,13 +305,19 @@ static int parse_args(int argc, char *argv[], struct args *a)
 			return -EINVAL;
 		}
 	}
-	if (argc - optind != 2) {
-		log_error("expected SRC and DST, got %d argument%s; run 'reimage flash --help'",
+	if (a->to && argc - optind == 2) {
+		log_error("DST given twice: --to %s and '%s'; give one of them", a->to,
+			  argv[optind + 1]);
+		return -EINVAL;
+	}
+	if (argc - optind != (a->to ? 1 : 2)) {
+		log_error("expected SRC and DST (or SRC --to DST), got %d argument%s; run 'reimage "
+			  "flash --help'",
 			  argc - optind, argc - optind == 1 ? "" : "s");
 		return -EINVAL;
 	}
 	a->o.src = argv[optind];
-	a->o.dst = argv[optind + 1];
+	a->o.dst = a->to ? a->to : argv[optind + 1];
 	if (!*a->o.src || !*a->o.dst) {
 		log_error("SRC and DST must not be empty");
 		return -EINVAL;
@@ -482,6 +496,8 @@ int cmd_flash(int argc, char *argv[])
 	}
 	r = flash_run(&a.o, &p, &interrupted, &res);
 	ex = res.exit_code;
+	if (ex == FLASH_EXIT_INTERRUPTED && interrupted)
+		ex = exit_code_for_signal(interrupted); /* 143 for SIGTERM, as a shell reports it */
 	if (r < 0)
 		progress_error(&p, ex ? ex : FLASH_EXIT_INTERNAL, res.message);
 	else

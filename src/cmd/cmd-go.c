@@ -13,10 +13,12 @@
 #include <sys/utsname.h>
 #include <unistd.h>
 
+#include "basic/exit-codes.h"
 #include "basic/log.h"
 #include "basic/macro.h"
 #include "basic/parse-util.h"
 #include "cmd/commands.h"
+#include "cmd/json-out.h"
 #include "cmd/tls-options.h"
 #include "flash/decompress.h"
 #include "flash/pipeline.h"
@@ -62,7 +64,8 @@ static void help(void)
 	       "the flasher around the running kernel, load it with kexec_file_load and hand over.\n"
 	       "The flasher then writes SRC over DISK, the disk this system may be running from.\n"
 	       "\n"
-	       "      --to DISK             the whole disk to overwrite (e.g. /dev/sda)\n"
+	       "      --to DISK             the whole disk to overwrite (e.g. /dev/sda); --dst DISK\n"
+	       "                            is the same\n"
 	       "      --sha256 HEX  --sums FILE|URL  --name NAME  --image-sha256 HEX  --verify\n"
 	       "      --sums-sig FILE|URL --keyring FILE   OpenPGP signature of --sums, checked here\n"
 	       "                            with gpgv; the flasher then enforces the digest\n"
@@ -71,6 +74,8 @@ static void help(void)
 	       "      --then reboot|poweroff|hold|kexec   after a verified write (default reboot)\n"
 	       "      --yes                 do not ask to type the device name\n"
 	       "      --dry-run             everything except loading and executing\n"
+	       "      --json                the plan as one JSON object on stdout (messages stay on\n"
+	       "                            stderr); with --dry-run, for scripts to read\n"
 	       "      --save-initrd FILE    keep a copy of the flasher (mode 0600)\n"
 	       "      --kernel PATH         kernel to load (default /boot/vmlinuz-$(uname -r))\n"
 	       "      --add-module NAME     more modules for the flasher (default: those loaded now)\n"
@@ -88,18 +93,23 @@ static void help(void)
 	       TLS_OPTIONS_HELP
 	       "                            (the files' contents travel in the job; the key as a\n"
 	       "                            secret)\n"
-	       "  -h, --help\n");
+	       "  -h, --help  -V, --version\n"
+	       "\n"
+	       "See 'man reimage-go' (exit codes: 'man reimage').\n");
 }
 
 enum {
 	OPT_TO = 0x100, OPT_SHA256, OPT_SUMS, OPT_NAME, OPT_IMAGE_SHA256, OPT_VERIFY, OPT_HEADER,
 	OPT_HEADER_FILE, OPT_THEN, OPT_YES, OPT_DRY_RUN, OPT_SAVE, OPT_KERNEL, OPT_ADD_MODULE,
 	OPT_NO_CARRY, OPT_RETRIES, OPT_RETRY_FOR, OPT_ATTEMPTS, OPT_MINISIG, OPT_PUBKEY, OPT_SUMS_SIG, OPT_KEYRING,
-	OPT_HOLD, OPT_HOLD_TIMEOUT, OPT_SSH_PORT, OPT_AUTHORIZED_KEYS,
+	OPT_HOLD, OPT_HOLD_TIMEOUT, OPT_SSH_PORT, OPT_AUTHORIZED_KEYS, OPT_JSON,
 };
 
 static const struct option options[] = {
 	{ "to", required_argument, NULL, OPT_TO },
+	{ "dst", required_argument, NULL, OPT_TO },
+	{ "json", no_argument, NULL, OPT_JSON },
+	{ "version", no_argument, NULL, 'V' },
 	{ "sha256", required_argument, NULL, OPT_SHA256 },
 	{ "sums", required_argument, NULL, OPT_SUMS },
 	{ "name", required_argument, NULL, OPT_NAME },
@@ -138,7 +148,7 @@ struct go {
 	size_t n_modules;
 	char *key_files[16];
 	size_t n_key_files;
-	bool yes, dry_run, carry, then_given, hold_opts;
+	bool yes, dry_run, carry, then_given, hold_opts, json;
 	char kernel_buf[512];
 };
 
@@ -172,7 +182,7 @@ static int parse_args(int argc, char *argv[], struct go *g)
 	job_init(&g->job);
 	g->carry = true;
 	optind = 0;
-	while ((c = getopt_long(argc, argv, "h", options, NULL)) >= 0) {
+	while ((c = getopt_long(argc, argv, "hV", options, NULL)) >= 0) {
 		switch (c) {
 		case OPT_TO: g->to = optarg; break;
 		case OPT_SHA256:
@@ -278,6 +288,8 @@ static int parse_args(int argc, char *argv[], struct go *g)
 			g->hold_opts = true;
 			break;
 		case 'h': help(); return 1;
+		case 'V': command_version(); return 1;
+		case OPT_JSON: g->json = true; break;
 		default:
 			if (tls_option_apply(&g->tls, c, optarg))
 				break;
@@ -437,6 +449,113 @@ static void print_hold(const struct job *j, const struct hold_keys *h)
 				     "clients will warn about a changed key"
 				   : "converted from OpenSSH: clients see this machine's usual key");
 	printf("  then:     hold\n");
+}
+
+/* What the plan says, for --json: the same facts as the text plan, in fields a script can
+ * read (sizes in bytes, digests in hex, secrets never: the URL is redacted, headers counted). */
+struct plan_facts {
+	const struct go *g;
+	const char *format, *release, *lock, *disk, *net, *cmdline, *sums_origin;
+	const struct disk_identity *id;
+	const struct flasher_image *img;
+	const struct hold_keys *hold;
+	uint64_t src_size, needed, total;
+};
+
+static void print_plan_json(const struct plan_facts *p)
+{
+	const struct go *g = p->g;
+	const struct job *j = &g->job;
+	struct json_out o;
+	char hex[65], shown[2048], keyid[17];
+
+	json_out_begin(&o, stdout);
+	json_out_str(&o, "command", "go");
+	json_out_bool(&o, "dry_run", g->dry_run);
+	json_out_object(&o, "source");
+	if (j->src) {
+		url_redact(j->src, shown, sizeof(shown));
+		json_out_str(&o, "url", shown);
+		json_out_str(&o, "format", p->format);
+		json_out_u64_or_null(&o, "size", p->src_size);
+	} else
+		json_out_str(&o, "url", NULL);
+	json_out_close(&o);
+	json_out_object(&o, "verify");
+	if (j->have_sha256)
+		hex_encode(j->sha256, 32, hex);
+	json_out_str(&o, "sha256", j->have_sha256 ? hex : NULL);
+	json_out_str(&o, "sha256_from", !j->have_sha256 ? NULL
+					 : !g->sums	 ? "--sha256"
+					 : g->sums_sig	 ? "signed checksum list"
+							 : "checksum list");
+	if (g->sums_sig)
+		json_out_str(&o, "signature", p->sums_origin);
+	if (j->have_image_sha256)
+		hex_encode(j->image_sha256, 32, hex);
+	json_out_str(&o, "image_sha256", j->have_image_sha256 ? hex : NULL);
+	if (j->have_minisig)
+		minisign_keynum_format(j->minisign_key.keynum, keyid);
+	json_out_str(&o, "minisign_key", j->have_minisig ? keyid : NULL);
+	json_out_bool(&o, "read_back", j->verify);
+	json_out_close(&o);
+	json_out_u64(&o, "headers", j->n_headers);
+	if (g->to) {
+		json_out_object(&o, "target");
+		json_out_str(&o, "device", g->to);
+		json_out_str(&o, "model", p->id->model[0] ? p->id->model : NULL);
+		json_out_str(&o, "serial", p->id->serial[0] ? p->id->serial : NULL);
+		json_out_str(&o, "wwn", p->id->wwn[0] ? p->id->wwn : NULL);
+		json_out_u64(&o, "size", p->id->size);
+		json_out_str(&o, "now", p->disk);
+		json_out_close(&o);
+	} else
+		json_out_str(&o, "target", NULL);
+	if (g->tls.cacert || g->tls.pin || g->tls.client_cert || g->tls.insecure ||
+	    (j->src && strncasecmp(j->src, "https://", 8) == 0)) {
+		char tls[1024];
+		tls_options_describe(&g->tls, tls, sizeof(tls));
+		json_out_object(&o, "tls");
+		json_out_str(&o, "summary", tls);
+		json_out_bool(&o, "insecure", g->tls.insecure);
+		json_out_close(&o);
+	}
+	json_out_object(&o, "kernel");
+	json_out_str(&o, "path", g->kernel);
+	json_out_str(&o, "running", p->release);
+	json_out_str(&o, "lockdown", p->lock);
+	json_out_close(&o);
+	json_out_object(&o, "flasher");
+	json_out_u64(&o, "size", p->img->len);
+	json_out_u64(&o, "unpacked", p->img->unpacked);
+	json_out_u64(&o, "modules", p->img->n_modules);
+	json_out_u64(&o, "job_bytes", p->img->sizes[INITRD_KIND_JOB]);
+	json_out_close(&o);
+	json_out_object(&o, "memory");
+	json_out_u64(&o, "needed", p->needed);
+	json_out_u64(&o, "total", p->total);
+	json_out_close(&o);
+	json_out_str(&o, "network", p->net);
+	json_out_str(&o, "then", job_then_to_string(j->then));
+	if (p->hold) {
+		json_out_object(&o, "hold");
+		json_out_u64(&o, "ssh_port", j->ssh_port);
+		json_out_u64(&o, "timeout_seconds", j->hold_timeout_ms / 1000);
+		json_out_u64(&o, "authorized_keys", p->hold->authorized.n);
+		json_out_array(&o, "host_keys");
+		for (size_t i = 0; i < p->hold->n_host; i++) {
+			json_out_object(&o, NULL);
+			json_out_str(&o, "type", p->hold->host[i].type);
+			json_out_str(&o, "fingerprint", p->hold->host[i].fingerprint);
+			json_out_close(&o);
+		}
+		json_out_close(&o);
+		json_out_close(&o);
+	}
+	json_out_str(&o, "cmdline", p->cmdline);
+	json_out_str(&o, "handover", systemd_is_pid1() ? "systemctl kexec" : "sync + reboot(KEXEC)");
+	json_out_bool(&o, "loaded", false);
+	(void)json_out_end(&o);
 }
 
 static int confirm(const char *name)
@@ -735,67 +854,77 @@ no_target:
 	strncat(cmdline, "panic=10 init_on_free=1 printk.devkmsg=on", sizeof(cmdline) - strlen(cmdline) - 1);
 
 	/* --- the plan --- */
-	printf("reimage go: plan\n");
-	if (!g.job.src)
-		printf("  source:   none: the flasher holds, and the operator writes over SSH "
-		       "(reimage flash SRC DISK)\n");
-	else {
-		char shown[2048];
-		url_redact(g.job.src, shown, sizeof(shown));
-		printf("  source:   %s (%s, %s)\n", shown, compression_name(compression_detect(head, head_len)),
-		       src_size != UINT64_MAX ? format_bytes(sz, sizeof(sz), src_size) : "size unknown");
+	if (g.json) {
+		struct plan_facts pf = {
+			.g = &g, .format = compression_name(compression_detect(head, head_len)),
+			.release = u.release, .lock = lock, .disk = disk, .net = net,
+			.cmdline = cmdline, .sums_origin = sums_origin, .id = &id, .img = &img,
+			.hold = hold, .src_size = src_size, .needed = needed, .total = total,
+		};
+		print_plan_json(&pf);
+	} else {
+		printf("reimage go: plan\n");
+		if (!g.job.src)
+			printf("  source:   none: the flasher holds, and the operator writes over SSH "
+			       "(reimage flash SRC DISK)\n");
+		else {
+			char shown[2048];
+			url_redact(g.job.src, shown, sizeof(shown));
+			printf("  source:   %s (%s, %s)\n", shown, compression_name(compression_detect(head, head_len)),
+			       src_size != UINT64_MAX ? format_bytes(sz, sizeof(sz), src_size) : "size unknown");
+		}
+		if (g.job.have_sha256) {
+			hex_encode(g.job.sha256, 32, hex);
+			printf("  verify:   SHA-256 %s%s\n", hex, !g.sums ? "" : g.sums_sig ? " (from the checksum list, its signature checked)" : " (from the checksum list)");
+			if (g.sums_sig)
+				printf("            %s\n", sums_origin);
+		}
+		if (g.job.have_image_sha256) {
+			hex_encode(g.job.image_sha256, 32, hex);
+			printf("  verify:   image SHA-256 %s\n", hex);
+		}
+		if (g.job.have_minisig) {
+			char keyid[17];
+			minisign_keynum_format(g.job.minisign_key.keynum, keyid);
+			printf("  verify:   minisign signature by key %s (\"%s\")\n", keyid,
+			       g.job.minisign_sig.trusted_comment);
+		}
+		if (g.job.n_headers)
+			printf("  headers:  %zu (values: ***)\n", g.job.n_headers);
+		if ((g.job.src && strncasecmp(g.job.src, "https://", 8) == 0) || g.tls.cacert || g.tls.pin ||
+		    g.tls.client_cert || g.tls.insecure) {
+			char tls[1024];
+			tls_options_describe(&g.tls, tls, sizeof(tls));
+			printf("  tls:      %s\n", tls);
+			if (g.tls.insecure)
+				printf("            WARNING: %s\n", TLS_INSECURE_WARNING);
+		}
+		if (g.to) {
+			printf("  target:   %s: %s%s%s, serial %s%s%s\n", g.to,
+			       id.model[0] ? id.model : "unknown model", ", ",
+			       format_bytes(sz, sizeof(sz), id.size), id.serial[0] ? id.serial : "none",
+			       id.wwn[0] ? ", WWN " : "", id.wwn);
+			printf("            %s\n", disk);
+		}
+		printf("  kernel:   %s (running %s), lockdown %s%s\n", g.kernel, u.release, lock,
+		       strcmp(lock, "none") && strcmp(lock, "not available")
+			       ? ": the distribution-signed kernel loads; an unsigned one will be refused"
+			       : "");
+		printf("  flasher:  %s (%s unpacked), %zu modules (loaded now), job %llu bytes (0600)\n",
+		       format_bytes(sz, sizeof(sz), img.len), format_bytes(sz2, sizeof(sz2), img.unpacked),
+		       img.n_modules, (unsigned long long)img.sizes[INITRD_KIND_JOB]);
+		printf("  memory:   needs about %s, %s in all\n", format_bytes(sz, sizeof(sz), needed),
+		       format_bytes(sz2, sizeof(sz2), total));
+		printf("  network:  %s\n", net);
+		if (hold)
+			print_hold(&g.job, hold);
+		else
+			printf("  then:     %s\n", g.job.then == JOB_THEN_KEXEC
+							 ? "kexec into the new system (reboot if it has nothing bootable)"
+							 : job_then_to_string(g.job.then));
+		printf("  command line: %s\n", cmdline);
+		printf("  hand-over: %s\n", systemd_is_pid1() ? "systemctl kexec" : "sync + reboot(KEXEC)");
 	}
-	if (g.job.have_sha256) {
-		hex_encode(g.job.sha256, 32, hex);
-		printf("  verify:   SHA-256 %s%s\n", hex, !g.sums ? "" : g.sums_sig ? " (from the checksum list, its signature checked)" : " (from the checksum list)");
-		if (g.sums_sig)
-			printf("            %s\n", sums_origin);
-	}
-	if (g.job.have_image_sha256) {
-		hex_encode(g.job.image_sha256, 32, hex);
-		printf("  verify:   image SHA-256 %s\n", hex);
-	}
-	if (g.job.have_minisig) {
-		char keyid[17];
-		minisign_keynum_format(g.job.minisign_key.keynum, keyid);
-		printf("  verify:   minisign signature by key %s (\"%s\")\n", keyid,
-		       g.job.minisign_sig.trusted_comment);
-	}
-	if (g.job.n_headers)
-		printf("  headers:  %zu (values: ***)\n", g.job.n_headers);
-	if ((g.job.src && strncasecmp(g.job.src, "https://", 8) == 0) || g.tls.cacert || g.tls.pin ||
-	    g.tls.client_cert || g.tls.insecure) {
-		char tls[1024];
-		tls_options_describe(&g.tls, tls, sizeof(tls));
-		printf("  tls:      %s\n", tls);
-		if (g.tls.insecure)
-			printf("            WARNING: %s\n", TLS_INSECURE_WARNING);
-	}
-	if (g.to) {
-		printf("  target:   %s: %s%s%s, serial %s%s%s\n", g.to,
-		       id.model[0] ? id.model : "unknown model", ", ",
-		       format_bytes(sz, sizeof(sz), id.size), id.serial[0] ? id.serial : "none",
-		       id.wwn[0] ? ", WWN " : "", id.wwn);
-		printf("            %s\n", disk);
-	}
-	printf("  kernel:   %s (running %s), lockdown %s%s\n", g.kernel, u.release, lock,
-	       strcmp(lock, "none") && strcmp(lock, "not available")
-		       ? ": the distribution-signed kernel loads; an unsigned one will be refused"
-		       : "");
-	printf("  flasher:  %s (%s unpacked), %zu modules (loaded now), job %llu bytes (0600)\n",
-	       format_bytes(sz, sizeof(sz), img.len), format_bytes(sz2, sizeof(sz2), img.unpacked),
-	       img.n_modules, (unsigned long long)img.sizes[INITRD_KIND_JOB]);
-	printf("  memory:   needs about %s, %s in all\n", format_bytes(sz, sizeof(sz), needed),
-	       format_bytes(sz2, sizeof(sz2), total));
-	printf("  network:  %s\n", net);
-	if (hold)
-		print_hold(&g.job, hold);
-	else
-		printf("  then:     %s\n", g.job.then == JOB_THEN_KEXEC
-						 ? "kexec into the new system (reboot if it has nothing bootable)"
-						 : job_then_to_string(g.job.then));
-	printf("  command line: %s\n", cmdline);
-	printf("  hand-over: %s\n", systemd_is_pid1() ? "systemctl kexec" : "sync + reboot(KEXEC)");
 	fflush(stdout);
 
 	if (g.save) {
@@ -804,10 +933,12 @@ no_target:
 			log_error("cannot write --save-initrd %s: %m", g.save);
 			goto out;
 		}
-		printf("  saved the flasher to %s (mode 0600: it holds the job)\n", g.save);
+		fprintf(g.json ? stderr : stdout, "  saved the flasher to %s (mode 0600: it holds the job)\n",
+			g.save);
 	}
 	if (g.dry_run) {
-		printf("dry run: nothing was loaded (kexec_loaded: %d)\n", kexec_loaded());
+		fprintf(g.json ? stderr : stdout, "dry run: nothing was loaded (kexec_loaded: %d)\n",
+			kexec_loaded());
 		ex = 0;
 		goto out;
 	}
@@ -818,7 +949,7 @@ no_target:
 	}
 	if (interrupted) {
 		log_error("interrupted; nothing was loaded");
-		ex = 130;
+		ex = exit_code_for_signal(interrupted);
 		goto out;
 	}
 
@@ -836,10 +967,10 @@ no_target:
 	loaded = true;
 	if (interrupted) {
 		log_error("interrupted");
-		ex = 130;
+		ex = exit_code_for_signal(interrupted);
 		goto out;
 	}
-	printf("loaded the flasher; handing over to it now\n");
+	fprintf(g.json ? stderr : stdout, "loaded the flasher; handing over to it now\n");
 	fflush(stdout);
 	r = kexec_exec(why, sizeof(why));
 	if (r < 0) {

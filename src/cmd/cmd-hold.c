@@ -17,6 +17,7 @@
 #include "basic/macro.h"
 #include "basic/time-util.h"
 #include "cmd/commands.h"
+#include "cmd/json-out.h"
 #include "init/boot-new.h"
 #include "init/hold.h"
 
@@ -40,15 +41,21 @@ static bool pid_alive(pid_t pid)
 	return pid > 0 && (kill(pid, 0) == 0 || errno == EPERM);
 }
 
-static void print_addresses(void)
+/* The addresses as text lines, or (json) as an array of {"interface","address","prefix"}. */
+static void print_addresses(struct json_out *json)
 {
 	struct ifaddrs *ifa = NULL;
 	bool any = false;
 
 	if (getifaddrs(&ifa) < 0) {
-		printf("  network:  cannot list the addresses: %s\n", strerror(errno));
+		if (json)
+			json_out_str(json, "network_error", strerror(errno));
+		else
+			printf("  network:  cannot list the addresses: %s\n", strerror(errno));
 		return;
 	}
+	if (json)
+		json_out_array(json, "addresses");
 	for (struct ifaddrs *i = ifa; i; i = i->ifa_next) {
 		char a[INET6_ADDRSTRLEN] = "";
 		unsigned prefix = 0;
@@ -71,12 +78,56 @@ static void print_addresses(void)
 			}
 		} else
 			continue;
-		printf("  %-9s %s %s/%u\n", any ? "" : "network:", i->ifa_name, a, prefix);
+		if (json) {
+			json_out_object(json, NULL);
+			json_out_str(json, "interface", i->ifa_name);
+			json_out_str(json, "address", a);
+			json_out_u64(json, "prefix", prefix);
+			json_out_close(json);
+		} else
+			printf("  %-9s %s %s/%u\n", any ? "" : "network:", i->ifa_name, a, prefix);
 		any = true;
 	}
-	if (!any)
+	if (json)
+		json_out_close(json);
+	else if (!any)
 		printf("  network:  no addresses\n");
 	freeifaddrs(ifa);
+}
+
+/* reimage status --json: the same facts as the text, for scripts (timeouts in seconds). */
+static int status_json(const char *state, const char *message, const struct hold_info *h)
+{
+	struct json_out o;
+	char dev[256] = "";
+	pid_t wpid = 0;
+	bool written = hold_last_written(dev, sizeof(dev), &wpid) > 0;
+
+	json_out_begin(&o, stdout);
+	json_out_bool(&o, "hold", h != NULL);
+	json_out_str(&o, "state", state);
+	json_out_str(&o, "message", message[0] ? message : NULL);
+	json_out_object(&o, "written");
+	json_out_str(&o, "device", written ? dev : NULL);
+	json_out_bool(&o, "in_progress", written && ((pid_alive(wpid) && (!h || wpid != h->pid)) ||
+						     !strcmp(state, "writing")));
+	json_out_close(&o);
+	if (h) {
+		uint64_t now = now_ms();
+		json_out_object(&o, "timeout");
+		json_out_bool(&o, "running", h->holding && !written && h->deadline_ms);
+		json_out_u64_or_null(&o, "seconds_left",
+				     h->holding && !written && h->deadline_ms
+					     ? (h->deadline_ms > now ? (h->deadline_ms - now + 999) / 1000 : 0)
+					     : UINT64_MAX);
+		json_out_close(&o);
+		json_out_object(&o, "ssh");
+		json_out_u64(&o, "port", h->port);
+		json_out_u64(&o, "sessions", (uint64_t)MAX(hold_ssh_sessions(), 0));
+		json_out_close(&o);
+	}
+	print_addresses(&o);
+	return json_out_end(&o) < 0 ? 1 : 0;
 }
 
 int cmd_status(int argc, char *argv[])
@@ -85,17 +136,25 @@ int cmd_status(int argc, char *argv[])
 	struct hold_info h;
 	char line[1024], state[128] = "unknown", message[900] = "", dev[256] = "";
 	pid_t wpid = 0;
+	bool json = false;
 	int r;
 
-	if (argc > 1) {
-		if (!strcmp(argv[1], "-h") || !strcmp(argv[1], "--help")) {
-			printf("Usage: reimage status\n\nInside a reimage flasher: what it is doing, what "
-			       "was written, the hold\ntimeout, the SSH port and the network "
-			       "addresses.\n");
+	for (int i = 1; i < argc; i++) {
+		if (!strcmp(argv[i], "-h") || !strcmp(argv[i], "--help")) {
+			printf("Usage: reimage status [--json]\n\nInside a reimage flasher: what it is "
+			       "doing, what was written, the hold\ntimeout, the SSH port and the network "
+			       "addresses.\n\n      --json   one JSON object\n  -h, --help  -V, "
+			       "--version\n\nSee 'man reimage'.\n");
 			return 0;
 		}
-		fprintf(stderr, "reimage status: error: no arguments expected; run 'reimage status "
-				"--help'\n");
+		if (!strcmp(argv[i], "-V") || !strcmp(argv[i], "--version"))
+			return command_version();
+		if (!strcmp(argv[i], "--json")) {
+			json = true;
+			continue;
+		}
+		fprintf(stderr, "reimage status: error: unknown argument '%s'; run 'reimage status "
+				"--help'\n", argv[i]);
 		return 2;
 	}
 	f = fopen(HOLD_STATUS_FILE, "re");
@@ -112,6 +171,8 @@ int cmd_status(int argc, char *argv[])
 			snprintf(message, sizeof(message), "%s", line + 8);
 	}
 	r = hold_info_read(&h);
+	if (json)
+		return status_json(state, message, r == 0 ? &h : NULL);
 	printf("reimage flasher%s\n", r == 0 ? " (hold mode)" : "");
 	printf("  state:    %s%s%s\n", state, message[0] ? ": " : "", message);
 	if (hold_last_written(dev, sizeof(dev), &wpid) > 0)
@@ -143,7 +204,7 @@ int cmd_status(int argc, char *argv[])
 		printf("  ssh:      port %u, %d session%s\n", h.port, hold_ssh_sessions(),
 		       hold_ssh_sessions() == 1 ? "" : "s");
 	}
-	print_addresses();
+	print_addresses(NULL);
 	if (r == 0)
 		printf("  end it:   reimage done reboot|poweroff|kexec [/dev/DISK]\n");
 	return 0;
@@ -194,6 +255,8 @@ int cmd_done(int argc, char *argv[])
 		done_help();
 		return 0;
 	}
+	if (argc > 1 && (!strcmp(argv[1], "-V") || !strcmp(argv[1], "--version")))
+		return command_version();
 	if (argc < 2 || argc > 3) {
 		fprintf(stderr, "reimage done: error: expected reboot, poweroff or kexec [/dev/DISK]\n");
 		return 2;

@@ -8,6 +8,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "basic/exit-codes.h"
 #include "basic/log.h"
 #include "basic/macro.h"
 #include "cmd/commands.h"
@@ -16,60 +17,95 @@
 
 static void help(void)
 {
-	printf("Usage: reimage kexec KERNEL [--initrd FILE] [--cmdline S | --reuse-cmdline]\n"
-	       "                    [--append S] [--exec]\n"
-	       "       reimage kexec --exec | --unload | --status\n"
+	printf("Usage: reimage kexec [-l] KERNEL [--initrd FILE] [--cmdline S | --reuse-cmdline]\n"
+	       "                    [--append S] [-e]\n"
+	       "       reimage kexec -e | -u | -S\n"
 	       "\n"
 	       "Load a kernel with kexec_file_load (signature-checked where the kernel enforces\n"
 	       "it, so it works under Secure Boot with a signed kernel), and jump into it.\n"
+	       "The spellings of kexec-tools work too, so scripts written for kexec(8) run.\n"
 	       "\n"
-	       "      --initrd FILE     the initramfs\n"
-	       "      --cmdline S       the new kernel's command line\n"
+	       "  -l, --load            load KERNEL (the default when KERNEL is given)\n"
+	       "      --initrd FILE     the initramfs (also --ramdisk)\n"
+	       "      --cmdline S       the new kernel's command line (also --command-line)\n"
 	       "      --reuse-cmdline   the running kernel's command line (/proc/cmdline)\n"
 	       "      --append S        add S to the command line\n"
-	       "      --exec            jump into the loaded kernel: through 'systemctl kexec' when\n"
+	       "  -e, --exec            jump into the loaded kernel: through 'systemctl kexec' when\n"
 	       "                        systemd is PID 1, else sync and reboot(KEXEC)\n"
-	       "      --unload          unload the loaded kernel\n"
-	       "      --status          whether a kernel is loaded, and the lockdown state\n"
-	       "  -h, --help\n");
+	       "  -u, --unload          unload the loaded kernel\n"
+	       "  -S, --status          whether a kernel is loaded (exit 0) or not (exit 1), and the\n"
+	       "                        lockdown state\n"
+	       "  -s, --kexec-file-syscall   accepted: kexec_file_load is the only loader used\n"
+	       "  -h, --help  -V, --version\n"
+	       "\n"
+	       "See 'man reimage-kexec' (exit codes: 'man reimage').\n");
 }
 
-enum { OPT_INITRD = 0x100, OPT_CMDLINE, OPT_REUSE, OPT_APPEND, OPT_EXEC, OPT_UNLOAD, OPT_STATUS };
+enum {
+	OPT_INITRD = 0x100,
+	OPT_CMDLINE,
+	OPT_REUSE,
+	OPT_APPEND,
+	OPT_FILE_SYSCALL,
+	OPT_OLD_SYSCALL,
+};
 
 static const struct option options[] = {
+	{ "load", no_argument, NULL, 'l' },
 	{ "initrd", required_argument, NULL, OPT_INITRD },
+	{ "ramdisk", required_argument, NULL, OPT_INITRD },
 	{ "cmdline", required_argument, NULL, OPT_CMDLINE },
+	{ "command-line", required_argument, NULL, OPT_CMDLINE },
 	{ "reuse-cmdline", no_argument, NULL, OPT_REUSE },
 	{ "append", required_argument, NULL, OPT_APPEND },
-	{ "exec", no_argument, NULL, OPT_EXEC },
-	{ "unload", no_argument, NULL, OPT_UNLOAD },
-	{ "status", no_argument, NULL, OPT_STATUS },
+	{ "exec", no_argument, NULL, 'e' },
+	{ "unload", no_argument, NULL, 'u' },
+	{ "status", no_argument, NULL, 'S' },
+	{ "kexec-file-syscall", no_argument, NULL, 's' },
+	{ "kexec-syscall", no_argument, NULL, 'c' },
 	{ "help", no_argument, NULL, 'h' },
+	{ "version", no_argument, NULL, 'V' },
 	{}
 };
 
 int cmd_kexec(int argc, char *argv[])
 {
 	const char *initrd = NULL, *cmdline = NULL, *append = NULL;
-	bool reuse = false, exec = false, unload = false, status = false;
+	bool reuse = false, exec = false, unload = false, status = false, load = false;
 	char why[1024], line[KEXEC_CMDLINE_MAX + 2] = "";
 	_cleanup_close_ int ifd = -EBADF;
 	int c, r;
 
 	log_set_prefix("reimage kexec");
 	optind = 0;
-	while ((c = getopt_long(argc, argv, "h", options, NULL)) >= 0) {
+	while ((c = getopt_long(argc, argv, "leuSschV", options, NULL)) >= 0) {
 		switch (c) {
+		case 'l': load = true; break;
 		case OPT_INITRD: initrd = optarg; break;
 		case OPT_CMDLINE: cmdline = optarg; break;
 		case OPT_REUSE: reuse = true; break;
 		case OPT_APPEND: append = optarg; break;
-		case OPT_EXEC: exec = true; break;
-		case OPT_UNLOAD: unload = true; break;
-		case OPT_STATUS: status = true; break;
+		case 'e': exec = true; break;
+		case 'u': unload = true; break;
+		case 'S': status = true; break;
+		case 's': break; /* kexec_file_load is what we use anyway */
+		case 'c':
+			log_error("-c/--kexec-syscall (the old kexec_load) is not supported: reimage "
+				  "kexec loads with kexec_file_load, which also works under Secure Boot; "
+				  "drop the option");
+			return EXIT_USAGE;
 		case 'h': help(); return 0;
-		default: log_error("run 'reimage kexec --help' for the options"); return 2;
+		case 'V': return command_version();
+		default: log_error("run 'reimage kexec --help' for the options"); return EXIT_USAGE;
 		}
+	}
+	if (status + unload + (load || exec || optind < argc) > 1) {
+		log_error("give one of --status, --unload, or loading/executing a kernel");
+		return EXIT_USAGE;
+	}
+	if (load && optind == argc) {
+		log_error("-l/--load wants a KERNEL; run 'reimage kexec --help'");
+		return EXIT_USAGE;
 	}
 	if (status) {
 		char lock[64];
@@ -82,7 +118,8 @@ int cmd_kexec(int argc, char *argv[])
 			printf("lockdown: not available in this kernel\n");
 		printf("hand-over: %s\n", systemd_is_pid1() ? "systemctl kexec (systemd is PID 1)"
 							   : "sync + reboot(LINUX_REBOOT_CMD_KEXEC)");
-		return 0;
+		/* like kexec -S: scripts test "is something loaded" by the exit status */
+		return l > 0 ? EXIT_OK : EXIT_FAILED;
 	}
 	if (unload) {
 		if (kexec_unload(why, sizeof(why)) < 0) {

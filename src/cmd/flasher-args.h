@@ -48,6 +48,7 @@ enum {
 		{ "job", required_argument, NULL, FLASHER_OPT_JOB },                               \
 		{ "src", required_argument, NULL, FLASHER_OPT_SRC },                               \
 		{ "dst", required_argument, NULL, FLASHER_OPT_DST },                               \
+		{ "to", required_argument, NULL, FLASHER_OPT_DST },                                \
 		{ "sha256", required_argument, NULL, FLASHER_OPT_SHA256 },                         \
 		{ "image-sha256", required_argument, NULL, FLASHER_OPT_IMAGE_SHA256 },             \
 		{ "verify", no_argument, NULL, FLASHER_OPT_VERIFY },                               \
@@ -74,7 +75,7 @@ enum {
 	"      --binary PATH         the reimage binary to use as /init (default: this one)\n"     \
 	"Job (or --job FILE):\n"                                                                   \
 	"      --job FILE            a job file (see docs/job-file.md)\n"                          \
-	"      --src URL --dst DEV   what to write where\n"                                        \
+	"      --src URL --to DEV    what to write where (--dst DEV is the same)\n"                                        \
 	"      --sha256 HEX  --image-sha256 HEX  --verify\n"                                       \
 	"      --header 'N: V'  --header-file FILE   (secrets: only root may read the output)\n"    \
 	"      --then reboot|poweroff|hold|kexec   (kexec also adds file system drivers)\n"         \

@@ -16,6 +16,12 @@ static int cmd_init(int argc, char *argv[])
 	return 2;
 }
 
+int command_version(void)
+{
+	printf("reimage %s\n", REIMAGE_VERSION);
+	return 0;
+}
+
 static const struct command commands[] = {
 	{ "flash", cmd_flash, "stream an image (URL, file or stdin) onto a disk or into a file" },
 	{ "go", cmd_go, "reimage this machine in place: build the flasher, kexec into it" },
@@ -43,7 +49,8 @@ static void usage(FILE *out)
 		"  -h, --help     show this help\n"
 		"  -V, --version  show the version\n"
 		"\n"
-		"Run 'reimage COMMAND --help' for the options of a command.\n");
+		"Run 'reimage COMMAND --help' for the options of a command; the manuals are\n"
+		"'man reimage' (overview, exit codes) and 'man reimage-COMMAND'.\n");
 }
 
 int main(int argc, char *argv[])
@@ -61,8 +68,7 @@ int main(int argc, char *argv[])
 		return 0;
 	}
 	if (strcmp(argv[1], "-V") == 0 || strcmp(argv[1], "--version") == 0) {
-		printf("reimage %s\n", REIMAGE_VERSION);
-		return 0;
+		return command_version();
 	}
 	for (size_t i = 0; i < ELEMENTSOF(commands); i++)
 		if (strcmp(argv[1], commands[i].name) == 0)

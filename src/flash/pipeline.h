@@ -8,6 +8,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "basic/exit-codes.h"
 #include "flash/progress.h"
 #include "format/minisign.h"
 #include "flash/source.h"
@@ -18,17 +19,19 @@
 #define FLASH_IMG_CHUNK (1U << 20)
 #define FLASH_IMG_CHUNKS 16
 
-/* Process exit codes, documented in docs/reimage-flash.1.md. */
+/* Process exit codes: the flash pipeline's names for the shared table in basic/exit-codes.h
+ * (documented in reimage(1)). An interrupted run reports 128 + the signal; the pipeline says
+ * FLASH_EXIT_INTERRUPTED and the command turns it into that. */
 enum flash_exit {
-	FLASH_EXIT_OK = 0,
-	FLASH_EXIT_INTERNAL = 1,
-	FLASH_EXIT_USAGE = 2,
-	FLASH_EXIT_SOURCE = 3,
-	FLASH_EXIT_VERIFY = 4,
-	FLASH_EXIT_DATA = 5,
-	FLASH_EXIT_TARGET = 6,
-	FLASH_EXIT_WRITE = 7,
-	FLASH_EXIT_INTERRUPTED = 130,
+	FLASH_EXIT_OK = EXIT_OK,
+	FLASH_EXIT_INTERNAL = EXIT_FAILED,
+	FLASH_EXIT_USAGE = EXIT_USAGE,
+	FLASH_EXIT_SOURCE = EXIT_SOURCE,
+	FLASH_EXIT_VERIFY = EXIT_VERIFY,
+	FLASH_EXIT_DATA = EXIT_DATA,
+	FLASH_EXIT_TARGET = EXIT_TARGET,
+	FLASH_EXIT_WRITE = EXIT_WRITE,
+	FLASH_EXIT_INTERRUPTED = EXIT_SIGNAL_BASE + 2,
 };
 
 struct flash_options {

@@ -143,13 +143,13 @@ def test_damage_is_detected_by_info_dry_run_and_reimage(made, tmp_path, run_reim
     for label, p in damaged_copies(out, tmp_path):
         for args in (["--info"], ["--dry-run"]):
             r = run_bundle(p, *args)
-            assert r.returncode == 3, "%s %s: rc %d\n%s%s" % (label, args, r.returncode,
+            assert r.returncode == 5, "%s %s: rc %d\n%s%s" % (label, args, r.returncode,
                                                             r.stdout, r.stderr)
             assert re.search(r"corrupted|cut short|not a reimage bundle", r.stderr), \
                 "%s: %s" % (label, r.stderr)
             assert "plan" not in r.stdout, "%s: a damaged bundle showed its plan" % label
         r = run_reimage("bundle", "--info", str(p))
-        assert r.rc == 3, "%s: %s" % (label, r.err)
+        assert r.rc == 5, "%s: %s" % (label, r.err)
     # a damaged bundle says so plainly
     r = run_bundle(tmp_path / "damaged-payload-middle", "--info")
     assert "SHA-256 of its contents does not match" in r.stderr
@@ -165,7 +165,7 @@ def test_damaged_loader_code(made, tmp_path, run_reimage):
     p = tmp_path / "damaged-code"
     p.write_bytes(bytes(b))
     r = run_reimage("bundle", "--info", str(p))
-    assert r.rc == 3 and "corrupted" in r.err
+    assert r.rc == 5 and "corrupted" in r.err
 
 
 def test_not_a_bundle(reimage_bin, tmp_path, run_reimage):
@@ -173,12 +173,12 @@ def test_not_a_bundle(reimage_bin, tmp_path, run_reimage):
     p = tmp_path / "bare-loader"
     shutil.copy2(loader, p)
     r = run_bundle(p, "--info")
-    assert r.returncode == 3
+    assert r.returncode == 5
     assert "not a reimage bundle" in r.stderr
     junk = tmp_path / "junk"
     junk.write_bytes(b"hello\n" * 100)
     r = run_reimage("bundle", "--info", str(junk))
-    assert r.rc == 3 and "not a reimage bundle" in r.err
+    assert r.rc == 5 and "not a reimage bundle" in r.err
 
 
 def kexec_loaded():
@@ -190,7 +190,7 @@ def kexec_loaded():
 
 def test_dry_run_loads_nothing(made):
     """As root: everything is checked and shown, nothing is loaded. Whether this machine could
-    kexec decides the exit status (0, or 4 with the reason), never a load."""
+    kexec decides the exit status (0, or 8 with the reason), never a load."""
     out, _ = made
     before = kexec_loaded()
     assert before in (None, "0"), "a kexec image is loaded on this machine already"
@@ -205,7 +205,7 @@ def test_dry_run_loads_nothing(made):
         assert "kexec_file_load available" in r.stdout
         assert "dry run: verified and checked; nothing was loaded" in r.stdout
     else:
-        assert r.returncode == 4, r.stderr
+        assert r.returncode == 8, r.stderr
         assert "this machine cannot run this bundle" in r.stderr
         assert "nothing was loaded" in r.stderr
 
@@ -217,7 +217,7 @@ def test_missing_target_is_refused(run_reimage, kernel_args, tmp_path):
     before = kexec_loaded()
     p = run_bundle(out, "--dry-run")
     assert kexec_loaded() == before
-    assert p.returncode == 4
+    assert p.returncode == 6
     assert "the target /dev/nvme9n9 does not exist on this machine" in p.stderr
     assert "nothing was loaded" in p.stderr
 
@@ -229,7 +229,7 @@ def test_not_root_is_refused(made, tmp_path):
     os.chmod(tmp_path, 0o755)
     r = subprocess.run(["setpriv", "--reuid=65534", "--regid=65534", "--clear-groups", str(p),
                         "--yes"], capture_output=True, text=True, timeout=60)
-    assert r.returncode == 4, r.stderr
+    assert r.returncode == 8, r.stderr
     assert "run it as root" in r.stderr
     # --info works for anyone
     r = subprocess.run(["setpriv", "--reuid=65534", "--regid=65534", "--clear-groups", str(p),
