@@ -366,31 +366,6 @@ int source_tls_pin_validate(const char *pin)
 	}
 }
 
-/* The host of url, without userinfo and port, for messages. */
-static void url_host(const char *url, char *buf, size_t n)
-{
-	const char *p = strstr(url, "://"), *at, *end;
-	size_t len;
-
-	p = p ? p + 3 : url;
-	len = strcspn(p, "/?#");
-	at = memrchr(p, '@', len);
-	if (at) {
-		len -= (size_t)(at + 1 - p);
-		p = at + 1;
-	}
-	if (*p == '[') { /* an IPv6 literal keeps its brackets */
-		end = memchr(p, ']', len);
-		if (end)
-			len = (size_t)(end + 1 - p);
-	} else {
-		end = memchr(p, ':', len);
-		if (end)
-			len = (size_t)(end - p);
-	}
-	snprintf(buf, n, "%.*s", (int)MIN(len, (size_t)255), p);
-}
-
 static bool text_has(const char *s, const char *needle)
 {
 	return strcasestr(s, needle) != NULL;
@@ -450,7 +425,8 @@ static int tls_failure(struct http_source *s, CURLcode cc, const char *curl_err)
 
 	if (curl_easy_getinfo(s->curl, CURLINFO_EFFECTIVE_URL, &eff) != CURLE_OK || !eff)
 		eff = s->cfg->location;
-	url_host(eff, host, sizeof(host));
+	if (url_host(eff, host, sizeof(host)) < 0)
+		snprintf(host, sizeof(host), "the server");
 
 	switch (cc) {
 	case CURLE_PEER_FAILED_VERIFICATION:
@@ -567,7 +543,8 @@ static int client_cert_refusal(struct http_source *s)
 		return 0;
 	if (curl_easy_getinfo(s->curl, CURLINFO_EFFECTIVE_URL, &eff) != CURLE_OK || !eff)
 		eff = s->cfg->location;
-	url_host(eff, host, sizeof(host));
+	if (url_host(eff, host, sizeof(host)) < 0)
+		snprintf(host, sizeof(host), "the server");
 	if (text_has(s->error_body, "No required SSL certificate"))
 		return client_cert_failure(s, host, "HTTP 400: no required SSL certificate was sent");
 	if (text_has(s->error_body, "SSL certificate error"))

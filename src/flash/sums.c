@@ -15,13 +15,6 @@
 #include "format/sha256sums.h"
 #include "format/url.h"
 
-/* scheme://authority of a URL, for deciding whether headers may go to it too */
-static size_t origin_len(const char *url)
-{
-	const char *p = strstr(url, "://");
-	return p ? (size_t)(p + 3 - url) + strcspn(p + 3, "/?#") : 0;
-}
-
 /* The list's signature, checked before a line of it is used. 0, or an exit code with msg. */
 static int check_signature(const struct source_config *list_cfg, const char *text, size_t len,
 			   const char *shown, const char *sig, const char *keyring, char *origin_extra,
@@ -114,8 +107,7 @@ int sums_lookup(const struct flash_options *o, const char *sums, const char *nam
 	}
 
 	/* Send the user's headers only to the server SRC lives on. */
-	if (url_is_http(sums) && url_is_http(o->src) && origin_len(sums) == origin_len(o->src) &&
-	    strncasecmp(sums, o->src, origin_len(sums)) == 0) {
+	if (url_is_http(sums) && url_is_http(o->src) && url_same_origin(sums, o->src)) {
 		cfg.headers = o->headers;
 		cfg.n_headers = o->n_headers;
 	}

@@ -1,12 +1,16 @@
 // SPDX-License-Identifier: GPL-2.0-or-later
-/* URL helpers for display (redaction) and for naming the file a URL points to. */
+/* URLs split by libcurl's URL API (CURLU), the parser libcurl itself uses for the request, so
+ * what is redacted, named or compared here is exactly what goes on the wire. */
 #include "format/url.h"
 
+#include <curl/curl.h>
 #include <errno.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
 
+#include "basic/macro.h"
 #include "basic/parse-util.h"
 
 bool url_is_http(const char *s)
@@ -14,11 +18,40 @@ bool url_is_http(const char *s)
 	return strncasecmp(s, "http://", 7) == 0 || strncasecmp(s, "https://", 8) == 0;
 }
 
-/* Offset of the authority (after "scheme://"), or 0 if there is none. */
-static size_t authority_start(const char *url)
+static void curl_urlp(CURLU **u)
 {
-	const char *p = strstr(url, "://");
-	return p ? (size_t)(p - url) + 3 : 0;
+	if (*u)
+		curl_url_cleanup(*u);
+}
+
+static void curl_freep(char **p)
+{
+	if (*p)
+		curl_free(*p);
+}
+
+/* Parse url with libcurl; NULL when it is not a URL libcurl accepts (any scheme). */
+static CURLU *parse(const char *url)
+{
+	CURLU *u = curl_url();
+
+	if (!u)
+		return NULL;
+	if (curl_url_set(u, CURLUPART_URL, url, CURLU_NON_SUPPORT_SCHEME) != CURLUE_OK) {
+		curl_url_cleanup(u);
+		return NULL;
+	}
+	return u;
+}
+
+/* One part of u as libcurl has it (not decoded), or NULL when absent. Free with curl_free. */
+static char *part(CURLU *u, CURLUPart what, unsigned flags)
+{
+	char *s = NULL;
+
+	if (curl_url_get(u, what, &s, flags) != CURLUE_OK)
+		return NULL;
+	return s;
 }
 
 static void append(char *buf, size_t n, size_t *o, const char *s, size_t len)
@@ -27,101 +60,187 @@ static void append(char *buf, size_t n, size_t *o, const char *s, size_t len)
 		buf[(*o)++] = s[i];
 }
 
+static void appends(char *buf, size_t n, size_t *o, const char *s)
+{
+	append(buf, n, o, s, strlen(s));
+}
+
+/* The query with every value replaced by "***". */
+static void redact_query(char *buf, size_t n, size_t *o, const char *q)
+{
+	while (*q) {
+		size_t kv = strcspn(q, "&");
+		const char *eq = memchr(q, '=', kv);
+
+		if (eq) {
+			append(buf, n, o, q, (size_t)(eq - q));
+			appends(buf, n, o, "=***");
+		} else
+			append(buf, n, o, q, kv);
+		q += kv;
+		if (*q == '&') {
+			appends(buf, n, o, "&");
+			q++;
+		}
+	}
+}
+
 void url_redact(const char *url, char *buf, size_t n)
 {
-	size_t o = 0, a = authority_start(url);
-	const char *p = url + a;
-	size_t auth_len = strcspn(p, "/?#");
-	const char *at = memchr(p, '@', auth_len);
-	const char *q;
+	_cleanup_(curl_urlp) CURLU *u = NULL;
+	_cleanup_(curl_freep) char *scheme = NULL, *user = NULL, *pw = NULL, *opts = NULL;
+	_cleanup_(curl_freep) char *host = NULL, *port = NULL, *path = NULL, *query = NULL;
+	const char *sep;
+	size_t o = 0;
 
 	if (n == 0)
 		return;
-	append(buf, n, &o, url, a);
-	if (at) {
-		append(buf, n, &o, "***@", 4);
-		append(buf, n, &o, at + 1, (size_t)(p + auth_len - at - 1));
-	} else
-		append(buf, n, &o, p, auth_len);
-	p += auth_len;
-	q = p + strcspn(p, "?#");
-	append(buf, n, &o, p, (size_t)(q - p));
-	if (*q == '?') {
-		p = q + 1;
-		append(buf, n, &o, "?", 1);
-		while (*p && *p != '#') {
-			size_t kv = strcspn(p, "&#");
-			const char *eq = memchr(p, '=', kv);
-			if (eq) {
-				append(buf, n, &o, p, (size_t)(eq - p));
-				append(buf, n, &o, "=***", 4);
-			} else
-				append(buf, n, &o, p, kv);
-			p += kv;
-			if (*p == '&') {
-				append(buf, n, &o, "&", 1);
-				p++;
-			}
-		}
+	buf[0] = 0;
+	sep = strstr(url, "://");
+	if (!sep) {
+		/* a path or "-": nothing of a URL to hide */
+		appends(buf, n, &o, url);
+		buf[o] = 0;
+		return;
+	}
+	u = parse(url);
+	if (!u) {
+		/* libcurl cannot split it, so nobody can say where a secret ends: show the scheme
+		 * only (the transfer fails on the same URL with a clear message) */
+		append(buf, n, &o, url, (size_t)(sep - url));
+		appends(buf, n, &o, "://*** (not a valid URL)");
+		buf[o] = 0;
+		return;
+	}
+	scheme = part(u, CURLUPART_SCHEME, 0);
+	user = part(u, CURLUPART_USER, 0);
+	pw = part(u, CURLUPART_PASSWORD, 0);
+	opts = part(u, CURLUPART_OPTIONS, 0);
+	host = part(u, CURLUPART_HOST, 0);
+	port = part(u, CURLUPART_PORT, 0);
+	path = part(u, CURLUPART_PATH, 0);
+	query = part(u, CURLUPART_QUERY, 0);
+	appends(buf, n, &o, scheme ? scheme : "");
+	appends(buf, n, &o, "://");
+	if (user || pw || opts)
+		appends(buf, n, &o, "***@");
+	appends(buf, n, &o, host ? host : "");
+	if (port) {
+		appends(buf, n, &o, ":");
+		appends(buf, n, &o, port);
+	}
+	appends(buf, n, &o, path ? path : "/");
+	if (query) {
+		appends(buf, n, &o, "?");
+		redact_query(buf, n, &o, query);
 	}
 	buf[o] = 0;
 }
 
 static int emit(int (*fn)(const char *), const char *s, size_t len)
 {
-	char *c = strndup(s, len);
+	char *c;
 	int r;
 
+	if (len == 0)
+		return 0;
+	c = strndup(s, len);
 	if (!c)
 		return -ENOMEM;
-	r = len ? fn(c) : 0;
+	r = fn(c);
 	explicit_bzero(c, len);
 	free(c);
 	return r;
 }
 
-int url_foreach_secret(const char *url, int (*fn)(const char *secret))
+/* s as it appears in the URL and, when different, percent-decoded: a message may quote either
+ * (ours show the URL, libcurl's and servers' the decoded value). */
+static int emit_both(int (*fn)(const char *), const char *s)
 {
-	size_t a = authority_start(url);
-	const char *p = url + a;
-	size_t auth_len = strcspn(p, "/?#");
-	const char *at = memchr(p, '@', auth_len);
-	const char *q;
+	_cleanup_free_ char *d = NULL;
+	size_t o = 0, len = strlen(s);
 	int r;
 
-	if (at) {
-		const char *colon = memchr(p, ':', (size_t)(at - p));
-		r = colon ? emit(fn, colon + 1, (size_t)(at - colon - 1))
-			  : emit(fn, p, (size_t)(at - p));
-		if (r < 0)
-			return r;
+	r = emit(fn, s, len);
+	if (r < 0 || !strchr(s, '%'))
+		return r;
+	d = strdup(s);
+	if (!d)
+		return -ENOMEM;
+	for (const char *p = s; *p; p++) {
+		int hi, lo;
+		if (p[0] == '%' && (hi = unhexchar(p[1])) >= 0 && (lo = unhexchar(p[2])) >= 0) {
+			d[o++] = (char)(hi << 4 | lo);
+			p += 2;
+		} else
+			d[o++] = *p;
 	}
-	q = strchr(p, '?');
-	if (!q)
+	d[o] = 0;
+	r = emit(fn, d, strlen(d));
+	explicit_bzero(d, len);
+	return r;
+}
+
+int url_foreach_secret(const char *url, int (*fn)(const char *secret))
+{
+	_cleanup_(curl_urlp) CURLU *u = NULL;
+	_cleanup_(curl_freep) char *user = NULL, *pw = NULL, *query = NULL;
+	const char *sep = strstr(url, "://"), *q;
+	int r;
+
+	if (!sep)
 		return 0;
-	for (p = q + 1; *p && *p != '#';) {
-		size_t kv = strcspn(p, "&#");
-		const char *eq = memchr(p, '=', kv);
-		if (eq) {
-			r = emit(fn, eq + 1, (size_t)(p + kv - eq - 1));
+	u = parse(url);
+	if (!u)
+		/* no way to tell its parts apart: all of it after the scheme is secret */
+		return emit(fn, sep + 3, strlen(sep + 3));
+	user = part(u, CURLUPART_USER, 0);
+	pw = part(u, CURLUPART_PASSWORD, 0);
+	query = part(u, CURLUPART_QUERY, 0);
+	/* the password; a user name alone is often the token itself */
+	if (pw)
+		r = emit_both(fn, pw);
+	else if (user)
+		r = emit_both(fn, user);
+	else
+		r = 0;
+	if (r < 0)
+		return r;
+	for (q = query; q && *q;) {
+		size_t kv = strcspn(q, "&");
+		const char *eq = memchr(q, '=', kv);
+		if (eq && eq + 1 < q + kv) {
+			_cleanup_free_ char *v = strndup(eq + 1, (size_t)(q + kv - eq - 1));
+			if (!v)
+				return -ENOMEM;
+			r = emit_both(fn, v);
+			explicit_bzero(v, strlen(v));
 			if (r < 0)
 				return r;
 		}
-		p += kv;
-		if (*p == '&')
-			p++;
+		q += kv;
+		if (*q == '&')
+			q++;
 	}
 	return 0;
 }
 
 int url_file_name(const char *url, char *buf, size_t n)
 {
-	size_t a = authority_start(url);
-	const char *path = url + a + (a ? strcspn(url + a, "/?#") : 0);
-	size_t plen = strcspn(path, "?#");
-	const char *seg_end = path + plen, *seg;
+	_cleanup_(curl_urlp) CURLU *u = NULL;
+	_cleanup_(curl_freep) char *cpath = NULL;
+	const char *path, *seg_end, *seg;
 	size_t o = 0;
 
+	if (strstr(url, "://")) {
+		u = parse(url);
+		if (!u)
+			return -EINVAL;
+		cpath = part(u, CURLUPART_PATH, 0);
+		path = cpath ? cpath : "/";
+	} else
+		path = url; /* a file name or path */
+	seg_end = path + strlen(path);
 	while (seg_end > path && seg_end[-1] == '/')
 		seg_end--;
 	seg = seg_end;
@@ -144,4 +263,40 @@ int url_file_name(const char *url, char *buf, size_t n)
 	}
 	buf[o] = 0;
 	return 0;
+}
+
+int url_host(const char *url, char *buf, size_t n)
+{
+	_cleanup_(curl_urlp) CURLU *u = parse(url);
+	_cleanup_(curl_freep) char *host = NULL;
+
+	if (n)
+		buf[0] = 0;
+	if (!u)
+		return -EINVAL;
+	host = part(u, CURLUPART_HOST, 0);
+	if (!host)
+		return -ENOENT;
+	if (strlen(host) >= n)
+		return -ENOBUFS;
+	memcpy(buf, host, strlen(host) + 1);
+	return 0;
+}
+
+bool url_same_origin(const char *a, const char *b)
+{
+	_cleanup_(curl_urlp) CURLU *ua = parse(a);
+	_cleanup_(curl_urlp) CURLU *ub = parse(b);
+	static const CURLUPart parts[] = { CURLUPART_SCHEME, CURLUPART_HOST, CURLUPART_PORT };
+
+	if (!ua || !ub)
+		return false;
+	for (size_t i = 0; i < ELEMENTSOF(parts); i++) {
+		_cleanup_(curl_freep) char *x = part(ua, parts[i], CURLU_DEFAULT_PORT);
+		_cleanup_(curl_freep) char *y = part(ub, parts[i], CURLU_DEFAULT_PORT);
+		/* host names compare without case (RFC 3986 §6.2.2.1); libcurl keeps the case */
+		if (!x || !y || strcasecmp(x, y) != 0)
+			return false;
+	}
+	return true;
 }

@@ -1,5 +1,6 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
-/* The parts of URLs (RFC 3986) we show to people or match against checksum lists. */
+/* The parts of URLs (RFC 3986) we show to people, hide from them, or compare; split by libcurl's
+ * URL API (CURLU), the same parser the transfers use, and nowhere else. */
 #pragma once
 
 #include <stdbool.h>
@@ -10,15 +11,27 @@ bool url_is_http(const char *s);
 
 /* Copy url into buf (size n) with the userinfo ("user:pw@") replaced by "***@" and the
  * value of every query parameter replaced by "***" (presigned URLs carry tokens there). The
- * fragment is dropped. Output is truncated to fit. */
+ * fragment is dropped. A string without "://" (a path) is copied as it is; a URL libcurl
+ * cannot parse shows only its scheme. Output is truncated to fit. */
 void url_redact(const char *url, char *buf, size_t n);
 
 /* The secret parts of url, each a malloc'ed string for log_add_secret(): the password (or the
- * whole userinfo when it has no colon) and each query value. Calls fn for each. Returns 0 or
- * -ENOMEM. */
+ * user name when there is no password) and each query value, each as written and, when it
+ * holds %XX escapes, decoded too; for a URL libcurl cannot parse, everything after "://".
+ * Calls fn for each. Returns 0 or -ENOMEM. */
 int url_foreach_secret(const char *url, int (*fn)(const char *secret));
 
 /* The last non-empty path segment of url, percent-decoded, without query or fragment, into buf
- * (size n). Returns 0, -ENOENT when the path has no segment ("http://host/"), -EINVAL when the
- * decoded name holds '/' or NUL or does not fit. */
+ * (size n); for a string without "://", its last path component. Returns 0, -ENOENT when the
+ * path has no segment ("http://host/"), -EINVAL when url does not parse or the decoded name
+ * holds '/' or NUL or does not fit. */
 int url_file_name(const char *url, char *buf, size_t n);
+
+/* The host of url (an IPv6 literal with its brackets), without user info or port, into buf.
+ * Returns 0, -EINVAL when url does not parse, -ENOENT without a host, -ENOBUFS if n is too
+ * small. */
+int url_host(const char *url, char *buf, size_t n);
+
+/* Whether a and b have the same scheme, host and port (default ports filled in), so that
+ * credentials meant for one may go to the other. false when either does not parse. */
+bool url_same_origin(const char *a, const char *b);

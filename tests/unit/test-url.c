@@ -61,4 +61,48 @@ TEST(file_name)
 	ASSERT_TRUE(!url_is_http("ftp://x"));
 }
 
-RUN(T(redact), T(secrets), T(file_name))
+/* The cases where hand-written splitters disagreed (first or last '@', '@' in the path, an
+ * IPv6 literal): the answers are libcurl's, the parser the transfer uses. */
+TEST(one_parser)
+{
+	char b[256];
+
+	/* a second '@' in the authority: not a URL libcurl accepts, so nothing of it is shown */
+	url_redact("http://a@b@host/x.img", b, sizeof(b));
+	ASSERT_STREQ(b, "http://*** (not a valid URL)");
+	n_seen = 0;
+	ASSERT_EQ(url_foreach_secret("http://a@b@host/x.img", collect), 0);
+	ASSERT_EQ(n_seen, 1);
+	ASSERT_STREQ(seen[0], "a@b@host/x.img");
+	/* an escaped '@' in the password: redacted, and registered escaped and decoded */
+	url_redact("https://u:p%40ss@host/x", b, sizeof(b));
+	ASSERT_STREQ(b, "https://***@host/x");
+	n_seen = 0;
+	ASSERT_EQ(url_foreach_secret("https://u:p%40ss@host/x", collect), 0);
+	ASSERT_EQ(n_seen, 2);
+	ASSERT_STREQ(seen[0], "p%40ss");
+	ASSERT_STREQ(seen[1], "p@ss");
+	/* host: never the user info, an IPv6 literal keeps its brackets, no port */
+	ASSERT_EQ(url_host("https://user:pw@images.example:8443/a@b", b, sizeof(b)), 0);
+	ASSERT_STREQ(b, "images.example");
+	ASSERT_EQ(url_host("http://[::1]:8080/x", b, sizeof(b)), 0);
+	ASSERT_STREQ(b, "[::1]");
+	ASSERT_EQ(url_host("not a url", b, sizeof(b)), -EINVAL);
+	ASSERT_EQ(url_host("https://images.example/", b, 4), -ENOBUFS);
+	url_redact("http://[::1]:8080/a?k=v#f", b, sizeof(b));
+	ASSERT_STREQ(b, "http://[::1]:8080/a?k=***");
+	/* origin: scheme, host (any case) and port, default ports filled in; user info aside */
+	ASSERT_TRUE(url_same_origin("https://h.example/a", "https://H.EXAMPLE:443/b?x"));
+	ASSERT_TRUE(url_same_origin("https://tok@h.example/a", "https://h.example/SUMS"));
+	ASSERT_TRUE(!url_same_origin("https://h.example/a", "http://h.example/a"));
+	ASSERT_TRUE(!url_same_origin("https://h.example/a", "https://h.example:8443/a"));
+	ASSERT_TRUE(!url_same_origin("https://h.example/a", "https://h.example.evil/a"));
+	ASSERT_TRUE(!url_same_origin("https://h.example@evil.example/a", "https://h.example/a"));
+	/* a path, not a URL: shown as it is, its file name is its last component */
+	url_redact("/srv/img/a@b.img", b, sizeof(b));
+	ASSERT_STREQ(b, "/srv/img/a@b.img");
+	ASSERT_EQ(url_file_name("dir/disk.img.zst", b, sizeof(b)), 0);
+	ASSERT_STREQ(b, "disk.img.zst");
+}
+
+RUN(T(redact), T(secrets), T(file_name), T(one_parser))
