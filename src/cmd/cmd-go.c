@@ -617,7 +617,9 @@ int cmd_go(int argc, char *argv[])
 		goto out;
 	}
 	if (geteuid() != 0 && !g.dry_run) {
-		log_error("reimage go needs root (it loads a kernel and overwrites a disk)");
+		log_error("reimage go needs root (it loads a kernel and overwrites a disk); "
+			  "--dry-run works without");
+		ex = EXIT_MACHINE;
 		goto out;
 	}
 	sigemptyset(&sa.sa_mask);
@@ -835,6 +837,7 @@ no_target:
 	r = flasher_build(&fo, &img, err, sizeof(err));
 	if (r == -ENOMEM && err[0]) {
 		log_error("%s; nothing was loaded", err);
+		ex = EXIT_MACHINE;
 		goto out;
 	}
 	if (r < 0) {
@@ -962,6 +965,8 @@ no_target:
 	r = kexec_load(g.kernel, ifd, cmdline, why, sizeof(why));
 	if (r < 0) {
 		log_error("%s; nothing was loaded", why);
+		/* as a bundle says it: this kernel or its settings do not allow a kexec */
+		ex = r == -EPERM || r == -ENOSYS ? EXIT_MACHINE : EXIT_FAILED;
 		goto out;
 	}
 	loaded = true;

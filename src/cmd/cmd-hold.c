@@ -216,7 +216,11 @@ static void done_help(void)
 	       "\n"
 	       "Inside a reimage flasher in hold mode: end the hold. Syncs, then the flasher\n"
 	       "reboots, powers off, or kexecs into the system on DISK (default: the disk last\n"
-	       "written; if that fails, it reboots).\n");
+	       "written; if that fails, it reboots).\n"
+	       "\n"
+	       "  -h, --help  -V, --version\n"
+	       "\n"
+	       "See 'man reimage'.\n");
 }
 
 static int done_here(const char *action, const char *target)
