@@ -351,30 +351,15 @@ def _debootstrap_root():
     return tree
 
 
-def build_systemd_root(kernel, reimage_bin, base):
+def build_systemd_root(kernel, reimage_bin, base, with_reimage=True):
     """The debootstrap tree plus reimage (with its libraries), the kernel and its modules,
-    networkd configuration and the test service, in base/root."""
+    networkd configuration and the test service, in base/root. with_reimage=False leaves
+    reimage out: a fresh Debian, for installing the package."""
     base = Path(base)
     tree = base / "root"
     subprocess.run(["cp", "-a", str(debootstrap_root()), str(tree)], check=True)
-    cpio = base / "reimage.cpio"
-    r = subprocess.run([reimage_bin, "initrd", "-o", str(cpio), "--compression", "none",
-                        "--modules", "none", "--kernel-version", kernel.version],
-                       capture_output=True, text=True)
-    assert r.returncode == 0, r.stderr
-    files = base / "reimage-files"
-    files.mkdir()
-    _cpio_extract(cpio.read_bytes(), files)
-    # the binary and the libraries it needs (same Debian release as the tree)
-    shutil.copy2(files / "init", tree / "usr" / "local" / "bin" / "reimage")
-    for lib in files.rglob("*.so*"):
-        dst = tree / lib.relative_to(files)
-        if not dst.exists():
-            dst.parent.mkdir(parents=True, exist_ok=True)
-            shutil.copy2(lib, dst)
-    ca = files / "etc" / "ssl" / "certs" / "ca-certificates.crt"
-    (tree / "etc" / "ssl" / "certs").mkdir(parents=True, exist_ok=True)
-    shutil.copy2(ca, tree / "etc" / "ssl" / "certs" / "ca-certificates.crt")
+    if with_reimage:
+        _install_reimage(tree, kernel, reimage_bin, base)
     (tree / "boot").mkdir(exist_ok=True)
     shutil.copy2(kernel.vmlinuz, tree / "boot" / kernel.vmlinuz.name)
     shutil.copytree(kernel.sysroot / "lib" / "modules" / kernel.version,
@@ -401,6 +386,29 @@ def build_systemd_root(kernel, reimage_bin, base):
     (tree / "etc" / "resolv.conf").unlink(missing_ok=True)
     (tree / "etc" / "resolv.conf").write_text("nameserver 10.0.2.3\n")
     return tree
+
+
+def _install_reimage(tree, kernel, reimage_bin, base):
+    """reimage (with the libraries it needs and the CA bundle) into the tree, as a build from
+    the source tree would put it in /usr/local."""
+    cpio = base / "reimage.cpio"
+    r = subprocess.run([reimage_bin, "initrd", "-o", str(cpio), "--compression", "none",
+                        "--modules", "none", "--kernel-version", kernel.version],
+                       capture_output=True, text=True)
+    assert r.returncode == 0, r.stderr
+    files = base / "reimage-files"
+    files.mkdir()
+    _cpio_extract(cpio.read_bytes(), files)
+    # the binary and the libraries it needs (same Debian release as the tree)
+    shutil.copy2(files / "init", tree / "usr" / "local" / "bin" / "reimage")
+    for lib in files.rglob("*.so*"):
+        dst = tree / lib.relative_to(files)
+        if not dst.exists():
+            dst.parent.mkdir(parents=True, exist_ok=True)
+            shutil.copy2(lib, dst)
+    ca = files / "etc" / "ssl" / "certs" / "ca-certificates.crt"
+    (tree / "etc" / "ssl" / "certs").mkdir(parents=True, exist_ok=True)
+    shutil.copy2(ca, tree / "etc" / "ssl" / "certs" / "ca-certificates.crt")
 
 
 class SystemdSystem(RunningSystem):
