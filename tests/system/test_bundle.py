@@ -3,6 +3,7 @@ damage refused, secrets and file modes, and --dry-run loading nothing. A bundle 
 here without --info or --dry-run: it would reimage this machine."""
 
 import hashlib
+import json
 import os
 import re
 import shutil
@@ -276,3 +277,28 @@ def test_build_is_reproducible(run_reimage, kernel_args, tmp_path):
         r = bundle(run_reimage, kernel_args, p, "--src", "http://h/i", "--dst", "/dev/vda")
         assert r.rc == 0, r.err
     assert a.read_bytes() == b.read_bytes()
+
+
+def test_info_json(made, run_reimage, tmp_path):
+    out, _ = made
+    r = run_reimage("bundle", "--info", str(out), "--json")
+    assert r.rc == 0, r.err
+    doc = json.loads(r.out)
+    assert doc["file"] == str(out) and doc["verified"] is True
+    assert doc["size"] == out.stat().st_size
+    assert re.fullmatch(r"[0-9a-f]{64}", doc["contents_sha256"])
+    assert set(doc["sections"]) == {"loader", "kernel", "flasher", "meta", "info", "cmdline"}
+    assert sum(doc["sections"].values()) <= doc["size"]
+    assert doc["sections"]["kernel"] > 1000000
+    assert doc["target"]["device"] == "/dev/vda"
+    assert doc["cmdline"] == "quiet loglevel=4"
+    assert doc["secrets"] is False
+    assert "reimage bundle (made by reimage" in doc["plan"] and "then:     poweroff" in doc["plan"]
+    # the same contents digest the text form shows
+    text = run_reimage("bundle", "--info", str(out)).out
+    assert doc["contents_sha256"] in text
+    # damaged: exit 5 and no document
+    junk = tmp_path / "junk"
+    junk.write_bytes(b"hello\n" * 100)
+    r = run_reimage("bundle", "--info", str(junk), "--json")
+    assert r.rc == 5 and r.out == ""

@@ -6,6 +6,7 @@ outside a flasher. Booting a hold is in tests/e2e/test_hold.py.
 Every key here is made by the test in a temporary directory; REIMAGE_SSH_HOST_KEY_DIR and
 REIMAGE_AUTHORIZED_KEYS keep reimage away from this machine's own keys."""
 
+import json
 import os
 import re
 import shutil
@@ -164,3 +165,26 @@ def test_status_and_done_outside_a_flasher(run_reimage):
     assert r.rc == 2 and "expected reboot, poweroff or kexec" in r.err
     r = run_reimage("done", "reboot", "/dev/null")
     assert r.rc == 2 and "only 'kexec' takes a disk" in r.err
+
+
+def test_go_dry_run_json_plan(run_reimage, keys, tmp_path):
+    """go --dry-run --json: the plan as one JSON object on stdout, the rest on stderr."""
+    kernel = tmp_path / "vmlinuz"
+    kernel.write_bytes(b"\0" * 4096)  # a dry run never loads it
+    r = run_reimage("go", "--hold", "--hold-timeout", "20s", "--ssh-port", "2222",
+                    "--authorized-keys", keys["extra"], "--kernel", kernel, "--dry-run",
+                    "--no-carry-network", "--json", env=env_for(keys), timeout=180)
+    assert r.rc == 0, r.err
+    plan = json.loads(r.out)  # nothing but the document on stdout
+    assert plan["command"] == "go" and plan["dry_run"] is True and plan["loaded"] is False
+    assert plan["source"] == {"url": None} and plan["target"] is None
+    assert plan["kernel"]["path"] == str(kernel)
+    assert plan["then"] == "hold"
+    assert plan["hold"]["ssh_port"] == 2222 and plan["hold"]["timeout_seconds"] == 20
+    assert plan["hold"]["authorized_keys"] == 2
+    types = {k["type"] for k in plan["hold"]["host_keys"]}
+    assert types == {"ssh-ed25519", "ecdsa-sha2-nistp256", "ssh-rsa"}
+    assert plan["flasher"]["size"] > 0 and plan["flasher"]["unpacked"] > plan["flasher"]["size"]
+    assert plan["network"] == "DHCP (--no-carry-network)"
+    assert "panic=10" in plan["cmdline"]
+    assert "dry run: nothing was loaded" in r.err

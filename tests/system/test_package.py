@@ -15,6 +15,9 @@ COMMANDS = ["flash", "go", "initrd", "bundle", "kexec", "status", "done"]
 MAN_PAGES = ["man1/reimage.1.gz", "man1/reimage-flash.1.gz", "man1/reimage-go.1.gz",
              "man1/reimage-initrd.1.gz", "man1/reimage-kexec.1.gz", "man1/reimage-bundle.1.gz",
              "man5/reimage-job.5.gz"]
+# named in a --help text but not options of that command: bundle's help describes the
+# bundle file's own --yes
+NOT_OPTIONS = {"bundle": {"--yes"}}
 COMPLETION_BASH = "usr/share/bash-completion/completions/reimage"
 COMPLETION_ZSH = "usr/share/zsh/vendor-completions/_reimage"
 
@@ -99,7 +102,11 @@ def test_man_page_renders(package, page):
     assert text.startswith(name.upper() + "("), text[:200]
     for section in ("NAME", "DESCRIPTION"):
         assert re.search(r"^%s$" % section, text, re.M), (page, section)
-    assert not r.stderr.strip(), r.stderr  # groff warnings: a page that does not render right
+    # groff's warnings mean a page that does not render right; a wide table that cannot be
+    # justified exactly is only cosmetic
+    warnings = [l for l in r.stderr.splitlines()
+                if l.strip() and not re.search(r"cannot adjust line|can't break line", l)]
+    assert not warnings, r.stderr
     if name == "reimage":
         # the one exit-code table, with the codes every command shares
         status = text[text.index("EXIT STATUS"):]
@@ -114,14 +121,15 @@ def test_help_names_the_man_page(package, cmd):
                        text=True)
     assert r.returncode == 0
     assert "man reimage-%s" % cmd in r.stdout, r.stdout[-300:]
-    assert (root / "usr/share/man/man1/reimage-%s.1.gz" % cmd).exists()
+    assert (root / ("usr/share/man/man1/reimage-%s.1.gz" % cmd)).exists()
 
 
 def help_options(exe, cmd):
     r = subprocess.run([str(exe), cmd, "--help"], capture_output=True, text=True)
     assert r.returncode == 0, r.stderr
-    opts = set(re.findall(r"(?<![\w-])(--[a-z][a-z0-9-]+|-[a-zA-Z])(?![\w-])", r.stdout))
-    return opts
+    text = re.sub(r"\$\([^)]*\)", "", r.stdout)  # "$(uname -r)" names no option
+    opts = set(re.findall(r"(?<![\w-])(--[a-z][a-z0-9-]+|-[a-zA-Z])(?![\w-])", text))
+    return opts - NOT_OPTIONS.get(cmd, set())
 
 
 def bash_complete(root, words):
@@ -157,6 +165,7 @@ def test_completion_knows_every_option(package, cmd):
     zsh = (root / COMPLETION_ZSH).read_text()
     missing_bash = sorted(o for o in opts if o not in offered)
     missing_zsh = sorted(o for o in opts if o.startswith("--") and
-                         not re.search(r"[{'(,]%s[\[,}]" % re.escape(o), zsh))
+                         not re.search(r"(?:^|[{'(),*\s])%s(?:[\[,}=]|$)" % re.escape(o),
+                                       zsh, re.M))
     assert not missing_bash, "bash completion lacks %s" % missing_bash
     assert not missing_zsh, "zsh completion lacks %s" % missing_zsh
