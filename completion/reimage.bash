@@ -19,7 +19,7 @@ _reimage()
 
 	local commands="flash go initrd bundle kexec status done"
 	local tls="--cacert --pin --client-cert --client-key --insecure"
-	local job="--job --src --to --dst --sha256 --image-sha256 --verify --header --header-file
+	local job="--proxy --job --src --to --dst --sha256 --image-sha256 --verify --header --header-file
 		--then --hold --hold-timeout --ssh-port --authorized-keys $tls"
 	local build="--compression --kernel-version --sysroot --modules --add-module --include
 		--binary"
@@ -31,7 +31,7 @@ _reimage()
 		[go]="--to --dst --sha256 --sums --name --image-sha256 --verify --sums-sig --keyring
 			--minisig --pubkey --header --header-file --then --yes --dry-run --json
 			--save-initrd --kernel --add-module --no-carry-network --retries --retry-for
-			--attempts --hold --hold-timeout --ssh-port --authorized-keys $tls
+			--attempts --hold --hold-timeout --ssh-port --authorized-keys --proxy $tls
 			-h --help -V --version"
 		[initrd]="-o --output --list --json $build $job -h --help -V --version"
 		[bundle]="-o --output --info --json --kernel --append --loader $build $job
@@ -79,7 +79,7 @@ _reimage()
 		return ;;
 	--sha256 | --image-sha256 | --header | --pin | --name | --retries | --retry-for | \
 	--attempts | --connect-timeout | --stall-timeout | --low-speed | --hold-timeout | \
-	--ssh-port | --append | --cmdline | --command-line | --add-module | --src)
+	--ssh-port | --append | --cmdline | --command-line | --add-module | --src | --proxy)
 		return ;;
 	-o | --output | --list | --info | --sums | --sums-sig | --keyring | --minisig | \
 	--pubkey | --header-file | --cacert | --client-cert | --client-key | --job | \

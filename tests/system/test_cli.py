@@ -154,7 +154,7 @@ mount -t tmpfs tmpfs /run
 mkdir /run/reimage
 printf 'state=holding\nmessage=waiting for reimage done\n' > /run/reimage/status
 printf 'pid=%d\nport=2222\ndeadline_ms=0\ntimeout_ms=0\nholding=1\n' $$ > /run/reimage/hold
-printf '/dev/vdz %d\n' $$ > /run/reimage/written
+printf '/dev/vdz %d verified\n' $$ > /run/reimage/written
 exec "$0" status --json
 """
     r = subprocess.run(["unshare", "-m", "--propagation", "private", "sh", "-c", script,
@@ -163,7 +163,7 @@ exec "$0" status --json
     doc = json.loads(r.stdout)
     assert doc["hold"] is True and doc["state"] == "holding"
     assert doc["message"] == "waiting for reimage done"
-    assert doc["written"]["device"] == "/dev/vdz"
+    assert doc["written"] == {"device": "/dev/vdz", "result": "verified", "in_progress": False}
     assert doc["ssh"]["port"] == 2222
     assert doc["timeout"] == {"running": False, "seconds_left": None}
     assert isinstance(doc["addresses"], list)
