@@ -33,6 +33,7 @@ def chroot(tree, *args):
 
 def test_apt_install_and_go_dry_run(kernel, nginx, served, images, tmp_path):
     deb, _ = build_deb(tmp_path / "deb")
+    (tmp_path / "vm").mkdir()
     tree = build_systemd_root(kernel, None, tmp_path / "vm", with_reimage=False)
     assert not (tree / "usr/bin/reimage").exists() and not (tree / "usr/local/bin/reimage").exists()
     shutil.copy2(deb, tree / "root" / deb.name)
