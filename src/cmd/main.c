@@ -8,18 +8,20 @@
 #include "cmd/commands.h"
 #include "init/init.h"
 
-static int cmd_init(int argc, char *argv[])
-{
-	fprintf(stderr, "reimage init: error: this is PID 1 of the flasher and runs only as process 1 "
-			"(it mounts file systems, loads drivers and reboots); build a flasher with "
-			"'reimage initrd'\n");
-	return 2;
-}
-
 int command_version(void)
 {
 	printf("reimage %s\n", REIMAGE_VERSION);
 	return 0;
+}
+
+static int cmd_init(int argc, char *argv[])
+{
+	if (argc > 1 && (!strcmp(argv[1], "-V") || !strcmp(argv[1], "--version")))
+		return command_version();
+	fprintf(stderr, "reimage init: error: this is PID 1 of the flasher and runs only as process 1 "
+			"(it mounts file systems, loads drivers and reboots); build a flasher with "
+			"'reimage initrd'\n");
+	return 2;
 }
 
 static const struct command commands[] = {

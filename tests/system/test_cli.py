@@ -10,7 +10,7 @@ import subprocess
 
 import pytest
 
-COMMANDS = ["flash", "go", "initrd", "bundle", "kexec", "status", "done"]
+COMMANDS = ["flash", "go", "initrd", "bundle", "kexec", "status", "done", "init"]
 
 
 @pytest.mark.parametrize("cmd", COMMANDS)
