@@ -44,6 +44,27 @@ static CURLU *parse(const char *url)
 	return u;
 }
 
+/* A string without "://" that holds user info before its first '/' ("user:pw@proxy:3128", as
+ * proxies are often written, and libcurl takes them): parsed with the scheme libcurl guesses.
+ * *ret NULL when s has no user info; -EINVAL when it has but does not parse. */
+static int parse_schemeless(const char *s, CURLU **ret)
+{
+	CURLU *u;
+
+	*ret = NULL;
+	if (!memchr(s, '@', strcspn(s, "/?#")))
+		return 0;
+	u = curl_url();
+	if (!u)
+		return -ENOMEM;
+	if (curl_url_set(u, CURLUPART_URL, s, CURLU_GUESS_SCHEME) != CURLUE_OK) {
+		curl_url_cleanup(u);
+		return -EINVAL;
+	}
+	*ret = u;
+	return 0;
+}
+
 /* One part of u as libcurl has it (not decoded), or NULL when absent. Free with curl_free. */
 static char *part(CURLU *u, CURLUPart what, unsigned flags)
 {
@@ -98,12 +119,19 @@ void url_redact(const char *url, char *buf, size_t n)
 	buf[0] = 0;
 	sep = strstr(url, "://");
 	if (!sep) {
-		/* a path or "-": nothing of a URL to hide */
-		appends(buf, n, &o, url);
-		buf[o] = 0;
-		return;
-	}
-	u = parse(url);
+		if (parse_schemeless(url, &u) < 0) {
+			appends(buf, n, &o, "*** (not a valid URL)");
+			buf[o] = 0;
+			return;
+		}
+		if (!u) {
+			/* a path or "-": nothing of a URL to hide */
+			appends(buf, n, &o, url);
+			buf[o] = 0;
+			return;
+		}
+	} else
+		u = parse(url);
 	if (!u) {
 		/* libcurl cannot split it, so nobody can say where a secret ends: show the scheme
 		 * only (the transfer fails on the same URL with a clear message) */
@@ -120,8 +148,10 @@ void url_redact(const char *url, char *buf, size_t n)
 	port = part(u, CURLUPART_PORT, 0);
 	path = part(u, CURLUPART_PATH, 0);
 	query = part(u, CURLUPART_QUERY, 0);
-	appends(buf, n, &o, scheme ? scheme : "");
-	appends(buf, n, &o, "://");
+	if (sep) { /* a scheme that was not written is not shown */
+		appends(buf, n, &o, scheme ? scheme : "");
+		appends(buf, n, &o, "://");
+	}
 	if (user || pw || opts)
 		appends(buf, n, &o, "***@");
 	appends(buf, n, &o, host ? host : "");
@@ -188,9 +218,14 @@ int url_foreach_secret(const char *url, int (*fn)(const char *secret))
 	const char *sep = strstr(url, "://"), *q;
 	int r;
 
-	if (!sep)
-		return 0;
-	u = parse(url);
+	if (!sep) {
+		r = parse_schemeless(url, &u);
+		if (r == -EINVAL) /* user info that does not parse: all of it is secret */
+			return emit(fn, url, strlen(url));
+		if (r < 0 || !u)
+			return r;
+	} else
+		u = parse(url);
 	if (!u)
 		/* no way to tell its parts apart: all of it after the scheme is secret */
 		return emit(fn, sep + 3, strlen(sep + 3));

@@ -98,6 +98,15 @@ TEST(one_parser)
 	ASSERT_TRUE(!url_same_origin("https://h.example/a", "https://h.example:8443/a"));
 	ASSERT_TRUE(!url_same_origin("https://h.example/a", "https://h.example.evil/a"));
 	ASSERT_TRUE(!url_same_origin("https://h.example@evil.example/a", "https://h.example/a"));
+	/* no scheme but user info, as proxies are written: still redacted */
+	url_redact("user:pw@proxy.example:3128", b, sizeof(b));
+	ASSERT_STREQ(b, "***@proxy.example:3128/");
+	n_seen = 0;
+	ASSERT_EQ(url_foreach_secret("user:pw@proxy.example:3128", collect), 0);
+	ASSERT_EQ(n_seen, 1);
+	ASSERT_STREQ(seen[0], "pw");
+	url_redact("a@b@proxy:3128", b, sizeof(b));
+	ASSERT_STREQ(b, "*** (not a valid URL)");
 	/* a path, not a URL: shown as it is, its file name is its last component */
 	url_redact("/srv/img/a@b.img", b, sizeof(b));
 	ASSERT_STREQ(b, "/srv/img/a@b.img");
