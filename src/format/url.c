@@ -159,7 +159,13 @@ void url_redact(const char *url, char *buf, size_t n)
 		appends(buf, n, &o, ":");
 		appends(buf, n, &o, port);
 	}
-	appends(buf, n, &o, path ? path : "/");
+	{
+		/* libcurl adds the "/" of an empty path; show the URL as it was written */
+		const char *auth = sep ? sep + 3 : url;
+		bool written = auth[strcspn(auth, "/?#")] == '/';
+		if (path && (written || strcmp(path, "/") != 0))
+			appends(buf, n, &o, path);
+	}
 	if (query) {
 		appends(buf, n, &o, "?");
 		redact_query(buf, n, &o, query);

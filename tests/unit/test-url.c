@@ -100,7 +100,11 @@ TEST(one_parser)
 	ASSERT_TRUE(!url_same_origin("https://h.example@evil.example/a", "https://h.example/a"));
 	/* no scheme but user info, as proxies are written: still redacted */
 	url_redact("user:pw@proxy.example:3128", b, sizeof(b));
-	ASSERT_STREQ(b, "***@proxy.example:3128/");
+	ASSERT_STREQ(b, "***@proxy.example:3128");
+	url_redact("http://u:p@proxy.example:3128", b, sizeof(b));
+	ASSERT_STREQ(b, "http://***@proxy.example:3128");
+	url_redact("http://h.example?a=1", b, sizeof(b));
+	ASSERT_STREQ(b, "http://h.example?a=***");
 	n_seen = 0;
 	ASSERT_EQ(url_foreach_secret("user:pw@proxy.example:3128", collect), 0);
 	ASSERT_EQ(n_seen, 1);
