@@ -724,10 +724,11 @@ int job_format(const struct job *j, char **ret)
 		sb_printf(&b, "https-proxy = %s\n", j->https_proxy);
 	if (j->no_proxy)
 		sb_printf(&b, "no-proxy = %s\n", j->no_proxy);
+	/* the timeout also ends a failed job that wrote nothing, hold mode or not */
+	sb_printf(&b, "hold-timeout = %llu.%03llu\n", (unsigned long long)(j->hold_timeout_ms / 1000),
+		  (unsigned long long)(j->hold_timeout_ms % 1000));
 	if (j->hold)
-		sb_printf(&b, "hold = yes\nhold-timeout = %llu.%03llu\nssh-port = %u\n",
-			  (unsigned long long)(j->hold_timeout_ms / 1000),
-			  (unsigned long long)(j->hold_timeout_ms % 1000), j->ssh_port);
+		sb_printf(&b, "hold = yes\nssh-port = %u\n", j->ssh_port);
 	if (b.oom) {
 		if (b.s)
 			explicit_bzero(b.s, b.cap);
