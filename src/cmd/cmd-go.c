@@ -519,6 +519,7 @@ int cmd_go(int argc, char *argv[])
 	sigaction(SIGINT, &sa, NULL);
 	sigaction(SIGTERM, &sa, NULL);
 	sigaction(SIGHUP, &sa, NULL);
+	sigaction(SIGQUIT, &sa, NULL);
 	signal(SIGPIPE, SIG_IGN);
 	uname(&u);
 
@@ -834,7 +835,7 @@ no_target:
 	}
 	if (interrupted) {
 		log_error("interrupted; nothing was loaded");
-		ex = 130;
+		ex = 128 + interrupted;
 		goto out;
 	}
 
@@ -852,7 +853,7 @@ no_target:
 	loaded = true;
 	if (interrupted) {
 		log_error("interrupted");
-		ex = 130;
+		ex = 128 + interrupted;
 		goto out;
 	}
 	printf("loaded the flasher; handing over to it now\n");
