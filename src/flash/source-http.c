@@ -66,6 +66,7 @@ struct http_source {
 
 	char *errbuf;
 	size_t errlen;
+	char last_reason[256]; /* why the previous attempt failed, for a refused resume */
 };
 
 static int fail(struct http_source *s, int r, const char *fmt, ...) _printf_(3, 4);
@@ -188,11 +189,27 @@ static int check_response(struct http_source *s)
 	}
 	/* Same file? Compare the strongest validator we had. */
 	if (s->pos > 0 || s->etag[0] || s->last_modified[0]) {
-		bool changed = false;
-		if (s->etag[0] && s->resp_etag[0])
-			changed = strcmp(s->etag, s->resp_etag) != 0;
-		else if (s->last_modified[0] && s->resp_last_modified[0])
-			changed = strcmp(s->last_modified, s->resp_last_modified) != 0;
+		bool changed = false, unconfirmed = false;
+		if (s->etag[0]) {
+			unconfirmed = !s->resp_etag[0];
+			changed = s->resp_etag[0] && strcmp(s->etag, s->resp_etag) != 0;
+		} else if (s->last_modified[0]) {
+			unconfirmed = !s->resp_last_modified[0];
+			changed = s->resp_last_modified[0] &&
+				  strcmp(s->last_modified, s->resp_last_modified) != 0;
+		} else
+			unconfirmed = true;
+		if (unconfirmed && s->pos > 0 && !s->cfg->end_verified) {
+			/* a server that ignores If-Range, or answers without the validator it gave
+			 * before, may send another version's bytes: never splice blind */
+			snprintf(s->errbuf, s->errlen,
+				 "%s: the answer to the request to resume at byte %llu carries no ETag "
+				 "or Last-Modified that matches the first one, so it could be another "
+				 "version of the file; resuming refused. Give --sha256, --sums or "
+				 "--minisig so that the result is checked, then it may resume",
+				 s->display_url, (unsigned long long)s->pos);
+			return s->stop_error = -ESTALE;
+		}
 		if (changed) {
 			snprintf(s->errbuf, s->errlen,
 				 "%s changed on the server while it was being downloaded (ETag or "
@@ -834,6 +851,17 @@ static int attempt(struct http_source *s, struct curl_slist *user_headers, char 
 	s->window_bytes = 0;
 	curl_err[0] = 0;
 
+	if (s->pos > 0 && !s->etag[0] && !s->last_modified[0] && !s->cfg->end_verified) {
+		/* nothing tells the next answer's bytes from another version's */
+		snprintf(s->errbuf, s->errlen,
+			 "fetching %s broke off after %llu bytes (%s), and the server gave no ETag or "
+			 "Last-Modified to resume against: a resumed download could splice two "
+			 "versions of the file, so it is not resumed. Give --sha256, --sums or "
+			 "--minisig so that the result is checked, then it may resume",
+			 s->display_url, (unsigned long long)s->pos,
+			 s->last_reason[0] ? s->last_reason : "connection lost");
+		return -ESTALE;
+	}
 	if (s->pos > 0) {
 		snprintf(range, sizeof(range), "%llu-", (unsigned long long)s->pos);
 		curl_easy_setopt(s->curl, CURLOPT_RANGE, range);
@@ -944,6 +972,7 @@ int source_http_run(const struct source_config *cfg, const struct source_callbac
 		r = attempt(&s, headers, curl_err, reason, sizeof(reason));
 		if (r <= 0)
 			break;
+		snprintf(s.last_reason, sizeof(s.last_reason), "%s", reason);
 		/* transient: a retry that made progress starts a new row of failures */
 		if (failures > 0 && s.pos > pos_at_failure)
 			failures = 0;
