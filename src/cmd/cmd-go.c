@@ -14,6 +14,7 @@
 #include <unistd.h>
 
 #include "basic/escape.h"
+#include "basic/file-util.h"
 #include "basic/log.h"
 #include "basic/macro.h"
 #include "basic/parse-util.h"
@@ -817,9 +818,10 @@ no_target:
 	fflush(stdout);
 
 	if (g.save) {
-		_cleanup_close_ int fd = open(g.save, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
-		if (fd < 0 || fchmod(fd, 0600) < 0 || write(fd, img.data, img.len) != (ssize_t)img.len) {
-			log_error("cannot write --save-initrd %s: %m", g.save);
+		/* it holds the job's secrets: a new file renamed into place, never one that exists */
+		r = write_file_replace(g.save, 0600, img.data, img.len);
+		if (r < 0) {
+			log_error_errno(r, "cannot write --save-initrd %s: %m", g.save);
 			goto out;
 		}
 		printf("  saved the flasher to %s (mode 0600: it holds the job)\n", g.save);
