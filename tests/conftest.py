@@ -225,6 +225,12 @@ http {{
             alias {docroot}/;
             max_ranges 0;
         }}
+        # same files at 4 MB/s per connection: a write that is still going on when a test
+        # pulls the plug or kills the writer
+        location /slow/ {{
+            alias {docroot}/;
+            limit_rate 4m;
+        }}
     }}
 }}
 """
@@ -242,6 +248,9 @@ class Nginx:
 
     def url(self, name, host="127.0.0.1"):
         return "http://%s:%d/%s" % (host, self.port, name)
+
+    def url_slow(self, name, host="127.0.0.1"):
+        return "http://%s:%d/slow/%s" % (host, self.port, name)
 
     def url_norange(self, name):
         return "http://127.0.0.1:%d/norange/%s" % (self.port, name)
