@@ -61,4 +61,18 @@ TEST(file_name)
 	ASSERT_TRUE(!url_is_http("ftp://x"));
 }
 
-RUN(T(redact), T(secrets), T(file_name))
+/* A raw '@' inside the password (not percent-encoded, as people paste them): the userinfo ends
+ * at the last '@' of the authority, and none of the password shows. */
+TEST(at_sign_in_password)
+{
+	char b[256];
+
+	url_redact("https://alice:p@ss@w0rd@host/x.img", b, sizeof(b));
+	ASSERT_STREQ(b, "https://***@host/x.img");
+	n_seen = 0;
+	ASSERT_EQ(url_foreach_secret("https://alice:p@ss@w0rd@host/x.img", collect), 0);
+	ASSERT_EQ(n_seen, 1);
+	ASSERT_STREQ(seen[0], "p@ss@w0rd");
+}
+
+RUN(T(redact), T(secrets), T(file_name), T(at_sign_in_password))
