@@ -2,6 +2,7 @@
 /* Unit tests for URL redaction, secret extraction and file names. */
 #include <errno.h>
 
+#include "flash/url-origin.h"
 #include "format/url.h"
 #include "tests.h"
 
@@ -75,4 +76,18 @@ TEST(at_sign_in_password)
 	ASSERT_STREQ(seen[0], "p@ss@w0rd");
 }
 
-RUN(T(redact), T(secrets), T(file_name), T(at_sign_in_password))
+/* The origin that decides where the user's headers may go (RFC 6454: scheme, host, port). */
+TEST(same_origin)
+{
+	ASSERT_TRUE(url_same_origin("http://h.example/a.img", "http://h.example:80/SHA256SUMS"));
+	ASSERT_TRUE(url_same_origin("HTTPS://H.Example/a", "https://h.example:443/b?x=1"));
+	ASSERT_TRUE(url_same_origin("https://u:pw@h.example/a", "https://h.example/b"));
+	ASSERT_TRUE(!url_same_origin("http://h.example/a", "https://h.example/a"));
+	ASSERT_TRUE(!url_same_origin("http://h.example/a", "http://h.example:8080/a"));
+	ASSERT_TRUE(!url_same_origin("http://h.example/a", "http://cdn.h.example/a"));
+	ASSERT_TRUE(!url_same_origin("http://h.example@evil.example/a", "http://h.example/a"));
+	ASSERT_TRUE(!url_same_origin("/srv/a.img", "/srv/SHA256SUMS"));
+	ASSERT_TRUE(!url_same_origin("http://h.example/a", "ftp://h.example/a"));
+}
+
+RUN(T(redact), T(secrets), T(file_name), T(at_sign_in_password), T(same_origin))
