@@ -30,18 +30,73 @@ static void curl_freep(char **p)
 		curl_free(*p);
 }
 
-/* Parse url with libcurl; NULL when it is not a URL libcurl accepts (any scheme). */
-static CURLU *parse(const char *url)
+static CURLU *parse_exact(const char *url, unsigned flags)
 {
 	CURLU *u = curl_url();
 
 	if (!u)
 		return NULL;
-	if (curl_url_set(u, CURLUPART_URL, url, CURLU_NON_SUPPORT_SCHEME) != CURLUE_OK) {
+	if (curl_url_set(u, CURLUPART_URL, url, flags) != CURLUE_OK) {
 		curl_url_cleanup(u);
 		return NULL;
 	}
 	return u;
+}
+
+/* url with every '@' of its authority but the last percent-encoded, malloc'ed; NULL when
+ * there is at most one. A password with a raw '@' is how people paste them: the last '@' ends
+ * the user info (what a person means, and what curl's own tool does with such a URL). */
+static char *encode_extra_at(const char *url)
+{
+	const char *sep = strstr(url, "://"), *auth = sep ? sep + 3 : url, *last;
+	size_t len = strcspn(auth, "/?#"), extra = 0, o = 0;
+	char *out;
+
+	last = memrchr(auth, '@', len);
+	for (const char *p = auth; last && p < last; p++)
+		extra += *p == '@';
+	if (!extra)
+		return NULL;
+	out = malloc(strlen(url) + 2 * extra + 1);
+	if (!out)
+		return NULL;
+	for (const char *p = url; *p; p++) {
+		if (*p == '@' && p >= auth && p < last) {
+			memcpy(out + o, "%40", 3);
+			o += 3;
+		} else
+			out[o++] = *p;
+	}
+	out[o] = 0;
+	return out;
+}
+
+/* Parse url with libcurl (any scheme; with a raw '@' in the user info as encode_extra_at()
+ * says); NULL when it is not a URL libcurl accepts. *reencoded (may be NULL) tells whether
+ * the user info had to be encoded: then its parts, decoded, are what the person wrote. */
+static CURLU *parse_flags(const char *url, unsigned flags, bool *reencoded)
+{
+	CURLU *u = parse_exact(url, flags);
+	char *fixed;
+
+	if (reencoded)
+		*reencoded = false;
+	if (u)
+		return u;
+	fixed = encode_extra_at(url);
+	if (!fixed)
+		return NULL;
+	u = parse_exact(fixed, flags);
+	explicit_bzero(fixed, strlen(fixed));
+	free(fixed);
+	if (u && reencoded)
+		*reencoded = true;
+	return u;
+}
+
+static CURLU *parse(const char *url)
+{
+	return parse_flags(url, CURLU_NON_SUPPORT_SCHEME, NULL);
 }
 
 /* A string without "://" that holds user info before its first '/' ("user:pw@proxy:3128", as
@@ -54,13 +109,9 @@ static int parse_schemeless(const char *s, CURLU **ret)
 	*ret = NULL;
 	if (!memchr(s, '@', strcspn(s, "/?#")))
 		return 0;
-	u = curl_url();
+	u = parse_flags(s, CURLU_GUESS_SCHEME, NULL);
 	if (!u)
-		return -ENOMEM;
-	if (curl_url_set(u, CURLUPART_URL, s, CURLU_GUESS_SCHEME) != CURLUE_OK) {
-		curl_url_cleanup(u);
 		return -EINVAL;
-	}
 	*ret = u;
 	return 0;
 }
@@ -222,6 +273,7 @@ int url_foreach_secret(const char *url, int (*fn)(const char *secret))
 	_cleanup_(curl_urlp) CURLU *u = NULL;
 	_cleanup_(curl_freep) char *user = NULL, *pw = NULL, *query = NULL;
 	const char *sep = strstr(url, "://"), *q;
+	bool reencoded = false;
 	int r;
 
 	if (!sep) {
@@ -231,18 +283,18 @@ int url_foreach_secret(const char *url, int (*fn)(const char *secret))
 		if (r < 0 || !u)
 			return r;
 	} else
-		u = parse(url);
+		u = parse_flags(url, CURLU_NON_SUPPORT_SCHEME, &reencoded);
 	if (!u)
 		/* no way to tell its parts apart: all of it after the scheme is secret */
 		return emit(fn, sep + 3, strlen(sep + 3));
-	user = part(u, CURLUPART_USER, 0);
-	pw = part(u, CURLUPART_PASSWORD, 0);
+	/* user info we encoded ourselves is secret as the person wrote it: decoded */
+	user = part(u, CURLUPART_USER, reencoded ? CURLU_URLDECODE : 0);
+	pw = part(u, CURLUPART_PASSWORD, reencoded ? CURLU_URLDECODE : 0);
 	query = part(u, CURLUPART_QUERY, 0);
 	/* the password; a user name alone is often the token itself */
-	if (pw)
-		r = emit_both(fn, pw);
-	else if (user)
-		r = emit_both(fn, user);
+	if (pw || user)
+		r = reencoded ? emit(fn, pw ? pw : user, strlen(pw ? pw : user))
+			      : emit_both(fn, pw ? pw : user);
 	else
 		r = 0;
 	if (r < 0)
@@ -330,7 +382,7 @@ bool url_same_origin(const char *a, const char *b)
 	_cleanup_(curl_urlp) CURLU *ub = parse(b);
 	static const CURLUPart parts[] = { CURLUPART_SCHEME, CURLUPART_HOST, CURLUPART_PORT };
 
-	if (!ua || !ub)
+	if (!url_is_http(a) || !url_is_http(b) || !ua || !ub)
 		return false;
 	for (size_t i = 0; i < ELEMENTSOF(parts); i++) {
 		_cleanup_(curl_freep) char *x = part(ua, parts[i], CURLU_DEFAULT_PORT);
@@ -340,4 +392,16 @@ bool url_same_origin(const char *a, const char *b)
 			return false;
 	}
 	return true;
+}
+
+char *url_without_userinfo(const char *url)
+{
+	_cleanup_(curl_urlp) CURLU *u = parse(url);
+	_cleanup_(curl_freep) char *s = NULL;
+
+	if (!u || curl_url_set(u, CURLUPART_USER, NULL, 0) != CURLUE_OK ||
+	    curl_url_set(u, CURLUPART_PASSWORD, NULL, 0) != CURLUE_OK ||
+	    curl_url_get(u, CURLUPART_URL, &s, 0) != CURLUE_OK)
+		return NULL;
+	return strdup(s);
 }

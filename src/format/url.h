@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
 /* The parts of URLs (RFC 3986) we show to people, hide from them, or compare; split by libcurl's
- * URL API (CURLU), the same parser the transfers use, and nowhere else. */
+ * URL API (CURLU), the same parser the transfers use, and nowhere else. A raw '@' in the user
+ * info (a pasted password) is taken as the person meant it: the last '@' ends the user info. */
 #pragma once
 
 #include <stdbool.h>
@@ -32,6 +33,12 @@ int url_file_name(const char *url, char *buf, size_t n);
  * small. */
 int url_host(const char *url, char *buf, size_t n);
 
-/* Whether a and b have the same scheme, host and port (default ports filled in), so that
- * credentials meant for one may go to the other. false when either does not parse. */
+/* Whether a and b are http(s) URLs with the same origin (RFC 6454 §4: scheme, host compared
+ * without case, port with the scheme's default filled in), so that secrets meant for one
+ * server (headers, credentials) may go to the other. false for anything that is not an http(s)
+ * URL or does not parse: when in doubt, not the same server. */
 bool url_same_origin(const char *a, const char *b);
+
+/* A copy of url with its user info ("user:password@") removed, malloc'ed; NULL on a URL
+ * libcurl cannot parse or out of memory. */
+char *url_without_userinfo(const char *url);

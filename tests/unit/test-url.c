@@ -67,13 +67,19 @@ TEST(one_parser)
 {
 	char b[256];
 
-	/* a second '@' in the authority: not a URL libcurl accepts, so nothing of it is shown */
+	/* a second '@' in the authority: the last one ends the user info (a pasted password);
+	 * the host is libcurl's */
 	url_redact("http://a@b@host/x.img", b, sizeof(b));
-	ASSERT_STREQ(b, "http://*** (not a valid URL)");
+	ASSERT_STREQ(b, "http://***@host/x.img");
 	n_seen = 0;
 	ASSERT_EQ(url_foreach_secret("http://a@b@host/x.img", collect), 0);
 	ASSERT_EQ(n_seen, 1);
-	ASSERT_STREQ(seen[0], "a@b@host/x.img");
+	ASSERT_STREQ(seen[0], "a@b");
+	ASSERT_EQ(url_host("https://u:p@ss@images.example/x", b, sizeof(b)), 0);
+	ASSERT_STREQ(b, "images.example");
+	/* not a URL at all: nothing of it is shown */
+	url_redact("http://exa mple/x?t=1", b, sizeof(b));
+	ASSERT_STREQ(b, "http://*** (not a valid URL)");
 	/* an escaped '@' in the password: redacted, and registered escaped and decoded */
 	url_redact("https://u:p%40ss@host/x", b, sizeof(b));
 	ASSERT_STREQ(b, "https://***@host/x");
@@ -110,6 +116,8 @@ TEST(one_parser)
 	ASSERT_EQ(n_seen, 1);
 	ASSERT_STREQ(seen[0], "pw");
 	url_redact("a@b@proxy:3128", b, sizeof(b));
+	ASSERT_STREQ(b, "***@proxy:3128");
+	url_redact("a@b@pro xy:3128", b, sizeof(b));
 	ASSERT_STREQ(b, "*** (not a valid URL)");
 	/* a path, not a URL: shown as it is, its file name is its last component */
 	url_redact("/srv/img/a@b.img", b, sizeof(b));
@@ -118,4 +126,33 @@ TEST(one_parser)
 	ASSERT_STREQ(b, "disk.img.zst");
 }
 
-RUN(T(redact), T(secrets), T(file_name), T(one_parser))
+
+/* A raw '@' inside the password (not percent-encoded, as people paste them): the userinfo ends
+ * at the last '@' of the authority, and none of the password shows. */
+TEST(at_sign_in_password)
+{
+	char b[256];
+
+	url_redact("https://alice:p@ss@w0rd@host/x.img", b, sizeof(b));
+	ASSERT_STREQ(b, "https://***@host/x.img");
+	n_seen = 0;
+	ASSERT_EQ(url_foreach_secret("https://alice:p@ss@w0rd@host/x.img", collect), 0);
+	ASSERT_EQ(n_seen, 1);
+	ASSERT_STREQ(seen[0], "p@ss@w0rd");
+}
+
+/* The origin that decides where the user's headers may go (RFC 6454: scheme, host, port). */
+TEST(same_origin)
+{
+	ASSERT_TRUE(url_same_origin("http://h.example/a.img", "http://h.example:80/SHA256SUMS"));
+	ASSERT_TRUE(url_same_origin("HTTPS://H.Example/a", "https://h.example:443/b?x=1"));
+	ASSERT_TRUE(url_same_origin("https://u:pw@h.example/a", "https://h.example/b"));
+	ASSERT_TRUE(!url_same_origin("http://h.example/a", "https://h.example/a"));
+	ASSERT_TRUE(!url_same_origin("http://h.example/a", "http://h.example:8080/a"));
+	ASSERT_TRUE(!url_same_origin("http://h.example/a", "http://cdn.h.example/a"));
+	ASSERT_TRUE(!url_same_origin("http://h.example@evil.example/a", "http://h.example/a"));
+	ASSERT_TRUE(!url_same_origin("/srv/a.img", "/srv/SHA256SUMS"));
+	ASSERT_TRUE(!url_same_origin("http://h.example/a", "ftp://h.example/a"));
+}
+
+RUN(T(redact), T(secrets), T(file_name), T(at_sign_in_password), T(same_origin), T(one_parser))
