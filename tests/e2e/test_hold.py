@@ -148,10 +148,11 @@ def check_hold_refusals(hold_root, port, known, tmp_path):
     # the listed key: commands run, but no forwarding of either kind
     # -W to the flasher's own SSH port: were forwarding allowed, its banner would come back
     r = subprocess.run(base[:1] + ["-o", "LogLevel=INFO", "-W", "127.0.0.1:22"] + base[1:],
-                       stdin=subprocess.DEVNULL, capture_output=True, text=True, timeout=120)
-    assert r.returncode == 255 and "SSH-2.0" not in r.stdout, (r.returncode, r.stdout, r.stderr)
+                       stdin=subprocess.DEVNULL, capture_output=True, timeout=120)
+    out, err = r.stdout.decode(errors="replace"), r.stderr.decode(errors="replace")
+    assert r.returncode == 255 and "SSH-2.0" not in out, (r.returncode, out[:200], err)
     assert re.search(r"open failed: (administratively prohibited|unknown channel type)",
-                     r.stderr), r.stderr[-2000:]
+                     err), err[-2000:]
     r = subprocess.run(base[:1] + ["-o", "ExitOnForwardFailure=yes",
                                    "-R", "127.0.0.1:%d:127.0.0.1:22" % free_port()] + base[1:]
                        + ["true"], capture_output=True, text=True, timeout=120)
