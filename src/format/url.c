@@ -102,14 +102,15 @@ static CURLU *parse(const char *url)
 /* A string without "://" that holds user info before its first '/' ("user:pw@proxy:3128", as
  * proxies are often written, and libcurl takes them): parsed with the scheme libcurl guesses.
  * *ret NULL when s has no user info; -EINVAL when it has but does not parse. */
-static int parse_schemeless(const char *s, CURLU **ret)
+static int parse_schemeless(const char *s, CURLU **ret, bool *reencoded)
 {
 	CURLU *u;
 
 	*ret = NULL;
+	*reencoded = false;
 	if (!memchr(s, '@', strcspn(s, "/?#")))
 		return 0;
-	u = parse_flags(s, CURLU_GUESS_SCHEME, NULL);
+	u = parse_flags(s, CURLU_GUESS_SCHEME, reencoded);
 	if (!u)
 		return -EINVAL;
 	*ret = u;
@@ -157,69 +158,86 @@ static void redact_query(char *buf, size_t n, size_t *o, const char *q)
 	}
 }
 
-void url_redact(const char *url, char *buf, size_t n)
+/* Where the parts of url are in its text, once libcurl accepted it: libcurl decides whether it
+ * is a URL and that the user info ends at the last '@' of the authority (the others encoded,
+ * see parse_flags()); the text shown is the person's own, not libcurl's normalized form (which
+ * decodes %XX in host names and drops dot segments). */
+struct url_text {
+	const char *auth, *at, *rest, *query, *query_end; /* at, query: NULL when absent */
+	size_t auth_len;
+};
+
+static void url_text_split(const char *url, const char *sep, struct url_text *t)
+{
+	t->auth = sep ? sep + 3 : url;
+	t->auth_len = strcspn(t->auth, "/?#");
+	t->at = memrchr(t->auth, '@', t->auth_len);
+	t->rest = t->auth + t->auth_len;
+	t->query = t->rest + strcspn(t->rest, "?#");
+	t->query = *t->query == '?' ? t->query + 1 : NULL;
+	t->query_end = t->query ? t->query + strcspn(t->query, "#") : NULL;
+}
+
+/* Parse url (with or without a scheme) for url_redact() and url_foreach_secret(). 1 with the
+ * text split, 0 for a string that is no URL and carries no user info (a path, "-"), -EINVAL for
+ * one libcurl refuses. */
+static int url_text_parse(const char *url, struct url_text *t)
 {
 	_cleanup_(curl_urlp) CURLU *u = NULL;
-	_cleanup_(curl_freep) char *scheme = NULL, *user = NULL, *pw = NULL, *opts = NULL;
-	_cleanup_(curl_freep) char *host = NULL, *port = NULL, *path = NULL, *query = NULL;
-	const char *sep;
+	const char *sep = strstr(url, "://");
+	bool reencoded;
+	int r;
+
+	if (sep)
+		u = parse(url);
+	else {
+		r = parse_schemeless(url, &u, &reencoded);
+		if (r < 0)
+			return r == -EINVAL ? -EINVAL : r;
+		if (!u)
+			return 0;
+	}
+	if (!u)
+		return -EINVAL;
+	url_text_split(url, sep, t);
+	return 1;
+}
+
+void url_redact(const char *url, char *buf, size_t n)
+{
+	const char *sep = strstr(url, "://");
+	struct url_text t;
 	size_t o = 0;
+	int r;
 
 	if (n == 0)
 		return;
-	buf[0] = 0;
-	sep = strstr(url, "://");
-	if (!sep) {
-		if (parse_schemeless(url, &u) < 0) {
-			appends(buf, n, &o, "*** (not a valid URL)");
-			buf[o] = 0;
-			return;
-		}
-		if (!u) {
-			/* a path or "-": nothing of a URL to hide */
-			appends(buf, n, &o, url);
-			buf[o] = 0;
-			return;
-		}
-	} else
-		u = parse(url);
-	if (!u) {
+	r = url_text_parse(url, &t);
+	if (r == 0) {
+		/* a path or "-": nothing of a URL to hide */
+		appends(buf, n, &o, url);
+	} else if (r < 0) {
 		/* libcurl cannot split it, so nobody can say where a secret ends: show the scheme
 		 * only (the transfer fails on the same URL with a clear message) */
-		append(buf, n, &o, url, (size_t)(sep - url));
-		appends(buf, n, &o, "://*** (not a valid URL)");
-		buf[o] = 0;
-		return;
-	}
-	scheme = part(u, CURLUPART_SCHEME, 0);
-	user = part(u, CURLUPART_USER, 0);
-	pw = part(u, CURLUPART_PASSWORD, 0);
-	opts = part(u, CURLUPART_OPTIONS, 0);
-	host = part(u, CURLUPART_HOST, 0);
-	port = part(u, CURLUPART_PORT, 0);
-	path = part(u, CURLUPART_PATH, 0);
-	query = part(u, CURLUPART_QUERY, 0);
-	if (sep) { /* a scheme that was not written is not shown */
-		appends(buf, n, &o, scheme ? scheme : "");
-		appends(buf, n, &o, "://");
-	}
-	if (user || pw || opts)
-		appends(buf, n, &o, "***@");
-	appends(buf, n, &o, host ? host : "");
-	if (port) {
-		appends(buf, n, &o, ":");
-		appends(buf, n, &o, port);
-	}
-	{
-		/* libcurl adds the "/" of an empty path; show the URL as it was written */
-		const char *auth = sep ? sep + 3 : url;
-		bool written = auth[strcspn(auth, "/?#")] == '/';
-		if (path && (written || strcmp(path, "/") != 0))
-			appends(buf, n, &o, path);
-	}
-	if (query) {
-		appends(buf, n, &o, "?");
-		redact_query(buf, n, &o, query);
+		if (sep) {
+			append(buf, n, &o, url, (size_t)(sep - url));
+			appends(buf, n, &o, "://");
+		}
+		appends(buf, n, &o, "*** (not a valid URL)");
+	} else {
+		append(buf, n, &o, url, (size_t)(t.auth - url)); /* the scheme, as written */
+		if (t.at) {
+			appends(buf, n, &o, "***@");
+			append(buf, n, &o, t.at + 1, (size_t)(t.auth + t.auth_len - t.at - 1));
+		} else
+			append(buf, n, &o, t.auth, t.auth_len);
+		append(buf, n, &o, t.rest, (size_t)((t.query ? t.query - 1 : t.rest + strcspn(t.rest, "#")) - t.rest));
+		if (t.query) {
+			_cleanup_free_ char *q = strndup(t.query, (size_t)(t.query_end - t.query));
+			appends(buf, n, &o, "?");
+			if (q)
+				redact_query(buf, n, &o, q);
+		}
 	}
 	buf[o] = 0;
 }
@@ -240,73 +258,43 @@ static int emit(int (*fn)(const char *), const char *s, size_t len)
 	return r;
 }
 
-/* s as it appears in the URL and, when different, percent-decoded: a message may quote either
- * (ours show the URL, libcurl's and servers' the decoded value). */
-static int emit_both(int (*fn)(const char *), const char *s)
-{
-	_cleanup_free_ char *d = NULL;
-	size_t o = 0, len = strlen(s);
-	int r;
-
-	r = emit(fn, s, len);
-	if (r < 0 || !strchr(s, '%'))
-		return r;
-	d = strdup(s);
-	if (!d)
-		return -ENOMEM;
-	for (const char *p = s; *p; p++) {
-		int hi, lo;
-		if (p[0] == '%' && (hi = unhexchar(p[1])) >= 0 && (lo = unhexchar(p[2])) >= 0) {
-			d[o++] = (char)(hi << 4 | lo);
-			p += 2;
-		} else
-			d[o++] = *p;
-	}
-	d[o] = 0;
-	r = emit(fn, d, strlen(d));
-	explicit_bzero(d, len);
-	return r;
-}
 
 int url_foreach_secret(const char *url, int (*fn)(const char *secret))
 {
-	_cleanup_(curl_urlp) CURLU *u = NULL;
-	_cleanup_(curl_freep) char *user = NULL, *pw = NULL, *query = NULL;
-	const char *sep = strstr(url, "://"), *q;
-	bool reencoded = false;
+	const char *sep = strstr(url, "://");
+	struct url_text t;
 	int r;
 
-	if (!sep) {
-		r = parse_schemeless(url, &u);
-		if (r == -EINVAL) /* user info that does not parse: all of it is secret */
-			return emit(fn, url, strlen(url));
-		if (r < 0 || !u)
-			return r;
-	} else
-		u = parse_flags(url, CURLU_NON_SUPPORT_SCHEME, &reencoded);
-	if (!u)
+	r = url_text_parse(url, &t);
+	if (r == 0)
+		return 0;
+	if (r == -EINVAL)
 		/* no way to tell its parts apart: all of it after the scheme is secret */
-		return emit(fn, sep + 3, strlen(sep + 3));
-	/* user info we encoded ourselves is secret as the person wrote it: decoded */
-	user = part(u, CURLUPART_USER, reencoded ? CURLU_URLDECODE : 0);
-	pw = part(u, CURLUPART_PASSWORD, reencoded ? CURLU_URLDECODE : 0);
-	query = part(u, CURLUPART_QUERY, 0);
-	/* the password; a user name alone is often the token itself */
-	if (pw || user)
-		r = reencoded ? emit(fn, pw ? pw : user, strlen(pw ? pw : user))
-			      : emit_both(fn, pw ? pw : user);
-	else
-		r = 0;
+		return emit(fn, sep ? sep + 3 : url, strlen(sep ? sep + 3 : url));
 	if (r < 0)
 		return r;
-	for (q = query; q && *q;) {
-		size_t kv = strcspn(q, "&");
+	if (t.at) {
+		/* the password (libcurl splits user and password at the first ':'); a user name
+		 * alone is often the token itself */
+		const char *colon = memchr(t.auth, ':', (size_t)(t.at - t.auth));
+		const char *s = colon ? colon + 1 : t.auth;
+		_cleanup_free_ char *v = strndup(s, (size_t)(t.at - s));
+
+		if (!v)
+			return -ENOMEM;
+		r = emit(fn, v, strlen(v));
+		explicit_bzero(v, strlen(v));
+		if (r < 0)
+			return r;
+	}
+	for (const char *q = t.query; q && q < t.query_end;) {
+		size_t kv = strcspn(q, "&#");
 		const char *eq = memchr(q, '=', kv);
 		if (eq && eq + 1 < q + kv) {
 			_cleanup_free_ char *v = strndup(eq + 1, (size_t)(q + kv - eq - 1));
 			if (!v)
 				return -ENOMEM;
-			r = emit_both(fn, v);
+			r = emit(fn, v, strlen(v));
 			explicit_bzero(v, strlen(v));
 			if (r < 0)
 				return r;
