@@ -264,6 +264,38 @@ int sink_write(struct sink *s, uint64_t off, const uint8_t *buf, size_t len)
 	return 0;
 }
 
+int sink_write_zeroes(struct sink *s, uint64_t off, uint64_t len)
+{
+	uint64_t end = off + len, a, b;
+	int r;
+
+	if (len == 0)
+		return 0;
+	if (s->dev_size != UINT64_MAX && end > s->dev_size)
+		return -EFBIG;
+	a = (off + SINK_BLOCK - 1) / SINK_BLOCK * SINK_BLOCK;
+	b = end / SINK_BLOCK * SINK_BLOCK;
+	if (a >= b) /* no whole block inside */
+		return write_data(s, off, zero_block, (size_t)len);
+	if (a > off) {
+		r = write_data(s, off, zero_block, (size_t)(a - off));
+		if (r < 0)
+			return r;
+	}
+	if (s->zero_len && s->zero_start + s->zero_len == a)
+		s->zero_len += b - a;
+	else {
+		r = flush_zero_run(s);
+		if (r < 0)
+			return r;
+		s->zero_start = a;
+		s->zero_len = b - a;
+	}
+	if (end > b)
+		return write_data(s, b, zero_block, (size_t)(end - b));
+	return 0;
+}
+
 int sink_write_raw(struct sink *s, uint64_t off, const uint8_t *buf, size_t len)
 {
 	return write_data(s, off, buf, len);

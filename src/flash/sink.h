@@ -43,6 +43,11 @@ int sink_open(struct sink *s);
  * 0, -EFBIG (beyond the device's end), or -errno from the write. */
 int sink_write(struct sink *s, uint64_t off, const uint8_t *buf, size_t len);
 
+/* [off, off+len) must read back as zeros: joined to the pending zero run (a hole, BLKZEROOUT or
+ * written zeros, as for zero blocks in sink_write); unaligned ends are written as data.
+ * 0, -EFBIG, or -errno. */
+int sink_write_zeroes(struct sink *s, uint64_t off, uint64_t len);
+
 /* Write bytes verbatim (no zero skipping), e.g. the held first MiB. */
 int sink_write_raw(struct sink *s, uint64_t off, const uint8_t *buf, size_t len);
 

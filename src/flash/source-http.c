@@ -705,8 +705,12 @@ static int attempt(struct http_source *s, struct curl_slist *base_headers, char 
 	s->window_bytes = 0;
 	curl_err[0] = 0;
 
-	if (s->pos > 0) {
-		snprintf(range, sizeof(range), "%llu-", (unsigned long long)s->pos);
+	if (s->pos > 0 || s->cfg->range_len > 0) {
+		if (s->cfg->range_len > 0)
+			snprintf(range, sizeof(range), "%llu-%llu", (unsigned long long)s->pos,
+				 (unsigned long long)(s->cfg->range_start + s->cfg->range_len - 1));
+		else
+			snprintf(range, sizeof(range), "%llu-", (unsigned long long)s->pos);
 		curl_easy_setopt(s->curl, CURLOPT_RANGE, range);
 		if (s->etag[0] || s->last_modified[0]) {
 			snprintf(ifrange, sizeof(ifrange), "If-Range: %s",
@@ -795,6 +799,7 @@ int source_http_run(const struct source_config *cfg, const struct source_callbac
 		.total = UINT64_MAX,
 		.errbuf = errbuf,
 		.errlen = errlen,
+		.pos = cfg->range_start,
 	};
 	struct curl_slist *headers = NULL;
 	char curl_err[CURL_ERROR_SIZE], reason[256];
