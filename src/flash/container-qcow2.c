@@ -58,6 +58,7 @@ struct qcow2 {
 	unsigned n_active;
 	uint64_t pos;
 	uint64_t prefetched;
+	uint64_t zcur; /* zero runs: where the one being built starts */
 
 	uint8_t *cluster; /* decompression output */
 	z_stream z;
@@ -130,10 +131,30 @@ static void sort_pending(struct qcow2 *q)
 		qsort(q->items + q->next, q->n_items - q->next, sizeof(struct item), item_cmp);
 }
 
+/* Zero runs go out as soon as a table shows them: a hashed prefix of the disk (--image-sha256)
+ * can then move past them before the data after them arrives. */
+static int zero_to(struct qcow2 *q, uint64_t end)
+{
+	int r;
+
+	if (end <= q->zcur)
+		return 0;
+	r = q->out.zero(q->out.userdata, q->zcur, end - q->zcur);
+	if (r < 0)
+		return r;
+	q->zcur = end;
+	return 0;
+}
+
 static int on_extent(void *userdata, const struct qcow2_extent *e)
 {
 	struct qcow2 *q = userdata;
 	struct item it = { .host = e->host, .len = e->host_len, .guest = e->guest };
+	int r = zero_to(q, e->guest);
+
+	if (r < 0)
+		return r;
+	q->zcur = e->guest + e->len;
 
 	if (e->kind == QCOW2_EXTENT_COMPRESSED) {
 		it.kind = ITEM_COMPRESSED;
@@ -141,6 +162,27 @@ static int on_extent(void *userdata, const struct qcow2_extent *e)
 	} else
 		it.kind = ITEM_DATA;
 	return add_item(q, &it);
+}
+
+/* With random access, say which backing file a refused image needs (its name is usually past
+ * the header bytes the parser looks at). */
+static void name_backing_file(struct qcow2 *q, const uint8_t *hdr, size_t n)
+{
+	char name[1024], why[256];
+	uint64_t off;
+	size_t len;
+
+	if (qcow2_backing_name(hdr, n, &off, &len) <= 0 ||
+	    q->in.read_at(q->in.userdata, off, (uint8_t *)name, len, why, sizeof(why)) < 0)
+		return;
+	name[len] = 0;
+	for (size_t i = 0; i < len; i++)
+		if ((unsigned char)name[i] < 0x20 || (unsigned char)name[i] >= 0x7f)
+			name[i] = '?';
+	fail(q, -EPROTONOSUPPORT,
+	     "the qcow2 image has a backing file (%s): its data is partly in another file, which "
+	     "reimage does not fetch; flatten it with qemu-img convert -O qcow2 (or -O raw) first",
+	     name);
 }
 
 /* A table's bytes are complete: parse it and add what it maps. */
@@ -151,6 +193,8 @@ static int parse_table(struct qcow2 *q, const struct item *it, const uint8_t *b)
 	switch (it->kind) {
 	case ITEM_HEADER:
 		r = qcow2_header_parse(b, it->len, &q->h, q->err, q->errlen);
+		if (r == -EPROTONOSUPPORT && q->prefetch)
+			name_backing_file(q, b, it->len);
 		if (r < 0)
 			return r;
 		q->have_header = true;
@@ -163,9 +207,11 @@ static int parse_table(struct qcow2 *q, const struct item *it, const uint8_t *b)
 		return add_item(q, &(struct item){ .host = q->h.l1_offset,
 						   .len = (uint64_t)q->h.l1_size * 8,
 						   .kind = ITEM_L1 });
-	case ITEM_L1:
+	case ITEM_L1: {
+		uint64_t span = (uint64_t)q->h.l2_entries * q->h.cluster_size;
+
 		for (uint32_t i = 0; i < q->h.l1_size; i++) {
-			uint64_t e;
+			uint64_t e, g = (uint64_t)i * span;
 			int64_t off;
 
 			memcpy(&e, b + (size_t)i * 8, 8);
@@ -173,10 +219,16 @@ static int parse_table(struct qcow2 *q, const struct item *it, const uint8_t *b)
 			if (off < 0)
 				return fail(q, -EBADMSG,
 					    "qcow2: L1 entry %u points at an unaligned L2 table", i);
-			if (off == 0)
-				continue;
-			if ((uint64_t)i * q->h.l2_entries * q->h.cluster_size >= q->h.size)
+			if (g >= q->h.size)
 				break; /* entries past the virtual size map nothing */
+			if (off == 0) {
+				/* no L2 table: all of its range reads as zeros */
+				q->zcur = g;
+				r = zero_to(q, MIN(g + span, q->h.size));
+				if (r < 0)
+					return r;
+				continue;
+			}
 			r = add_item(q, &(struct item){ .host = (uint64_t)off,
 							   .len = q->h.cluster_size,
 							   .guest = i,
@@ -185,9 +237,18 @@ static int parse_table(struct qcow2 *q, const struct item *it, const uint8_t *b)
 				return r;
 		}
 		return 0;
-	case ITEM_L2:
-		return qcow2_l2_parse(&q->h, (uint32_t)it->guest, b, on_extent, q, q->err,
-				      q->errlen);
+	}
+	case ITEM_L2: {
+		uint64_t span = (uint64_t)q->h.l2_entries * q->h.cluster_size;
+		uint64_t g = it->guest * span;
+
+		q->zcur = g;
+		r = qcow2_l2_parse(&q->h, (uint32_t)it->guest, b, on_extent, q, q->err,
+				   q->errlen);
+		if (r < 0)
+			return r;
+		return zero_to(q, MIN(g + span, q->h.size));
+	}
 	default:
 		return 0;
 	}
@@ -408,19 +469,9 @@ static int qcow2_feed(void *state, const uint8_t *buf, size_t n)
 	return 0;
 }
 
-static int guest_cmp(const void *a, const void *b)
-{
-	const struct item *x = a, *y = b;
-	if (x->guest != y->guest)
-		return x->guest < y->guest ? -1 : 1;
-	return 0;
-}
-
 static int qcow2_finish(void *state, uint64_t *ret_size)
 {
 	struct qcow2 *q = state;
-	uint64_t done = 0;
-	size_t n = 0;
 	int r;
 
 	if (!q->started) {
@@ -450,27 +501,6 @@ static int qcow2_finish(void *state, uint64_t *ret_size)
 			    "qcow2: the file ends at %llu but its tables map data at file offset "
 			    "%llu (truncated)",
 			    (unsigned long long)q->pos, (unsigned long long)it->host);
-	}
-	/* zero what no table mapped to data */
-	for (size_t i = 0; i < q->n_items; i++)
-		if (q->items[i].kind == ITEM_DATA || q->items[i].kind == ITEM_COMPRESSED)
-			q->items[n++] = q->items[i];
-	q->n_items = q->next = n;
-	qsort(q->items, n, sizeof(struct item), guest_cmp);
-	for (size_t i = 0; i < n; i++) {
-		const struct item *it = &q->items[i];
-		uint64_t glen = it->kind == ITEM_COMPRESSED ? it->guest_len : it->len;
-		if (it->guest > done) {
-			r = q->out.zero(q->out.userdata, done, it->guest - done);
-			if (r < 0)
-				return r;
-		}
-		done = MAX(done, it->guest + glen);
-	}
-	if (q->h.size > done) {
-		r = q->out.zero(q->out.userdata, done, q->h.size - done);
-		if (r < 0)
-			return r;
 	}
 	*ret_size = q->h.size;
 	return 0;

@@ -21,6 +21,7 @@
 #include "flash/chunk-queue.h"
 #include "flash/container.h"
 #include "flash/decompress.h"
+#include "flash/disk-digest.h"
 #include "flash/sink.h"
 #include "flash/source.h"
 #include "format/url.h"
@@ -58,8 +59,7 @@ struct flash {
 	struct container *ct;
 	enum container_kind ckind;
 	bool ct_hashing; /* the writer hashes the disk image (not the hash thread) */
-	uint64_t hash_next;
-	bool hash_disorder;
+	struct disk_digest dd;
 	int src_fd; /* random access to a file source, for qcow2 tables */
 };
 
@@ -374,36 +374,24 @@ static int write_fail(struct flash *f, int r)
 
 static int writer_hash(struct flash *f, uint64_t off, const uint8_t *p, uint64_t len)
 {
-	static const uint8_t zeros[64 << 10];
 	int r;
 
-	if (!f->ct_hashing || f->hash_disorder)
+	if (!f->ct_hashing)
 		return 0;
-	if (!p && off + len <= f->hash_next)
-		return 0; /* a zero run over bytes already hashed as zeros */
-	if (p && off < f->hash_next) {
-		/* data before what was already hashed: the digest cannot be made in one pass */
-		f->hash_disorder = true;
-		return 0;
-	}
-	if (!p && off < f->hash_next) {
-		len -= f->hash_next - off;
-		off = f->hash_next;
-	}
-	/* bytes nothing was written to yet read as zeros unless data comes later (disorder) */
-	while (f->hash_next < off + (p ? 0 : len)) {
-		size_t n = (size_t)MIN((uint64_t)sizeof(zeros), off + (p ? 0 : len) - f->hash_next);
-		r = digest_update(f->img_digest, zeros, n);
-		if (r < 0)
-			return r;
-		f->hash_next += n;
-	}
-	if (p) {
-		r = digest_update(f->img_digest, p, (size_t)len);
-		if (r < 0)
-			return r;
-		f->hash_next = off + len;
-	}
+	r = disk_digest_add(&f->dd, off, p, len);
+	if (r == -EFBIG)
+		return flash_fail(f, r, FLASH_EXIT_DATA,
+				  "the %s stores its data too far out of disk order to compute the "
+				  "SHA-256 of the disk image (--image-sha256, --verify) while streaming "
+				  "(more than %llu MiB held); check the published file with "
+				  "--sha256/--sums instead, or rewrite it with qemu-img convert",
+				  container_name(f->ckind),
+				  (unsigned long long)(DISK_DIGEST_HELD_MAX >> 20));
+	if (r == -EBADMSG)
+		return flash_fail(f, r, FLASH_EXIT_DATA, "the %s maps some disk bytes twice",
+				  container_name(f->ckind));
+	if (r < 0)
+		return flash_fail(f, r, FLASH_EXIT_INTERNAL, "SHA-256 computation failed");
 	return 0;
 }
 
@@ -443,7 +431,7 @@ static int emit_write(void *userdata, uint64_t off, const uint8_t *p, size_t len
 	int r = writer_hash(f, off, p, len);
 
 	if (r < 0)
-		return flash_fail(f, r, FLASH_EXIT_INTERNAL, "SHA-256 computation failed");
+		return r;
 	if (off < FLASH_HEAD_SIZE) {
 		size_t h = (size_t)MIN((uint64_t)len, FLASH_HEAD_SIZE - off);
 		memcpy(f->head + off, p, h);
@@ -469,7 +457,7 @@ static int emit_zero(void *userdata, uint64_t off, uint64_t len)
 	int r = writer_hash(f, off, NULL, len);
 
 	if (r < 0)
-		return flash_fail(f, r, FLASH_EXIT_INTERNAL, "SHA-256 computation failed");
+		return r;
 	if (off < FLASH_HEAD_SIZE) {
 		size_t h = (size_t)MIN(len, FLASH_HEAD_SIZE - off);
 		memset(f->head + off, 0, h);
@@ -547,6 +535,8 @@ static int writer_start(struct flash *f, const struct chunk *c)
 				  "--member %s was given but the image is %s, not a tar archive",
 				  f->o->member, container_name(f->ckind));
 	f->ct_hashing = f->hashing_image && f->ckind != CONTAINER_RAW;
+	if (f->ct_hashing)
+		disk_digest_init(&f->dd, f->img_digest);
 	/* qcow2 tables by random access when the stream is the published file itself */
 	if (f->ckind == CONTAINER_QCOW2 && f->format == COMPRESSION_RAW &&
 	    strcmp(f->o->src, "-") != 0) {
@@ -618,14 +608,11 @@ static void *writer_thread(void *userdata)
 		if (r < 0)
 			container_fail(f, r);
 		else if (f->ct_hashing) {
-			r = writer_hash(f, f->image_size, NULL, 0);
-			if (r >= 0 && f->hash_disorder)
-				flash_fail(f, -EPROTONOSUPPORT, FLASH_EXIT_DATA,
-					   "the qcow2 image stores its clusters out of disk order, so "
-					   "the SHA-256 of the disk image (--image-sha256, --verify) "
-					   "cannot be computed while streaming; check the published "
-					   "file with --sha256/--sums instead, or rewrite it with "
-					   "qemu-img convert -O qcow2");
+			r = disk_digest_finish(&f->dd, f->image_size);
+			if (r < 0)
+				flash_fail(f, r, r == -EBADMSG ? FLASH_EXIT_DATA : FLASH_EXIT_INTERNAL,
+					   "the %s maps disk bytes twice or past its size",
+					   container_name(f->ckind));
 		}
 	}
 	atomic_fetch_add(&f->finished, 1);
@@ -844,6 +831,7 @@ out:
 		 f.ct && f.ckind != CONTAINER_RAW ? "+" : "",
 		 f.ct && f.ckind != CONTAINER_RAW ? container_name(f.ckind) : "");
 	container_free(f.ct);
+	disk_digest_done(&f.dd);
 	safe_close(f.src_fd);
 
 	sink_close(&f.sink);

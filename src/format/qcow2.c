@@ -162,6 +162,22 @@ int qcow2_header_parse(const uint8_t *b, size_t n, struct qcow2_header *ret, cha
 	return 0;
 }
 
+int qcow2_backing_name(const uint8_t *b, size_t n, uint64_t *ret_off, size_t *ret_len)
+{
+	uint64_t off;
+	uint32_t len;
+
+	if (n < 20 || !qcow2_has_magic(b, n))
+		return 0;
+	off = be64(b + 8);
+	len = be32(b + 16);
+	if (off == 0 || len == 0)
+		return 0;
+	*ret_off = off;
+	*ret_len = len > 1023 ? 1023 : len;
+	return 1;
+}
+
 int64_t qcow2_l1_entry(const struct qcow2_header *h, uint64_t be_entry)
 {
 	uint64_t off = be64((const uint8_t *)&be_entry) & OFFSET_MASK;

@@ -63,6 +63,10 @@ bool qcow2_has_magic(const uint8_t *buf, size_t n);
 int qcow2_header_parse(const uint8_t *buf, size_t n, struct qcow2_header *ret, char *why,
 		       size_t whylen);
 
+/* Where the backing file name is, when the header names one: 1 with *ret_off and *ret_len set (the
+ * length capped at 1023), 0 when there is no backing file or buf is not a qcow2 header. */
+int qcow2_backing_name(const uint8_t *buf, size_t n, uint64_t *ret_off, size_t *ret_len);
+
 /* The L2 table offset in an L1 entry: 0 for an unallocated L2 table, a positive offset, or
  * -EBADMSG when the offset is not cluster aligned. */
 int64_t qcow2_l1_entry(const struct qcow2_header *h, uint64_t be_entry);
