@@ -522,3 +522,56 @@ def test_unwritable_formats_refused_by_magic(fmt, name, flash, imgs, nginx, tmp_
         assert "qemu-img convert -O raw" in msg(r)
         assert "nothing was written" in msg(r)
         assert dst.read_bytes() == b"keep me"
+
+
+# --------------------------------------------------------------------------
+# go: the preflight reads the qcow2 header before anything is loaded
+# --------------------------------------------------------------------------
+
+@pytest.mark.loop
+def test_go_preflight_reads_the_qcow2_header(run_reimage, nginx, imgs, loopdev, tmp_path):
+    dev = loopdev(48 * MiB, pattern=False)
+    kernel = tmp_path / "vmlinuz"  # a dry run never loads it
+    kernel.write_bytes(b"not loaded in a dry run")
+    common = ["--to", dev.path, "--kernel", kernel, "--dry-run", "--no-carry-network"]
+    big = tmp_path / "big.qcow2"
+    qemu_img("create", "-q", "-f", "qcow2", big, "100M")
+    r = run_reimage("go", nginx.put("g-big.qcow2", src=big), *common)
+    assert r.rc == 6, msg(r)
+    assert "virtual size 100.0 MiB" in msg(r) and "nothing was loaded" in msg(r)
+    # compressed around the qcow2: the decompressed head is read
+    xz = tmp_path / "zstd.qcow2.xz"
+    with open(imgs.qcow2["zstd"], "rb") as fi, open(xz, "wb") as fo:
+        subprocess.run(["xz", "-1", "-c"], stdin=fi, stdout=fo, check=True)
+    r = run_reimage("go", nginx.put("g-zstd.qcow2.xz", src=xz), *common)
+    assert r.rc == 0, msg(r)
+    assert "qcow2 version 3, virtual size 24.0 MiB, zstd clusters" in r.out
+    r = run_reimage("go", nginx.put("g-top.qcow2", src=with_backing(imgs, tmp_path)), *common)
+    assert r.rc == 5, msg(r)
+    assert "backing file" in msg(r) and "base.qcow2" in msg(r) and "nothing was loaded" in msg(r)
+    vdi = tmp_path / "d.vdi"
+    qemu_img("convert", "-f", "raw", "-O", "vdi", imgs.raw_path, vdi)
+    r = run_reimage("go", nginx.put("g-d.vdi", src=vdi), *common)
+    assert r.rc == 5, msg(r)
+    assert "VDI" in msg(r) and "qemu-img convert -O raw" in msg(r)
+    # --member goes into the job the flasher reads
+    two = tmp_path / "two.tar"
+    (tmp_path / "t").mkdir()
+    (tmp_path / "t" / "README").write_text("x\n")
+    shutil.copyfile(imgs.raw_path, tmp_path / "t" / "disk.raw")
+    subprocess.run(["tar", "-C", str(tmp_path / "t"), "-cf", str(two), "README", "disk.raw"],
+                   check=True)
+    flasher = tmp_path / "flasher.img"
+    r = run_reimage("go", nginx.put("g-two.tar", src=two), *common, "--member", "disk.raw",
+                    "--save-initrd", flasher)
+    assert r.rc == 0, msg(r)
+    assert "tar archive, member disk.raw" in r.out
+    data = flasher.read_bytes()
+    i = data.index(b"etc/reimage/job.conf\0")
+    hdr = data[data.rindex(b"070701", 0, i):i]
+    start = (i + len("etc/reimage/job.conf") + 1 + 3) & ~3
+    assert "member = disk.raw\n" in data[start:start + int(hdr[54:62], 16)].decode()
+    r = run_reimage("go", nginx.put("g-plain.qcow2", src=imgs.qcow2["plain"]), *common,
+                    "--member", "disk.raw")
+    assert r.rc == 2, msg(r)
+    assert "not a tar archive" in msg(r)
