@@ -6,7 +6,7 @@
 #       vs  qemu-img convert -O raw of the same file from local disk
 #   gzip: reimage flash (ISA-L) vs reimage flash built with -Disal=disabled (zlib)
 #       vs  gzip -dc
-#   xz (multi-block, xz -T2): reimage flash vs xz -T0 -dc
+#   xz (multi-block, xz -1 -T2): reimage flash vs xz -T0 -dc
 #   zstd: reimage flash vs zstd -dc --sparse
 # on a 2 GiB ext4 image holding ~900 MiB of files (/usr/share), written to /dev/shm so that
 # the decoders, not the disk, are measured.
@@ -39,7 +39,7 @@ case "$SCRATCH" in
 	/|"") echo "refusing SCRATCH=$SCRATCH" >&2; exit 2 ;;
 esac
 log() { printf '[images-bench] %s\n' "$*" >&2; }
-for t in nginx qemu-img zstd xz gzip mkfs.ext4 /usr/bin/time; do
+for t in nginx qemu-img zstd xz gzip mkfs.ext4 bc /usr/bin/time; do
 	command -v "$t" >/dev/null || { echo "missing tool: $t" >&2; exit 2; }
 done
 
@@ -62,7 +62,8 @@ if [[ ! -s $W/disk.raw ]]; then
 fi
 [[ -s $W/disk.qcow2 ]] || qemu-img convert -c -f raw -O qcow2 "$W/disk.raw" "$W/disk.qcow2"
 [[ -s $W/disk.raw.gz ]] || gzip -6 -c "$W/disk.raw" > "$W/disk.raw.gz"
-[[ -s $W/disk.raw.xz ]] || xz -6 -T2 -c "$W/disk.raw" > "$W/disk.raw.xz"
+# -1: 3 MiB blocks, so the file has many blocks to decode in parallel (as xz -T writes)
+[[ -s $W/disk.raw.xz ]] || xz -1 -T2 -c "$W/disk.raw" > "$W/disk.raw.xz"
 [[ -s $W/disk.raw.zst ]] || zstd -q -3 -c "$W/disk.raw" > "$W/disk.raw.zst"
 
 if [[ -z $REIMAGE_ZLIB ]]; then
@@ -104,31 +105,35 @@ add xz-T0-dc             "xz -T0 -dc $W/disk.raw.xz > $OUT/out.raw"
 add zstd-reimage         "$REIMAGE flash --progress none $W/disk.raw.zst $OUT/out.raw"
 add zstd-dc-sparse       "zstd -q -dc --sparse $W/disk.raw.zst > $OUT/out.raw"
 
-declare -A TIMES RSS
+declare -A TIMES RSS CPU
 for ((rep = 1; rep <= REPS; rep++)); do
 	# interleaved, so that load from other users of the machine hits every command alike
 	for i in "${!NAMES[@]}"; do
 		n=${NAMES[$i]}
 		[[ $n =~ $ONLY ]] || continue
+		# reimage refuses to create files under /dev (a typo in a device name?): it exists
 		rm -f "$OUT/out.raw"
+		: > "$OUT/out.raw"
 		sync
 		[[ -w /proc/sys/vm/drop_caches ]] && echo 1 > /proc/sys/vm/drop_caches || true
-		/usr/bin/time -f '%e %M' -o "$SCRATCH/t" bash -c "${CMDS[$i]}"
+		/usr/bin/time -f '%e %M %U %S' -o "$SCRATCH/t" bash -c "${CMDS[$i]}"
 		cmp -s "$OUT/out.raw" "$W/disk.raw" || { echo "$n: output differs from disk.raw" >&2; exit 1; }
-		read -r secs kib < "$SCRATCH/t"
+		read -r secs kib usr sys < "$SCRATCH/t"
 		TIMES[$n]+="$secs "
 		RSS[$n]+="$kib "
-		log "$n run $rep: $secs s, $((kib / 1024)) MiB peak RSS"
+		CPU[$n]+="$(echo "$usr + $sys" | bc) "
+		log "$n run $rep: $secs s, cpu $usr+$sys s, $((kib / 1024)) MiB peak RSS"
 	done
 done
 
 median() { tr ' ' '\n' | grep -v '^$' | sort -g | awk '{a[NR]=$1} END {print a[int((NR+1)/2)]}'; }
-printf '| command | median s | runs (s) | peak RSS MiB |\n|---|---|---|---|\n'
+printf '| command | median wall s | runs (s) | median CPU s (user+sys) | peak RSS MiB |\n|---|---|---|---|---|\n'
 for n in "${NAMES[@]}"; do
 	[[ -n ${TIMES[$n]:-} ]] || continue
 	m=$(echo "${TIMES[$n]}" | median)
+	c=$(echo "${CPU[$n]}" | median)
 	r=$(echo "${RSS[$n]}" | median)
-	printf '| %s | %s | %s | %d |\n' "$n" "$m" "${TIMES[$n]% }" $((r / 1024))
+	printf '| %s | %s | %s | %s | %d |\n' "$n" "$m" "${TIMES[$n]% }" "$c" $((r / 1024))
 done
 printf '\nsizes: raw %s, qcow2 %s, gz %s, xz %s, zst %s (bytes)\n' \
 	"$(stat -c %s "$W/disk.raw")" "$(stat -c %s "$W/disk.qcow2")" "$(stat -c %s "$W/disk.raw.gz")" \
