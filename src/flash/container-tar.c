@@ -366,6 +366,19 @@ static int write_data(struct tar *t, const uint8_t *buf, size_t n)
 {
 	int r;
 
+	if (t->pos == 0 && t->roff == 0 && t->ri == 0 && n >= 8) {
+		/* a tar of a qcow2 (or of a VMDK...) is not a raw disk: say so rather than write it */
+		enum container_kind k = CONTAINER_RAW;
+		char why[512];
+
+		if (container_detect(buf, n, &k, why, sizeof(why)) < 0 || k == CONTAINER_QCOW2)
+			return fail(t, -EPROTONOSUPPORT,
+				    "the tar member %s is not a raw disk image but %s; extract it and "
+				    "flash it on its own%s",
+				    t->name, k == CONTAINER_QCOW2 ? "a qcow2 image" : "an image format "
+				    "reimage cannot write", k == CONTAINER_QCOW2 ? "" : " after qemu-img "
+				    "convert -O raw");
+	}
 	if (!t->sparse) {
 		r = t->out.write(t->out.userdata, t->pos, buf, n);
 		t->pos += n;

@@ -591,3 +591,16 @@ def test_go_preflight_reads_the_qcow2_header(run_reimage, nginx, imgs, loopdev, 
                     "--member", "disk.raw")
     assert r.rc == 2, msg(r)
     assert "not a tar archive" in msg(r)
+
+
+def test_tar_holding_a_qcow2_is_refused(flash, imgs, tmp_path):
+    d = tmp_path / "t"
+    d.mkdir()
+    shutil.copyfile(imgs.qcow2["plain"], d / "disk.qcow2")
+    t = tmp_path / "q.tar"
+    subprocess.run(["tar", "-C", str(d), "-cf", str(t), "disk.qcow2"], check=True)
+    dst = tmp_path / "out.raw"
+    r = flash(t, dst)
+    assert r.rc == 5, msg(r)
+    assert "tar member disk.qcow2 is not a raw disk image but a qcow2" in msg(r)
+    assert not dst.exists()
