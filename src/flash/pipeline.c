@@ -491,6 +491,8 @@ static int read_at(void *userdata, uint64_t off, uint8_t *buf, size_t len, char 
 		.stall_timeout_ms = f->o->stall_timeout_ms,
 		.low_speed = f->o->low_speed,
 		.tls = f->o->tls,
+		/* the table bytes are compared with the stream's: a resume may go on blind */
+		.end_verified = true,
 	};
 	size_t got = 0;
 	int r;

@@ -34,6 +34,11 @@ struct source_config {
 	/* http only: fetch [range_start, range_start + range_len) instead of the whole file
 	 * (range_len 0: to the end); used by source_read_range */
 	uint64_t range_start, range_len;
+	/* The stream is checked against a digest or signature at its end, so a resume may go on
+	 * where the server gives no validator (ETag, Last-Modified) to prove that the bytes are of
+	 * the same version: a splice of two versions then fails that check. false: such a resume
+	 * is refused (-ESTALE). */
+	bool end_verified;
 };
 
 struct source_callbacks {
@@ -62,7 +67,8 @@ struct source_callbacks {
  *   -EOPNOTSUPP  this libcurl lacks a TLS feature asked for (pinning, say)
  *   -EPROTO      another HTTP error status, or a server answer we cannot use (a redirect
  *                from https to plain http among them)
- *   -ESTALE      the file changed on the server between two requests
+ *   -ESTALE      the file changed on the server between two requests, or a resume could
+ *                not be shown to continue the same version (see end_verified)
  *   -EHOSTUNREACH / -ETIMEDOUT / -ECONNRESET  network failure after all retries
  *   -EIO         read error */
 int source_run(const struct source_config *c, const struct source_callbacks *cb, char *errbuf,
