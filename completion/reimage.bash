@@ -19,16 +19,16 @@ _reimage()
 
 	local commands="flash go initrd bundle kexec status done"
 	local tls="--cacert --pin --client-cert --client-key --insecure"
-	local job="--proxy --job --src --to --dst --sha256 --image-sha256 --verify --header --header-file
+	local job="--proxy --member --job --src --to --dst --sha256 --image-sha256 --verify --header --header-file
 		--then --hold --hold-timeout --ssh-port --authorized-keys $tls"
 	local build="--compression --kernel-version --sysroot --modules --add-module --include
 		--binary"
 	local -A opts=(
-		[flash]="--to --sha256 --sums --name --sums-sig --keyring --minisig --pubkey
+		[flash]="--to --member --sha256 --sums --name --sums-sig --keyring --minisig --pubkey
 			--image-sha256 --verify --header --header-file --retries --retry-for
 			--connect-timeout --stall-timeout --low-speed --progress --json -q --quiet
 			$tls -h --help -V --version"
-		[go]="--to --dst --sha256 --sums --name --image-sha256 --verify --sums-sig --keyring
+		[go]="--to --dst --member --sha256 --sums --name --image-sha256 --verify --sums-sig --keyring
 			--minisig --pubkey --header --header-file --then --yes --dry-run --json
 			--save-initrd --kernel --add-module --no-carry-network --retries --retry-for
 			--attempts --hold --hold-timeout --ssh-port --authorized-keys --proxy $tls
@@ -79,7 +79,8 @@ _reimage()
 		return ;;
 	--sha256 | --image-sha256 | --header | --pin | --name | --retries | --retry-for | \
 	--attempts | --connect-timeout | --stall-timeout | --low-speed | --hold-timeout | \
-	--ssh-port | --append | --cmdline | --command-line | --add-module | --src | --proxy)
+	--ssh-port | --append | --cmdline | --command-line | --add-module | --src | --proxy | \
+	--member)
 		return ;;
 	-o | --output | --list | --info | --sums | --sums-sig | --keyring | --minisig | \
 	--pubkey | --header-file | --cacert | --client-cert | --client-key | --job | \

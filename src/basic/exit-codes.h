@@ -11,7 +11,8 @@ enum reimage_exit {
 	EXIT_SOURCE = 3,   /* the source (or a checksum list, a signature) cannot be read: HTTP,
 			    * network, TLS, a missing file */
 	EXIT_VERIFY = 4,   /* a digest or signature did not match, no checksum entry */
-	EXIT_DATA = 5,     /* corrupt or truncated data: an image that does not decompress, a
+	EXIT_DATA = 5,     /* corrupt, truncated or unusable data: an image that does not decompress
+			    * or is in a format reimage does not write, a
 			    * damaged or foreign bundle or initramfs */
 	EXIT_TARGET = 6,   /* the target was refused: in use, too small, not a whole disk, not
 			    * the disk the job was made for, missing */
