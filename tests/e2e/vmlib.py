@@ -13,6 +13,7 @@ from pathlib import Path
 CACHE = Path(os.environ.get("REIMAGE_TEST_CACHE", "/var/cache/reimage-test"))
 META_PACKAGE = "linux-image-cloud-amd64"
 QEMU = shutil.which("qemu-system-x86_64") or "/usr/bin/qemu-system-x86_64"
+QEMU_ARM64 = shutil.which("qemu-system-aarch64") or "/usr/bin/qemu-system-aarch64"
 
 
 class Kernel:
@@ -20,13 +21,22 @@ class Kernel:
         self.sysroot = Path(sysroot)
         self.version = version
         self.vmlinuz = self.sysroot / "boot" / ("vmlinuz-" + version)
+        self.arch = "arm64" if version.endswith("-arm64") else "amd64"
+
+    def qemu(self):
+        """The QEMU program, machine options and serial console name for this kernel: the PC
+        for amd64; for arm64 the virt board (its device tree comes from QEMU, as firmware
+        would give it) with the emulator's most capable CPU, under TCG."""
+        if self.arch == "arm64":
+            return [QEMU_ARM64, "-machine", "virt,accel=tcg", "-cpu", "max"], "ttyAMA0"
+        return [QEMU, "-machine", "accel=tcg"], "ttyS0"
 
 
-def _kernel_package():
-    out = subprocess.run(["apt-cache", "depends", META_PACKAGE], capture_output=True, text=True)
-    m = re.search(r"Depends: (linux-image-\S+)", out.stdout)
+def _kernel_package(meta=META_PACKAGE):
+    out = subprocess.run(["apt-cache", "depends", meta], capture_output=True, text=True)
+    m = re.search(r"Depends: (linux-image-[^\s:]+)", out.stdout)
     if not m:
-        raise RuntimeError("cannot tell which kernel %s depends on: %s" % (META_PACKAGE, out.stderr))
+        raise RuntimeError("cannot tell which kernel %s depends on: %s" % (meta, out.stderr))
     return m.group(1)
 
 
@@ -44,20 +54,28 @@ class _CacheLock:
         self.f.close()  # releases the lock
 
 
-def fetch_kernel():
-    """Debian's cloud kernel, unpacked into the cache, with a module index."""
+def fetch_kernel(arch=None):
+    """Debian's cloud kernel, unpacked into the cache, with a module index. arch "arm64" gives
+    the arm64 cloud kernel (dpkg --add-architecture arm64 must have been done, as
+    scripts/install-deps does); its sysroot directory name says the architecture."""
     with _CacheLock():
-        return _fetch_kernel()
+        return _fetch_kernel(arch)
 
 
-def _fetch_kernel():
-    pkg = _kernel_package()
+def _fetch_kernel(arch=None):
+    if arch:
+        pkg = _kernel_package("linux-image-cloud-%s:%s" % (arch, arch))
+        return _unpack_kernel(pkg, pkg + ":" + arch)
+    return _unpack_kernel(_kernel_package(), _kernel_package())
+
+
+def _unpack_kernel(pkg, download_name):
     version = pkg[len("linux-image-"):]
     sysroot = CACHE / ("sysroot-" + version)
     if not (sysroot / "boot" / ("vmlinuz-" + version)).exists():
         debs = sorted(CACHE.glob(pkg + "_*.deb"))
         if not debs:
-            r = subprocess.run(["apt-get", "download", pkg], cwd=CACHE, capture_output=True,
+            r = subprocess.run(["apt-get", "download", download_name], cwd=CACHE, capture_output=True,
                                text=True)
             debs = sorted(CACHE.glob(pkg + "_*.deb"))
             assert debs, "apt-get download %s failed: %s" % (pkg, r.stderr)
@@ -121,11 +139,12 @@ class Vm(_QemuRun):
     def __init__(self, kernel, initrd, disk, append, mem, tmp_path, nic_mac=None, extra=(),
                  hostfwd=()):
         self.console = tmp_path / ("console-%d.log" % int(time.time() * 1000))
-        args = [QEMU, "-machine", "accel=tcg", "-m", str(mem), "-smp", "1",
+        machine, tty = kernel.qemu()
+        args = [*machine, "-m", str(mem), "-smp", "1",
                 "-display", "none", "-monitor", "none", "-no-reboot",
                 "-serial", "file:%s" % self.console,
                 "-kernel", str(kernel.vmlinuz), "-initrd", str(initrd),
-                "-append", "console=ttyS0 panic=-1 " + append,
+                "-append", "console=%s panic=-1 " % tty + append,
                 "-drive", "file=%s,if=none,id=d0,format=raw" % disk,
                 "-device", "virtio-blk-pci,drive=d0,serial=REIMAGE-TEST-1",
                 "-netdev", "user,id=n0" + "".join(",hostfwd=" + f for f in hostfwd),
