@@ -88,6 +88,27 @@ def _unpack_kernel(pkg, download_name):
     return Kernel(sysroot, version)
 
 
+def fetch_arm64_tools():
+    """busybox (static) and kmod for arm64, from Debian's arm64 packages, unpacked into the
+    cache: the tools of an arm64 "running system" built on this x86_64 host. Returns the
+    directory they were unpacked into."""
+    with _CacheLock():
+        tools = CACHE / "arm64-tools"
+        if not (tools / "bin" / "busybox").exists() or not (tools / "bin" / "kmod").exists():
+            tmp = CACHE / "arm64-tools.tmp"
+            shutil.rmtree(tmp, ignore_errors=True)
+            tmp.mkdir()
+            for pkg in ("busybox-static:arm64", "kmod:arm64"):
+                r = subprocess.run(["apt-get", "download", pkg], cwd=tmp, capture_output=True,
+                                   text=True)
+                assert r.returncode == 0, "apt-get download %s failed: %s" % (pkg, r.stderr)
+            for deb in tmp.glob("*.deb"):
+                subprocess.run(["dpkg", "-x", str(deb), str(tmp)], check=True)
+            shutil.rmtree(tools, ignore_errors=True)
+            os.replace(tmp, tools)
+        return tools
+
+
 class _QemuRun:
     """A QEMU process whose serial console goes to self.console, a file that tests read."""
 
@@ -216,23 +237,33 @@ def _cpio_extract(data, dest):
             os.symlink(body.decode(), p)
 
 
-def build_running_root(kernel, reimage_bin, base, with_reimage=True, include=()):
+def build_running_root(kernel, reimage_bin, base, with_reimage=True, include=(), binary=None):
     """The root file system tree of the running-system VM, in base/root. with_reimage=False
     leaves reimage itself out (its libraries stay, as on any Debian system), for programs that
     must run without it, such as bundles; include: more host programs (with their libraries)
-    at the same paths."""
+    at the same paths. For an arm64 kernel, binary is the arm64 reimage (build-arm64/reimage)
+    and busybox and kmod come from Debian's arm64 packages."""
     base = Path(base)
     tree = base / "root"
     tree.mkdir(parents=True)
     cpio = base / "base.cpio"
+    arm64 = kernel.arch == "arm64"
     # kmod for depmod, as on any Debian system (reimage go indexes the flasher's modules)
     extra = [a for p in include for a in ("--include", p)]
+    if arm64:
+        tools = fetch_arm64_tools()
+        extra += ["--binary", str(binary)]
+    else:
+        extra += ["--include", "/usr/bin/kmod"]
     r = subprocess.run([reimage_bin, "initrd", "-o", str(cpio), "--compression", "none",
-                        "--modules", "none", "--kernel-version", kernel.version,
-                        "--include", "/usr/bin/kmod", *extra],
+                        "--modules", "none", "--kernel-version", kernel.version, *extra],
                        capture_output=True, text=True)
     assert r.returncode == 0, r.stderr
     _cpio_extract(cpio.read_bytes(), tree)
+    if arm64:
+        # its libraries (libkmod, liblzma, libzstd, libcrypto) are reimage's too
+        (tree / "usr" / "bin").mkdir(parents=True, exist_ok=True)
+        shutil.copy2(tools / "bin" / "kmod", tree / "usr" / "bin" / "kmod")
     (tree / "usr" / "bin" / "reimage").unlink()
     if with_reimage:
         os.symlink("/init", tree / "usr" / "bin" / "reimage")
@@ -240,7 +271,7 @@ def build_running_root(kernel, reimage_bin, base, with_reimage=True, include=())
         (tree / "init").unlink()
     for d in ("bin", "sbin", "usr/sbin", "proc", "sys", "dev", "run", "tmp", "boot", "lib/modules"):
         (tree / d).mkdir(parents=True, exist_ok=True)
-    shutil.copy2(BUSYBOX, tree / "bin" / "busybox")
+    shutil.copy2(tools / "bin" / "busybox" if arm64 else BUSYBOX, tree / "bin" / "busybox")
     os.symlink("/usr/bin/kmod", tree / "sbin" / "depmod")
     for applet in ("sh", "mount", "modprobe", "ip", "sleep", "cat", "sync", "poweroff", "echo",
                    "ls", "sed", "grep", "dd", "sha256sum", "head"):
@@ -263,11 +294,12 @@ class RunningSystem(_QemuRun):
     def __init__(self, kernel, disk, console, mem, hostfwd=(), extra=()):
         self.disk = disk
         self.console = console
-        args = [QEMU, "-machine", "accel=tcg", "-m", str(mem), "-smp", "1",
+        machine, tty = kernel.qemu()
+        args = [*machine, "-m", str(mem), "-smp", "1",
                 "-display", "none", "-monitor", "none", "-no-reboot",
                 "-serial", "file:%s" % console,
                 "-kernel", str(kernel.vmlinuz),
-                "-append", "console=ttyS0 panic=-1 " + self.APPEND,
+                "-append", "console=%s panic=-1 " % tty + self.APPEND,
                 "-drive", "file=%s,if=none,id=d0,format=raw" % disk,
                 "-device", "nvme,drive=d0,serial=REIMAGE-NVME-1",
                 "-netdev", "user,id=n0" + "".join(",hostfwd=" + f for f in hostfwd),
