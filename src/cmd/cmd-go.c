@@ -782,6 +782,7 @@ no_target:
 	       strcmp(lock, "none") && strcmp(lock, "not available")
 		       ? ": the distribution-signed kernel loads; an unsigned one will be refused"
 		       : "");
+	print_kexec_loader("  loader:   ");
 	printf("  flasher:  %s (%s unpacked), %zu modules (loaded now), job %llu bytes (0600)\n",
 	       format_bytes(sz, sizeof(sz), img.len), format_bytes(sz2, sizeof(sz2), img.unpacked),
 	       img.n_modules, (unsigned long long)img.sizes[INITRD_KIND_JOB]);

@@ -200,6 +200,19 @@ const char *kexec_loader_name(enum kexec_loader l)
 					 : "kexec_file_load";
 }
 
+void print_kexec_loader(const char *prefix)
+{
+	enum kexec_loader l;
+	char why[1024];
+
+	if (geteuid() != 0)
+		printf("%snot checked (not root)\n", prefix);
+	else if (kexec_probe(&l, why, sizeof(why)) == 0)
+		printf("%s%s\n", prefix, kexec_loader_name(l));
+	else
+		printf("%snone can load here: %s\n", prefix, why);
+}
+
 int kexec_probe(enum kexec_loader *ret, char *why, size_t whylen)
 {
 	int r = kexec_file_probe(why, whylen);

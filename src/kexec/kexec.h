@@ -33,6 +33,9 @@ enum kexec_loader {
 int kexec_probe(enum kexec_loader *ret, char *why, size_t whylen);
 /* A phrase for plans and status lines. */
 const char *kexec_loader_name(enum kexec_loader l);
+/* Print prefix and which loader will be used, or why none can ("not checked" when not
+ * root: the probe needs CAP_SYS_BOOT to say anything). */
+void print_kexec_loader(const char *prefix);
 /* 0, or -errno with why. */
 int kexec_unload(char *why, size_t whylen);
 /* 1 when a kexec image is loaded, 0 when not, -errno when it cannot be told. */
