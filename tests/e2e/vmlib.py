@@ -542,10 +542,10 @@ def newc(entries):
     return bytes(out)
 
 
-def marker_initrds(kernel, tag):
+def marker_initrds(kernel, tag, busybox=BUSYBOX):
     """Two archives, as a distribution with an early microcode cpio would have: the first holds
     /init, busybox and the disk drivers, the second a tag file; the flasher must hand over
-    both, in order."""
+    both, in order. busybox: the one for the kernel's machine (fetch_arm64_tools for arm64)."""
     moddir = kernel.sysroot / "lib" / "modules" / kernel.version
     mods = []
     for name in DISK_MODULES:
@@ -555,19 +555,19 @@ def marker_initrds(kernel, tag):
     main = newc([("bin", stat.S_IFDIR | 0o755, b""), ("proc", stat.S_IFDIR | 0o755, b""),
                  ("dev", stat.S_IFDIR | 0o755, b""), ("etc", stat.S_IFDIR | 0o755, b""),
                  ("lib", stat.S_IFDIR | 0o755, b""), ("lib/modules", stat.S_IFDIR | 0o755, b""),
-                 ("bin/busybox", stat.S_IFREG | 0o755, Path("/bin/busybox").read_bytes()),
+                 ("bin/busybox", stat.S_IFREG | 0o755, Path(busybox).read_bytes()),
                  ("init", stat.S_IFREG | 0o755, NEW_INIT.encode())] + mods)
     extra = newc([("etc", stat.S_IFDIR | 0o755, b""),
                   ("etc/new-system-tag", stat.S_IFREG | 0o644, ("initrd-" + tag).encode())])
     return main, extra
 
 
-def new_root_tree(tree, tag, init=None):
+def new_root_tree(tree, tag, init=None, busybox=BUSYBOX):
     """The new system's root file system: busybox and an /sbin/init (by default one that
     prints the marker, its root device and its command line, then powers off)."""
     for d in ("bin", "sbin", "etc", "proc"):
         (tree / d).mkdir(parents=True, exist_ok=True)
-    shutil.copy2("/bin/busybox", tree / "bin" / "busybox")
+    shutil.copy2(busybox, tree / "bin" / "busybox")
     (tree / "sbin" / "init").write_text(init or ROOT_INIT)
     os.chmod(tree / "sbin" / "init", 0o755)
     (tree / "etc" / "new-system-tag").write_text(tag)
