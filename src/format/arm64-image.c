@@ -76,3 +76,27 @@ int kernel_wrapper_detect(const uint8_t *buf, size_t len, enum kernel_wrapper *r
 	}
 	return -ENOEXEC;
 }
+
+int arm64_image_release(const uint8_t *buf, size_t len, char *version, size_t versionlen)
+{
+	static const char banner[] = "Linux version ";
+	const uint8_t *p = buf, *end = buf + len;
+
+	if (!buf || !version || versionlen == 0)
+		return -EINVAL;
+	while ((p = memmem(p, (size_t)(end - p), banner, sizeof(banner) - 1))) {
+		const uint8_t *v = p + sizeof(banner) - 1, *e = v;
+		while (e < end && *e > ' ' && *e < 0x7f)
+			e++;
+		/* the banner is "Linux version %s (%s@%s) ...": a release, then " (" */
+		if (e > v && end - e >= 2 && e[0] == ' ' && e[1] == '(') {
+			if ((size_t)(e - v) >= versionlen)
+				return -EFBIG;
+			memcpy(version, v, (size_t)(e - v));
+			version[e - v] = 0;
+			return 0;
+		}
+		p = v;
+	}
+	return -ENOENT;
+}

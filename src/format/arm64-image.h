@@ -40,3 +40,8 @@ int arm64_image_parse(const uint8_t *buf, size_t len, struct arm64_image *ret);
  * lies outside the file or whose compression name is not NUL-terminated. */
 int kernel_wrapper_detect(const uint8_t *buf, size_t len, enum kernel_wrapper *ret_wrapper,
 			  uint64_t *ret_offset, uint64_t *ret_size, char *type, size_t typelen);
+
+/* The kernel release from the "Linux version RELEASE (" banner every Image carries in its
+ * read-only data (init/version.c), into version[versionlen]. 0; -ENOENT when there is no
+ * banner (a compressed kernel); -EFBIG when the release does not fit. */
+int arm64_image_release(const uint8_t *buf, size_t len, char *version, size_t versionlen);
