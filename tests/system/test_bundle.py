@@ -202,7 +202,7 @@ def test_dry_run_loads_nothing(made):
     if os.path.exists("/dev/vda"):
         assert "target:   /dev/vda: " in r.stdout
     if r.returncode == 0:
-        assert "kexec_file_load available" in r.stdout
+        assert "kexec:    kexec_file_load" in r.stdout
         assert "dry run: verified and checked; nothing was loaded" in r.stdout
     else:
         assert r.returncode == 4, r.stderr
