@@ -260,7 +260,7 @@ def test_build_refusals(run_reimage, kernel_args, tmp_path):
     assert r.rc == 2 and "must be a device path" in r.err
     r = run_reimage("bundle", "-o", str(out), "--kernel", "/etc/hostname", "--src", "http://h/i",
                     "--dst", "/dev/vda")
-    assert r.rc == 1 and "is not an x86 bzImage kernel" in r.err
+    assert r.rc == 1 and "is neither an x86 bzImage nor an arm64 Image" in r.err
     r = bundle(run_reimage, kernel_args, out, "--src", "http://h/i", "--dst", "/dev/vda",
                "--kernel-version", "9.9.9-nope")
     assert r.rc == 2 and "modules must match the kernel" in r.err
