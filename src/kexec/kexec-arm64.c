@@ -32,72 +32,6 @@
 #define KEXEC_ARCH_ARM64 (183 << 16)
 #endif
 
-static int read_fd_all(int fd, uint64_t max, uint8_t **ret, size_t *ret_len)
-{
-	_cleanup_free_ uint8_t *buf = NULL;
-	struct stat st;
-	size_t done = 0;
-
-	if (fstat(fd, &st) < 0)
-		return negative_errno();
-	if ((uint64_t)st.st_size > max)
-		return -EFBIG;
-	buf = malloc((size_t)st.st_size + 1);
-	if (!buf)
-		return -ENOMEM;
-	while (done < (size_t)st.st_size) {
-		ssize_t n = pread(fd, buf + done, (size_t)st.st_size - done, (off_t)done);
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n < 0)
-			return negative_errno();
-		if (n == 0)
-			return -EIO;
-		done += (size_t)n;
-	}
-	*ret = TAKE_PTR(buf);
-	*ret_len = done;
-	return 0;
-}
-
-static int read_path_all(const char *path, uint64_t max, uint8_t **ret, size_t *ret_len)
-{
-	_cleanup_close_ int fd = open(path, O_RDONLY | O_CLOEXEC);
-	_cleanup_free_ uint8_t *buf = NULL;
-	size_t len = 0, cap = 0;
-
-	if (fd < 0)
-		return negative_errno();
-	/* proc and sysfs files have no size up front */
-	for (;;) {
-		ssize_t n;
-		if (len == cap) {
-			uint8_t *b;
-			if (cap >= max)
-				return -EFBIG;
-			cap = cap ? cap * 2 : 65536;
-			b = realloc(buf, cap + 1);
-			if (!b)
-				return -ENOMEM;
-			buf = b;
-		}
-		n = read(fd, buf + len, cap - len);
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n < 0)
-			return negative_errno();
-		if (n == 0)
-			break;
-		len += (size_t)n;
-	}
-	if (!buf && !(buf = malloc(1)))
-		return -ENOMEM;
-	buf[len] = 0;
-	*ret = TAKE_PTR(buf);
-	*ret_len = len;
-	return 0;
-}
-
 /* one gzip member from in[0..len) into a new buffer of at most KERNEL_MAX */
 static int gunzip(const uint8_t *in, size_t len, uint8_t **ret, size_t *ret_len)
 {
@@ -184,11 +118,6 @@ static int unwrap_kernel(uint8_t **kernel, size_t *len, const char *name, char *
 	return 0;
 }
 
-static uint64_t round_up(uint64_t v, uint64_t a)
-{
-	return (v + a - 1) & ~(a - 1);
-}
-
 int kexec_arm64_load(int kernel_fd, const char *kernel_name, int initrd_fd, const char *cmdline,
 		     char *why, size_t whylen)
 {
@@ -210,7 +139,7 @@ int kexec_arm64_load(int kernel_fd, const char *kernel_name, int initrd_fd, cons
 
 	if (!ram)
 		return -ENOMEM;
-	r = read_fd_all(kernel_fd, KERNEL_MAX, &kernel, &kernel_len);
+	r = kexec_read_fd(kernel_fd, KERNEL_MAX, &kernel, &kernel_len);
 	if (r < 0) {
 		snprintf(why, whylen, "cannot read the kernel %s: %s", kernel_name,
 			 r == -EFBIG ? "larger than 512 MiB" : strerror(-r));
@@ -232,13 +161,13 @@ int kexec_arm64_load(int kernel_fd, const char *kernel_name, int initrd_fd, cons
 	/* a kernel with another page size than ours boots fine: only the segments' alignment
 	 * is ours, and 4 KiB-aligned placement is all booting.rst asks of the Image */
 	if (initrd_fd >= 0) {
-		r = read_fd_all(initrd_fd, INITRD_MAX, &initrd, &initrd_len);
+		r = kexec_read_fd(initrd_fd, INITRD_MAX, &initrd, &initrd_len);
 		if (r < 0) {
 			snprintf(why, whylen, "cannot read the initramfs: %s", strerror(-r));
 			return r;
 		}
 	}
-	r = read_path_all("/sys/firmware/fdt", FDT_MAX_SIZE, &fdt, &fdt_len);
+	r = kexec_read_path("/sys/firmware/fdt", FDT_MAX_SIZE, &fdt, &fdt_len);
 	if (r < 0) {
 		snprintf(why, whylen,
 			 "cannot read the running device tree /sys/firmware/fdt (%s): kexec_load on "
@@ -247,7 +176,7 @@ int kexec_arm64_load(int kernel_fd, const char *kernel_name, int initrd_fd, cons
 			 strerror(-r));
 		return r;
 	}
-	r = read_path_all("/proc/iomem", 4U << 20, &iomem, &iomem_len);
+	r = kexec_read_path("/proc/iomem", 4U << 20, &iomem, &iomem_len);
 	if (r >= 0)
 		r = iomem_parse_usable_ram((const char *)iomem, iomem_len, ram);
 	if (r < 0) {
@@ -258,18 +187,18 @@ int kexec_arm64_load(int kernel_fd, const char *kernel_name, int initrd_fd, cons
 
 	/* the Image at a 2 MiB aligned base + text_offset, as low as possible (booting.rst asks
 	 * for that when flags bit 3 is clear, and it is as good as anywhere otherwise) */
-	kernel_memsz = round_up(MAX((uint64_t)kernel_len, img.image_size), page);
+	kernel_memsz = kexec_round_up(MAX((uint64_t)kernel_len, img.image_size), page);
 	r = iomem_ram_take(ram, img.text_offset + kernel_memsz, ARM64_IMAGE_ALIGN, 0, &base);
 	if (r < 0)
 		goto no_room;
 	kernel_mem = base + img.text_offset;
 	seg[nseg++] = (struct kexec_segment){ kernel, kernel_len, (void *)kernel_mem, kernel_memsz };
 	if (initrd) {
-		r = iomem_ram_take(ram, round_up(initrd_len, page), page, 0, &initrd_mem);
+		r = iomem_ram_take(ram, kexec_round_up(initrd_len, page), page, 0, &initrd_mem);
 		if (r < 0)
 			goto no_room;
 		seg[nseg++] = (struct kexec_segment){ initrd, initrd_len, (void *)initrd_mem,
-						      round_up(initrd_len, page) };
+						      kexec_round_up(initrd_len, page) };
 	}
 	/* fresh seeds: the running kernel consumed and wiped the ones it was given, and reusing
 	 * them would give two boots the same randomness */
@@ -294,10 +223,10 @@ int kexec_arm64_load(int kernel_fd, const char *kernel_name, int initrd_fd, cons
 	}
 	/* the device tree may not share a 2 MiB block with memory of other attributes
 	 * (booting.rst): its own block is simplest */
-	r = iomem_ram_take(ram, round_up(dtb_len, page), ARM64_IMAGE_ALIGN, 0, &dtb_mem);
+	r = iomem_ram_take(ram, kexec_round_up(dtb_len, page), ARM64_IMAGE_ALIGN, 0, &dtb_mem);
 	if (r < 0)
 		goto no_room;
-	seg[nseg++] = (struct kexec_segment){ dtb, dtb_len, (void *)dtb_mem, round_up(dtb_len, page) };
+	seg[nseg++] = (struct kexec_segment){ dtb, dtb_len, (void *)dtb_mem, kexec_round_up(dtb_len, page) };
 
 	/* the purgatory last: its parameters hold the digest of everything above */
 	purg = malloc(purgatory_arm64_size);
@@ -323,11 +252,11 @@ int kexec_arm64_load(int kernel_fd, const char *kernel_name, int initrd_fd, cons
 	params.nr_regions = nseg;
 	sha256_final(&sc, params.sha256);
 	memcpy(purg + poff, &params, sizeof(params));
-	r = iomem_ram_take(ram, round_up(purgatory_arm64_size, page), page, 0, &purg_mem);
+	r = iomem_ram_take(ram, kexec_round_up(purgatory_arm64_size, page), page, 0, &purg_mem);
 	if (r < 0)
 		goto no_room;
 	seg[nseg++] = (struct kexec_segment){ purg, purgatory_arm64_size, (void *)purg_mem,
-					      round_up(purgatory_arm64_size, page) };
+					      kexec_round_up(purgatory_arm64_size, page) };
 
 	if (syscall(SYS_kexec_load, purg_mem, (unsigned long)nseg, seg,
 		    (unsigned long)KEXEC_ARCH_ARM64) < 0) {

@@ -88,7 +88,7 @@ void kexec_classic_explain(int err, const char *what, char *why, size_t whylen)
 
 int kexec_classic_probe(char *why, size_t whylen)
 {
-#if defined(__aarch64__)
+#if defined(__aarch64__) || defined(__x86_64__)
 	/* kexec_load checks the caller's permission, the lockdown and IMA hooks, then the flags
 	 * (kernel/kexec.c, kexec_load_check): an unknown flag tells "allowed" (EINVAL) from
 	 * "refused" without loading anything */
@@ -102,7 +102,7 @@ int kexec_classic_probe(char *why, size_t whylen)
 #else
 	snprintf(why, whylen,
 		 "this kernel has no kexec_file_load, and reimage's kexec_load loader exists only "
-		 "for arm64 so far: boot a kernel built with CONFIG_KEXEC_FILE");
+		 "for arm64 and x86_64: boot a kernel built with CONFIG_KEXEC_FILE");
 	return -EPROTONOSUPPORT;
 #endif
 }
@@ -122,6 +122,8 @@ int kexec_classic_load(int kernel_fd, const char *kernel_name, int initrd_fd, co
 {
 #if defined(__aarch64__)
 	return kexec_arm64_load(kernel_fd, kernel_name, initrd_fd, cmdline, why, whylen);
+#elif defined(__x86_64__)
+	return kexec_x86_64_load(kernel_fd, kernel_name, initrd_fd, cmdline, why, whylen);
 #else
 	(void)kernel_fd, (void)kernel_name, (void)initrd_fd, (void)cmdline;
 	return kexec_classic_probe(why, whylen);

@@ -4,5 +4,8 @@
 
 #include <stddef.h>
 
+/* one per machine: only the build's own is linked */
 extern const unsigned char purgatory_arm64[];
 extern const size_t purgatory_arm64_size;
+extern const unsigned char purgatory_x86_64[];
+extern const size_t purgatory_x86_64_size;

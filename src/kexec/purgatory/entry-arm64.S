@@ -30,3 +30,5 @@ _start:
 stack:
 	.space	16384
 stack_top:
+
+	.section .note.GNU-stack, "", %progbits
