@@ -204,8 +204,9 @@ int kexec_arm64_load(int kernel_fd, const char *kernel_name, int initrd_fd, cons
 	 * them would give two boots the same randomness */
 	if (getrandom(seed, sizeof(seed), 0) != (ssize_t)sizeof(seed) ||
 	    getrandom(&kaslr, sizeof(kaslr), 0) != (ssize_t)sizeof(kaslr)) {
-		snprintf(why, whylen, "no randomness for the next kernel's seeds: %m");
-		return negative_errno();
+		r = negative_errno();
+		snprintf(why, whylen, "no randomness for the next kernel's seeds: %s", strerror(-r));
+		return r;
 	}
 	r = fdt_chosen_update(fdt, fdt_len,
 			      &(struct fdt_chosen){ .bootargs = cmdline,

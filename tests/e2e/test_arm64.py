@@ -32,10 +32,15 @@ def kernel_arm64():
 
 
 @pytest.fixture(scope="session")
-def arm64_bin():
+def arm64_bin(tmp_path_factory):
+    """A private copy of the arm64 binary and its bundle loader, so a rebuild during the run
+    cannot change them under a test."""
     assert os.access(ARM64_BIN, os.X_OK), \
         "no arm64 reimage at %s: run scripts/build-arm64 (or set REIMAGE_ARM64_BIN)" % ARM64_BIN
-    return ARM64_BIN
+    d = tmp_path_factory.mktemp("arm64-bin")
+    for name in ("reimage", "reimage-bundle-loader"):
+        shutil.copy2(ARM64_BIN.parent / name, d / name)
+    return d / "reimage"
 
 
 def build_arm64_flasher(reimage_bin, arm64_bin, kernel, out, *args):
