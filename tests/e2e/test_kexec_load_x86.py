@@ -49,3 +49,35 @@ def test_go_with_kexec_load_on_x86_64(nginx, served, images, kernel, reimage_bin
     assert "verified sha256: " + images.sha("xz") in out
     with open(disk, "rb") as f:
         assert hashlib.sha256(f.read(images.size)).hexdigest() == images.sha256
+
+
+class LockedDownSystem(RunningSystem):
+    """The running system booted with lockdown=integrity, as Secure Boot would lock it."""
+
+    APPEND = RunningSystem.APPEND + " lockdown=integrity"
+
+
+def test_kexec_load_under_lockdown_is_refused_with_the_reason(kernel, reimage_bin, tmp_path):
+    assert os.access(NO_KEXEC_FILE, os.X_OK), "build the tests' helper %s first" % NO_KEXEC_FILE
+    root = build_running_root(kernel, reimage_bin, tmp_path / "running",
+                              include=(str(NO_KEXEC_FILE),))
+    (root / "etc" / "reimage-test.sh").write_text(
+        "mount -t securityfs securityfs /sys/kernel/security\n"
+        "%s reimage kexec --status\n"
+        "%s reimage kexec /boot/vmlinuz-%s --cmdline console=ttyS0\n"
+        % (NO_KEXEC_FILE, NO_KEXEC_FILE, kernel.version))
+    disk = tmp_path / "system-disk.raw"
+    make_system_disk(root, disk, "256M")
+    v = LockedDownSystem(kernel, disk, tmp_path / "console.log", 512)
+    try:
+        rc = v.wait_exit(300)
+        out = v.text()
+    finally:
+        v.stop()
+    assert rc == 0, out[-6000:]
+    assert "lockdown: integrity" in out, out[-4000:]
+    # the status and the load both say that the kernel refuses kexec_load, and why
+    assert out.count("the kernel is locked down (integrity, e.g. Secure Boot) and refuses "
+                     "kexec_load") == 2, out[-4000:]
+    assert "TEST-COMMAND-EXIT=1" in out
+    assert "KEXEC-LOADED=0" in out
