@@ -5,6 +5,7 @@ line; and `reimage go --then kexec` in a running arm64 system loads the flasher 
 own kexec_load (device tree from the firmware, i.e. QEMU, and the purgatory's digest check),
 which writes the disk and kexecs, the same way, into the new system."""
 
+import gzip
 import hashlib
 import os
 import re
@@ -94,13 +95,18 @@ ROOT_UUID = "7a0c1f3e-5b2d-4e8a-9c6f-1d3b5a7e9c20"
 def arm64_new_system_image(kernel, tmp_path, tag):
     """A GPT disk with one ext4 root: arm64 busybox, /sbin/init printing the marker, and
     Debian's /vmlinuz and /initrd.img links to the arm64 kernel and a small initramfs that finds
-    the root by UUID. zstd-compressed for the trip, as images are published."""
+    the root by UUID (the kernel gzip'd). zstd-compressed for the trip, as images are
+    published."""
     busybox = fetch_arm64_tools() / "bin" / "busybox"
     main, extra = marker_initrds(kernel, tag, busybox=busybox)
     tree = tmp_path / "new-root"
     new_root_tree(tree, tag, busybox=busybox)
     (tree / "boot").mkdir(parents=True)
-    shutil.copy2(kernel.vmlinuz, tree / "boot" / ("vmlinuz-" + kernel.version))
+    # a gzip'd Image, as some distributions ship: kexec_load cannot take it as it is, so the
+    # flasher's reimage unpacks it first
+    with open(kernel.vmlinuz, "rb") as src, \
+            gzip.open(tree / "boot" / ("vmlinuz-" + kernel.version), "wb", compresslevel=1) as dst:
+        shutil.copyfileobj(src, dst)
     (tree / "boot" / ("initrd.img-" + kernel.version)).write_bytes(main + extra)
     os.symlink("/boot/vmlinuz-" + kernel.version, tree / "vmlinuz")
     os.symlink("boot/initrd.img-" + kernel.version, tree / "initrd.img")
@@ -116,7 +122,8 @@ def test_arm64_go_then_kexec_via_kexec_load(nginx, reimage_bin, arm64_bin, kerne
                                             tmp_path):
     """The running arm64 system reimages its own NVMe disk: reimage go loads the flasher with
     kexec_load (the kernel has no kexec_file_load), the flasher writes and checks the image,
-    then kexec_loads the new system's kernel from it: two kexecs, no firmware reboot."""
+    then kexec_loads the new system's (gzip'd) kernel from it: two kexecs, no firmware
+    reboot."""
     image, packed = arm64_new_system_image(kernel_arm64, tmp_path, "arm64-via-go")
     url = nginx.put("arm64-new.img.zst", src=packed).replace("127.0.0.1", "10.0.2.2")
     root = build_running_root(kernel_arm64, reimage_bin, tmp_path / "running",
