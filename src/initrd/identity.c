@@ -32,6 +32,13 @@ static int add_file(struct identity_collected *c, const char *name, uint32_t mod
 {
 	char *path;
 
+	if (c->n_files == 0) {
+		/* the kernel makes no parent directories: the archive names this one first */
+		char *dir = strdup("etc/reimage/identity");
+		if (!dir)
+			return -ENOMEM;
+		c->files[c->n_files++] = (struct flasher_secret){ dir, 0700, NULL, 0 };
+	}
 	if (c->n_files >= IDENTITY_MAX_FILES) {
 		snprintf(err, errlen, "too many identity files");
 		return -E2BIG;
