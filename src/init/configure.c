@@ -718,6 +718,14 @@ static int walk_parents(struct cfg *c, const char *path, bool create, mode_t dir
 					    shown);
 			fd = open_in(dfd, comp, O_PATH | O_DIRECTORY | O_NOFOLLOW, RESOLVE_STRICT, 0);
 		}
+		if (fd == -ENOTDIR) {
+			/* O_DIRECTORY|O_NOFOLLOW on a link says ENOTDIR: which was it? */
+			int lfd = open_in(dfd, comp, O_PATH | O_NOFOLLOW, RESOLVE_STRICT, 0);
+			struct stat st;
+			if (lfd >= 0 && fstat(lfd, &st) == 0 && S_ISLNK(st.st_mode))
+				fd = -ELOOP;
+			safe_close(lfd);
+		}
 		if (fd == -ENOENT) {
 			*ret_dirfd = -ENOENT;
 			*ret_base = NULL;
