@@ -351,7 +351,10 @@ def _debootstrap_root():
     return tree
 
 
-CLOUD_PACKAGES = "systemd-sysv,udev,kmod,iproute2,ifupdown,openssh-server,cloud-init"
+# python3-cffi-backend: debootstrap does not resolve the virtual package python3-cryptography
+# depends on
+CLOUD_PACKAGES = ("systemd-sysv,udev,kmod,iproute2,ifupdown,openssh-server,cloud-init,"
+                  "python3-cffi-backend")
 
 
 def cloud_root():
