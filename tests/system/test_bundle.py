@@ -276,3 +276,12 @@ def test_build_is_reproducible(run_reimage, kernel_args, tmp_path):
         r = bundle(run_reimage, kernel_args, p, "--src", "http://h/i", "--dst", "/dev/vda")
         assert r.rc == 0, r.err
     assert a.read_bytes() == b.read_bytes()
+
+
+def test_keep_options_are_refused_for_a_bundle(run_reimage, kernel_args, tmp_path):
+    """A bundle runs on another machine: what it would keep is not here."""
+    out = tmp_path / "x.run"
+    for opt in ("--keep-identity", "--keep-ssh-host-keys", "--keep-network"):
+        r = bundle(run_reimage, kernel_args, out, "--src", "http://h/i", "--dst", "/dev/vda", opt)
+        assert r.rc == 2 and "a bundle runs on another machine" in r.err, r.err
+    assert not out.exists()
