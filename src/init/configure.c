@@ -12,6 +12,7 @@
 #include <linux/btrfs.h>
 #include <linux/fs.h>
 #include <linux/openat2.h>
+#include <stdarg.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -81,7 +82,6 @@ struct wr {
 	uint32_t mode, dir_mode;
 	char *data; /* owned; NULL for "computed when written" (merge) */
 	size_t len;
-	bool secret;
 	enum { WR_PLAIN, WR_MERGE_HOSTS, WR_MERGE_KEYS } kind;
 	const char *what; /* for messages: never the contents */
 };
@@ -589,7 +589,6 @@ static int plan_writes(struct cfg *c)
 			snprintf(w->path, sizeof(w->path), "etc/ssh/%s", name);
 			w->data = data;
 			w->len = len;
-			w->secret = !pub;
 		}
 	}
 	if (j->authorized_keys) {
@@ -645,13 +644,6 @@ static int plan_writes(struct cfg *c)
 		if (r == 0 && j->keep_network && (r = netcfg_cloud_init_v2(j, &t)) == 0)
 			r = add_text(c, "var/lib/cloud/seed/nocloud/network-config", 0600,
 				     "cloud-init network-config", t);
-		if (r == 0)
-			/* the seed holds keys and perhaps the operator's secrets */
-			for (size_t i = c->nw >= 3 ? c->nw - 3 : 0; i < c->nw; i++)
-				if (!strncmp(c->w[i].path, "var/lib/cloud/", 14)) {
-					c->w[i].secret = true;
-					c->w[i].dir_mode = 0755;
-				}
 		free(user);
 		free(meta);
 		if (r == -EINVAL)
@@ -682,7 +674,6 @@ static int plan_writes(struct cfg *c)
 		}
 		w->data = data;
 		w->len = len;
-		w->secret = true;
 	}
 	return 0;
 }
