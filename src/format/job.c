@@ -3,13 +3,16 @@
 #include "format/job.h"
 
 #include <arpa/inet.h>
+#include <ctype.h>
 #include <errno.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <sys/socket.h>
 
+#include "basic/macro.h"
 #include "basic/parse-util.h"
 #include "format/base64.h"
 #include "format/cmdline.h"
@@ -105,6 +108,14 @@ void job_done(struct job *j)
 	free(j->hostname);
 	for (size_t i = 0; i < j->n_copies; i++)
 		free(j->copies[i].dest);
+	/* a proxy's user info is a secret */
+	if (j->http_proxy)
+		explicit_bzero(j->http_proxy, strlen(j->http_proxy));
+	if (j->https_proxy)
+		explicit_bzero(j->https_proxy, strlen(j->https_proxy));
+	free(j->http_proxy);
+	free(j->https_proxy);
+	free(j->no_proxy);
 	for (size_t i = 0; i < j->n_headers; i++)
 		wipe_free(j->headers[i]);
 	explicit_bzero(j, sizeof(*j));
@@ -222,7 +233,38 @@ static const struct key keys[] = {
 	{ "net-ifname" }, { "hostname" }, { "keep-network" }, { "authorized-keys" },
 	{ "cloud-init-user-data" }, { "cloud-init-meta-data" }, { "grow" },
 	{ "ssh-host-key", KEY_REPEAT }, { "copy", KEY_REPEAT },
+	{ "http-proxy" }, { "https-proxy" }, { "no-proxy" },
 };
+
+int job_proxy_check(const char *s, const char **why)
+{
+	static const char *const schemes[] = { "http", "https", "socks4", "socks4a", "socks5",
+					       "socks5h" };
+	const char *sep = strstr(s, "://"), *host = s;
+
+	if (!*s || strlen(s) > 2048)
+		return *why = "expected a proxy URL such as http://proxy.example:3128", -EINVAL;
+	if (sep) {
+		bool known = false;
+		for (size_t i = 0; i < ELEMENTSOF(schemes); i++)
+			if ((size_t)(sep - s) == strlen(schemes[i]) &&
+			    !strncasecmp(s, schemes[i], strlen(schemes[i])))
+				known = true;
+		if (!known)
+			return *why = "a proxy's scheme is http, https, socks4, socks4a, socks5 or "
+				      "socks5h",
+			       -EINVAL;
+		host = sep + 3;
+	}
+	for (const char *c = host; *c; c++)
+		if ((unsigned char)*c <= ' ' || *c == 0x7f || *c == '#' || *c == '?')
+			return *why = "a proxy URL has no spaces, control characters, query or "
+				      "fragment",
+			       -EINVAL;
+	if (!*host || *host == '/' || *host == ':')
+		return *why = "the proxy URL names no host", -EINVAL;
+	return 0;
+}
 
 /* One line of PEM text per key line: joined back with newlines. */
 static int append_line(char **dst, const char *v)
@@ -400,6 +442,19 @@ static int apply(struct job *j, const char *k, const char *v, const char **why)
 		if (strncmp(v, "sha256//", 8) != 0)
 			return *why = "expected sha256//BASE64[;sha256//BASE64...]", -EINVAL;
 		return set_string(&j->tls_pin, v);
+	}
+	if (!strcmp(k, "http-proxy") || !strcmp(k, "https-proxy")) {
+		if (job_proxy_check(v, why) < 0)
+			return -EINVAL;
+		return set_string(!strcmp(k, "http-proxy") ? &j->http_proxy : &j->https_proxy, v);
+	}
+	if (!strcmp(k, "no-proxy")) {
+		for (const char *c = v; *c; c++)
+			if (!isalnum((unsigned char)*c) && !strchr(".-_:,*[]/ ", *c))
+				return *why = "expected host names, domains, addresses or '*', "
+					      "separated by commas",
+				       -EINVAL;
+		return set_string(&j->no_proxy, v);
 	}
 	if (!strcmp(k, "tls-insecure"))
 		return parse_bool(v, &j->tls_insecure) < 0 ? (*why = "expected yes or no", -EINVAL) : 0;
@@ -781,6 +836,12 @@ int job_format(const struct job *j, char **ret)
 		sb_printf(&b, "ssh-host-key = %s\n", j->host_keys[i]);
 	for (size_t i = 0; i < j->n_copies; i++)
 		sb_printf(&b, "copy = %04o %s\n", (unsigned)j->copies[i].mode, j->copies[i].dest);
+	if (j->http_proxy)
+		sb_printf(&b, "http-proxy = %s\n", j->http_proxy);
+	if (j->https_proxy)
+		sb_printf(&b, "https-proxy = %s\n", j->https_proxy);
+	if (j->no_proxy)
+		sb_printf(&b, "no-proxy = %s\n", j->no_proxy);
 	if (j->hold)
 		sb_printf(&b, "hold = yes\nhold-timeout = %llu.%03llu\nssh-port = %u\n",
 			  (unsigned long long)(j->hold_timeout_ms / 1000),
