@@ -37,14 +37,15 @@ DNS=10.0.2.3
 DHCP=no
 """ % OLD_ADDR
 
-# printed on the new system's console once cloud-init is through and sshd runs
+# printed on the new system's console once cloud-init is through and sshd runs (cloud-final
+# runs after multi-user.target, so this waits for its mark instead of ordering after it)
 NEW_SYSTEM_UP = """[Unit]
-After=cloud-final.service ssh.service
+After=ssh.service
 Wants=ssh.service
 
 [Service]
-Type=oneshot
-ExecStart=/bin/sh -c 'echo "NEW-SYSTEM-UP $(hostname) $(ip -4 -o addr show scope global | tr -s " " | cut -d" " -f2,4)"'
+Type=simple
+ExecStart=/bin/sh -c 'until [ -e /var/lib/cloud/instance/boot-finished ]; do sleep 1; done; echo "NEW-SYSTEM-UP $$(hostname)"'
 StandardOutput=journal+console
 
 [Install]
