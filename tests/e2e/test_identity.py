@@ -177,3 +177,67 @@ def test_go_keep_identity_then_kexec(kernel, systemd_root, nginx, tmp_path):
         v.stop()
     verify = subprocess.run(["sfdisk", "--verify", str(disk)], capture_output=True, text=True)
     assert verify.returncode == 0 and "No errors detected" in verify.stdout, verify.stdout
+
+
+def test_flasher_configures_before_a_firmware_reboot(nginx, build_flasher, vm, tmp_path):
+    """then = reboot: the flasher alone (built on the host with explicit identity options)
+    writes a small GPT image, fits the table, grows ext4 online (the kernel's resize ioctl:
+    the flasher carries no resize2fs), writes the files, syncs, and only then reboots. The
+    disk is read on the host afterwards."""
+    tree = tmp_path / "tree"
+    (tree / "etc" / "ssh").mkdir(parents=True)
+    (tree / "etc" / "os-release").write_text("ID=debian\n")
+    (tree / "etc" / "hosts").write_text("127.0.0.1 localhost\n")
+    root = tmp_path / "root.img"
+    sh("truncate", "-s", "40M", root)
+    sh("mkfs.ext4", "-q", "-F", "-d", tree, root)
+    image = tmp_path / "small.img"
+    sh("truncate", "-s", "42M", image)
+    sh("sfdisk", "-q", image, input="label: gpt\nstart=2048, size=40M, type=%s\n" % ROOT_X86)
+    sh("dd", "if=%s" % root, "of=%s" % image, "bs=1M", "seek=1", "conv=notrunc", "status=none")
+    keys = tmp_path / "hostkeys"
+    keys.mkdir()
+    sh("ssh-keygen", "-q", "-t", "ed25519", "-N", "", "-C", "kept", "-f",
+       keys / "ssh_host_ed25519_key")
+    sh("ssh-keygen", "-q", "-t", "ed25519", "-N", "", "-C", "op@reboot", "-f", tmp_path / "op")
+    payload = tmp_path / "payload"
+    payload.write_text("copied before the reboot\n")
+    url = nginx.put("small.img", src=image).replace("127.0.0.1", "10.0.2.2")
+    os.environ["REIMAGE_SSH_HOST_KEY_DIR"] = str(keys)
+    try:
+        initrd = build_flasher("--src", url, "--dst", "/dev/vda", "--sha256", sha256_file(image),
+                               "--then", "reboot", "--keep-ssh-host-keys", "--ssh-authorized-keys",
+                               str(tmp_path / "op.pub"), "--hostname", "rebooted", "--grow",
+                               "--copy", "%s:/srv/payload:0640" % payload)
+    finally:
+        del os.environ["REIMAGE_SSH_HOST_KEY_DIR"]
+    disk = tmp_path / "disk.raw"
+    sh("truncate", "-s", "256M", disk)
+    v = vm(initrd, disk, mem=384)
+    rc = v.wait_exit(600)
+    out = v.text()
+    assert rc == 0, out[-4000:]
+    assert "configure: the ext4 file system on /dev/vda1 now fills" in out, out[-4000:]
+    assert out.index("configure: 6 files written") < out.index("reboot: ")
+    verify = subprocess.run(["sfdisk", "--verify", str(disk)], capture_output=True, text=True)
+    assert verify.returncode == 0 and "No errors detected" in verify.stdout, verify.stdout
+    loop = sh("losetup", "-f", "--show", "-o", str(MiB), disk).strip()
+    mp = tmp_path / "mnt"
+    mp.mkdir()
+    try:
+        sh("mount", "-o", "ro", loop, mp)
+        try:
+            st = os.statvfs(mp)
+            assert st.f_blocks * st.f_frsize > 200 * MiB
+            assert (mp / "etc" / "hostname").read_text() == "rebooted\n"
+            assert "127.0.1.1\trebooted" in (mp / "etc" / "hosts").read_text()
+            assert (mp / "etc" / "ssh" / "ssh_host_ed25519_key").read_bytes() == \
+                (keys / "ssh_host_ed25519_key").read_bytes()
+            assert "op@reboot" in (mp / "root" / ".ssh" / "authorized_keys").read_text()
+            p = mp / "srv" / "payload"
+            assert p.read_text() == "copied before the reboot\n"
+            assert oct(p.stat().st_mode & 0o7777) == "0o640"
+        finally:
+            sh("umount", mp)
+    finally:
+        sh("losetup", "-d", loop)
