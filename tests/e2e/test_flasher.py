@@ -284,3 +284,24 @@ def test_flasher_fetches_through_the_carried_proxy(nginx, served, images, build_
     assert "pr0xy-pw" not in out
     assert any(t == url and a for m, t, a in forward_proxy.requests), forward_proxy.requests
     assert_disk_holds(disk, images.data)
+
+
+def test_failed_job_that_wrote_nothing_reboots_after_its_timeout(nginx, build_flasher, vm,
+                                                                 tmp_path):
+    """A job that fails before touching the disk (here the source does not exist) does not
+    hold forever: after the job's timeout it reboots into the untouched old system."""
+    job = tmp_path / "job.conf"
+    job.write_text("src = %s\ndst = /dev/vda\nsha256 = %s\nattempts = 1\nhold-timeout = 20s\n"
+                   % (guest_url(nginx, "no-such-image.img.zst"), "0" * 64))
+    initrd = build_flasher("--job", job)
+    disk = new_disk(tmp_path)
+    before = hashlib.sha256(disk.read_bytes()).hexdigest()
+    v = vm(initrd, disk)
+    rc = v.wait_exit(240)
+    out = v.text()
+    assert rc == 0, out[-4000:]
+    assert "nothing was written to any disk: rebooting into the untouched old system in 20s" \
+        in out, out[-4000:]
+    assert "rebooting into the untouched old system now" in out, out[-4000:]
+    assert re.search(r"reboot: (Restarting system|machine restart)", out), out[-3000:]
+    assert hashlib.sha256(disk.read_bytes()).hexdigest() == before, "the disk changed"
