@@ -402,6 +402,45 @@ def _debootstrap_root():
     return tree
 
 
+# python3-cffi-backend: debootstrap does not resolve the virtual package python3-cryptography
+# depends on
+CLOUD_PACKAGES = ("systemd-sysv,udev,kmod,iproute2,ifupdown,openssh-server,cloud-init,"
+                  "python3-cffi-backend")
+
+
+def cloud_root():
+    """A Debian tree like a cloud image (cloud-init, ifupdown, OpenSSH), made once with
+    debootstrap into the cache: no network configuration, no password, no key, no host keys
+    (the test's new system)."""
+    with _CacheLock():
+        return _cloud_root()
+
+
+def _cloud_root():
+    tree = CACHE / ("cloud-root-" + DEBOOTSTRAP_SUITE)
+    if (tree / "usr" / "bin" / "cloud-init").exists():
+        return tree
+    tmp = CACHE / ("cloud-root-" + DEBOOTSTRAP_SUITE + ".tmp")
+    shutil.rmtree(tmp, ignore_errors=True)
+    env = dict(os.environ)
+    if DEBOOTSTRAP_PROXY and "http_proxy" not in env:
+        env["http_proxy"] = DEBOOTSTRAP_PROXY
+    r = subprocess.run(["debootstrap", "--variant=minbase", "--include=" + CLOUD_PACKAGES,
+                        DEBOOTSTRAP_SUITE, str(tmp), DEBOOTSTRAP_MIRROR],
+                       capture_output=True, text=True, env=env)
+    assert r.returncode == 0, "debootstrap failed:\n%s\n%s" % (r.stdout[-3000:], r.stderr[-3000:])
+    # an image is made without host keys (each machine makes its own on first boot) and
+    # without the package caches and documentation that only make it larger
+    for p in (tmp / "etc" / "ssh").glob("ssh_host_*"):
+        p.unlink()
+    for d in ("var/cache/apt", "var/lib/apt/lists", "usr/share/doc", "usr/share/man",
+              "usr/share/locale", "usr/share/info"):
+        shutil.rmtree(tmp / d, ignore_errors=True)
+        (tmp / d).mkdir(parents=True, exist_ok=True)
+    os.replace(tmp, tree)
+    return tree
+
+
 def build_systemd_root(kernel, reimage_bin, base):
     """The debootstrap tree plus reimage (with its libraries), the kernel and its modules,
     networkd configuration and the test service, in base/root."""

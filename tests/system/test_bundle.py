@@ -320,3 +320,10 @@ def test_bundle_reads_the_image_header_when_built(run_reimage, kernel_args, ngin
     assert kexec_loaded() == before
     assert p.returncode == 4, p.stdout + p.stderr
     assert "needs 64.0 MiB" in p.stderr and "too small" in p.stderr
+def test_keep_options_are_refused_for_a_bundle(run_reimage, kernel_args, tmp_path):
+    """A bundle runs on another machine: what it would keep is not here."""
+    out = tmp_path / "x.run"
+    for opt in ("--keep-identity", "--keep-ssh-host-keys", "--keep-network"):
+        r = bundle(run_reimage, kernel_args, out, "--src", "http://h/i", "--dst", "/dev/vda", opt)
+        assert r.rc == 2 and "a bundle runs on another machine" in r.err, r.err
+    assert not out.exists()
