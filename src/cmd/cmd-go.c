@@ -64,7 +64,8 @@ static void help(void)
 	       "       reimage go --hold [SRC --to DISK] [OPTIONS]\n"
 	       "\n"
 	       "Reimage this machine in place: check the source, the target and the memory, build\n"
-	       "the flasher around the running kernel, load it with kexec_file_load and hand over.\n"
+	       "the flasher around the running kernel, load it with kexec_file_load (kexec_load where\n"
+	       "the kernel has none) and hand over.\n"
 	       "The flasher then writes SRC over DISK, the disk this system may be running from.\n"
 	       "\n"
 	       "      --to DISK             the whole disk to overwrite (e.g. /dev/sda)\n"
@@ -849,6 +850,7 @@ no_target:
 	       strcmp(lock, "none") && strcmp(lock, "not available")
 		       ? ": the distribution-signed kernel loads; an unsigned one will be refused"
 		       : "");
+	print_kexec_loader("  loader:   ");
 	printf("  flasher:  %s (%s unpacked), %zu modules (loaded now), job %llu bytes (0600)\n",
 	       format_bytes(sz, sizeof(sz), img.len), format_bytes(sz2, sizeof(sz2), img.unpacked),
 	       img.n_modules, (unsigned long long)img.sizes[INITRD_KIND_JOB]);

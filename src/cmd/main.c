@@ -22,7 +22,7 @@ static const struct command commands[] = {
 	{ "go", cmd_go, "reimage this machine in place: build the flasher, kexec into it" },
 	{ "initrd", cmd_initrd, "build the RAM-only flasher initramfs, or list one" },
 	{ "bundle", cmd_bundle, "write one executable that reimages the machine it runs on" },
-	{ "kexec", cmd_kexec, "load a kernel with kexec_file_load, unload it, or jump into it" },
+	{ "kexec", cmd_kexec, "load a kernel (kexec_file_load, or kexec_load where there is none), unload it, or jump into it" },
 	{ "status", cmd_status, "inside a flasher: what it is doing, what was written, the hold" },
 	{ "done", cmd_done, "inside a flasher in hold mode: end the hold (reboot, poweroff, kexec)" },
 	{ "init", cmd_init, "PID 1 of the flasher (automatic when run as process 1)" },
