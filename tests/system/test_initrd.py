@@ -10,7 +10,9 @@ import pytest
 
 
 def build(run_reimage, out, *args, env=None):
-    return run_reimage("initrd", "-o", str(out), "--modules", "none", *map(str, args), env=env)
+    # xz -9 of the whole flasher takes about 10 s of CPU; give a loaded machine room
+    return run_reimage("initrd", "-o", str(out), "--modules", "none", *map(str, args), env=env,
+                       timeout=300)
 
 
 def listing(run_reimage, path):
