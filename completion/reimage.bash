@@ -17,10 +17,11 @@ _reimage()
 	cur=${COMP_WORDS[COMP_CWORD]}
 	prev=${COMP_WORDS[COMP_CWORD - 1]}
 
-	local commands="flash go initrd bundle kexec status done"
+	local commands="flash go initrd bundle kexec configure status done"
 	local tls="--cacert --pin --client-cert --client-key --insecure"
 	local job="--proxy --member --job --src --to --dst --sha256 --image-sha256 --verify --header --header-file
 		--then --hold --hold-timeout --ssh-port --authorized-keys $tls"
+	local identity="--keep-identity --keep-ssh-host-keys --keep-authorized-keys --ssh-authorized-keys --keep-network --hostname --cloud-init-user-data --cloud-init-meta-data --copy --grow --no-grow"
 	local build="--compression --kernel-version --sysroot --modules --add-module --include
 		--binary"
 	local -A opts=(
@@ -31,14 +32,15 @@ _reimage()
 		[go]="--to --dst --member --sha256 --sums --name --image-sha256 --verify --sums-sig --keyring
 			--minisig --pubkey --header --header-file --then --yes --dry-run --json
 			--save-initrd --kernel --add-module --no-carry-network --retries --retry-for
-			--attempts --hold --hold-timeout --ssh-port --authorized-keys --proxy $tls
+			--attempts --hold --hold-timeout --ssh-port --authorized-keys --proxy $tls $identity
 			-h --help -V --version"
-		[initrd]="-o --output --list --json $build $job -h --help -V --version"
-		[bundle]="-o --output --info --json --kernel --append --loader $build $job
+		[initrd]="-o --output --list --json $build $job $identity -h --help -V --version"
+		[bundle]="-o --output --info --json --kernel --append --loader $build $job $identity
 			-h --help -V --version"
 		[kexec]="-l --load --initrd --ramdisk --cmdline --command-line --reuse-cmdline
 			--append -e --exec -u --unload -S --status -s --kexec-file-syscall
 			-h --help -V --version"
+		[configure]="--job --identity-dir --yes $identity -h --help -V --version"
 		[status]="--json -h --help -V --version"
 		[done]="reboot poweroff kexec -h --help -V --version"
 	)
@@ -80,12 +82,13 @@ _reimage()
 	--sha256 | --image-sha256 | --header | --pin | --name | --retries | --retry-for | \
 	--attempts | --connect-timeout | --stall-timeout | --low-speed | --hold-timeout | \
 	--ssh-port | --append | --cmdline | --command-line | --add-module | --src | --proxy | \
-	--member)
+	--member | --hostname | --copy)
 		return ;;
 	-o | --output | --list | --info | --sums | --sums-sig | --keyring | --minisig | \
 	--pubkey | --header-file | --cacert | --client-cert | --client-key | --job | \
 	--save-initrd | --kernel | --loader | --include | --binary | --initrd | --ramdisk | \
-	--authorized-keys)
+	--authorized-keys | --ssh-authorized-keys | --cloud-init-user-data | --cloud-init-meta-data | \
+	--identity-dir)
 		COMPREPLY=($(compgen -f -- "$cur"))
 		compopt -o filenames 2>/dev/null
 		return ;;

@@ -227,6 +227,7 @@ int main(int argc, char *argv[])
 	struct utsname u;
 	_cleanup_close_ int self = -EBADF, kfd = -EBADF, ifd = -EBADF;
 	char why[2048] = "", lock[64], inuse[1200], cmdline[KEXEC_CMDLINE_MAX] = "", hex[65];
+	enum kexec_loader loader;
 	char a[32], b[32], pc[4096];
 	bool info = false, dry_run = false, yes = false, loaded = false;
 	int refused = 0; /* the exit code of the first check that refused */
@@ -319,11 +320,11 @@ int main(int argc, char *argv[])
 		       : "");
 	if (geteuid() != 0)
 		printf("  kexec:    not checked (not root; a real run needs root)\n");
-	else if (kexec_file_probe(why, sizeof(why)) < 0) {
+	else if (kexec_probe(&loader, why, sizeof(why)) < 0) {
 		err("%s", why);
 		refused = refused ?: EXIT_MACHINE;
 	} else
-		printf("  kexec:    kexec_file_load available\n");
+		printf("  kexec:    %s\n", kexec_loader_name(loader));
 	total = mem_total();
 	printf("  memory:   %s in all; kernel %s + flasher %s to load\n",
 	       format_bytes(a, sizeof(a), total),

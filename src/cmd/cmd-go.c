@@ -21,6 +21,7 @@
 #include "basic/parse-util.h"
 #include "cmd/commands.h"
 #include "cmd/json-out.h"
+#include "cmd/identity-options.h"
 #include "cmd/proxy-options.h"
 #include "cmd/tls-options.h"
 #include "flash/decompress.h"
@@ -65,7 +66,8 @@ static void help(void)
 	       "       reimage go --hold [SRC --to DISK] [OPTIONS]\n"
 	       "\n"
 	       "Reimage this machine in place: check the source, the target and the memory, build\n"
-	       "the flasher around the running kernel, load it with kexec_file_load and hand over.\n"
+	       "the flasher around the running kernel, load it with kexec_file_load (kexec_load where\n"
+	       "the kernel has none) and hand over.\n"
 	       "The flasher then writes SRC over DISK, the disk this system may be running from.\n"
 	       "\n"
 	       "      --to DISK             the whole disk to overwrite (e.g. /dev/sda); --dst DISK\n"
@@ -101,6 +103,7 @@ static void help(void)
 	       TLS_OPTIONS_HELP
 	       "                            (the files' contents travel in the job; the key as a\n"
 	       "                            secret)\n"
+	       IDENTITY_OPTIONS_HELP
 	       "  -h, --help  -V, --version\n"
 	       "\n"
 	       "See 'man reimage-go' (exit codes: 'man reimage').\n");
@@ -146,6 +149,7 @@ static const struct option options[] = {
 	{ "sums-sig", required_argument, NULL, OPT_SUMS_SIG },
 	{ "keyring", required_argument, NULL, OPT_KEYRING },
 	TLS_LONG_OPTIONS,
+	IDENTITY_LONG_OPTIONS,
 	{ "help", no_argument, NULL, 'h' },
 	{}
 };
@@ -156,6 +160,7 @@ struct go {
 	const char *proxy;
 	char proxy_desc[1200];
 	struct source_tls tls;
+	struct identity_options ido;
 	char *modules[32];
 	size_t n_modules;
 	char *key_files[16];
@@ -192,6 +197,7 @@ static int parse_args(int argc, char *argv[], struct go *g)
 	int c, r;
 
 	job_init(&g->job);
+	identity_options_init(&g->ido);
 	g->carry = true;
 	optind = 0;
 	while ((c = getopt_long(argc, argv, "hV", options, NULL)) >= 0) {
@@ -314,6 +320,11 @@ static int parse_args(int argc, char *argv[], struct go *g)
 		default:
 			if (tls_option_apply(&g->tls, c, optarg))
 				break;
+			r = identity_option_apply(&g->ido, c, optarg);
+			if (r > 0)
+				break;
+			if (r < 0)
+				return r;
 			log_error("run 'reimage go --help' for the options");
 			return -EINVAL;
 		}
@@ -335,6 +346,11 @@ static int parse_args(int argc, char *argv[], struct go *g)
 		return r;
 	if (g->job.hold && argc == optind) {
 		/* nothing to write: the operator brings the image over SSH */
+		if (identity_options_any(&g->ido)) {
+			log_error("the identity options (--keep-identity, --hostname, --copy, ...) "
+				  "describe the system the flasher writes: give SRC");
+			return -EINVAL;
+		}
 		if (g->sums || g->minisig || g->pubkey || g->job.have_sha256 ||
 		    g->job.have_image_sha256 || g->job.n_headers || g->tls.cacert || g->tls.pin ||
 		    g->tls.client_cert || g->tls.insecure) {
@@ -642,6 +658,8 @@ int cmd_go(int argc, char *argv[])
 	int r, ex = 1, ifd = -1;
 	bool loaded = false;
 	struct hold_keys *hold = NULL;
+	struct identity_collected idc = { 0 };
+	struct flasher_secret secrets[IDENTITY_MAX_FILES + 8];
 
 	log_set_prefix("reimage go");
 	r = parse_args(argc, argv, &g);
@@ -848,6 +866,16 @@ no_target:
 	} else
 		snprintf(net, sizeof(net), "DHCP (--no-carry-network)");
 
+	/* --- the new system's identity: keys, name, network, files --- */
+	if (identity_options_any(&g.ido)) {
+		r = identity_collect(&g.ido, &g.job, &idc, err, sizeof(err));
+		if (r < 0) {
+			log_error("%s; nothing was loaded", err);
+			ex = 2;
+			goto out;
+		}
+	}
+
 	/* --- hold: who may log in, and the machine's own SSH identity --- */
 	if (g.job.hold) {
 		hold = calloc(1, sizeof(*hold));
@@ -872,13 +900,22 @@ no_target:
 		.modules = MODULES_HOST,
 		.extra_modules = g.modules,
 		.n_extra_modules = g.n_modules,
-		.fs_modules = job_may_boot_new_system(&g.job),
+		/* also to mount the new system and configure it */
+		.fs_modules = job_may_boot_new_system(&g.job) || job_wants_configure(&g.job),
 		.job_text = job_text,
 		.compression = INITRD_COMPRESSION_ZSTD,
 		.hold_tools = g.job.hold,
 	};
 	if (hold)
 		fo.n_secrets = hold_keys_secrets(hold, &fo.secrets);
+	if (idc.n_files) {
+		/* one job archive: the hold's files and the new system's */
+		for (size_t i = 0; i < fo.n_secrets && i < 8; i++)
+			secrets[i] = fo.secrets[i];
+		memcpy(secrets + fo.n_secrets, idc.files, idc.n_files * sizeof(idc.files[0]));
+		fo.n_secrets += idc.n_files;
+		fo.secrets = secrets;
+	}
 	{
 		char moddir[600];
 		snprintf(moddir, sizeof(moddir), "/lib/modules/%s", u.release);
@@ -983,12 +1020,15 @@ no_target:
 		       strcmp(lock, "none") && strcmp(lock, "not available")
 			       ? ": the distribution-signed kernel loads; an unsigned one will be refused"
 			       : "");
+		print_kexec_loader("  loader:   ");
 		printf("  flasher:  %s (%s unpacked), %zu modules (loaded now), job %llu bytes (0600)\n",
 		       format_bytes(sz, sizeof(sz), img.len), format_bytes(sz2, sizeof(sz2), img.unpacked),
 		       img.n_modules, (unsigned long long)img.sizes[INITRD_KIND_JOB]);
 		printf("  memory:   needs about %s, %s in all\n", format_bytes(sz, sizeof(sz), needed),
 		       format_bytes(sz2, sizeof(sz2), total));
 		printf("  network:  %s\n", net);
+		if (g.job.src)
+			identity_print_plan(stdout, &g.job, &idc);
 		if (hold)
 			print_hold(&g.job, hold);
 		else
@@ -1073,6 +1113,7 @@ out:
 		hold_keys_done(hold);
 		free(hold);
 	}
+	identity_collected_done(&idc);
 	log_forget_secrets();
 	return ex;
 }

@@ -22,7 +22,9 @@ static void help(void)
 	       "       reimage kexec -e | -u | -S\n"
 	       "\n"
 	       "Load a kernel with kexec_file_load (signature-checked where the kernel enforces\n"
-	       "it, so it works under Secure Boot with a signed kernel), and jump into it.\n"
+	       "it, so it works under Secure Boot with a signed kernel), and jump into it. Where\n"
+	       "the kernel has no kexec_file_load (Debian's arm64 kernels), reimage lays out the\n"
+	       "segments itself and uses kexec_load, with its own purgatory checking them.\n"
 	       "The spellings of kexec-tools work too, so scripts written for kexec(8) run.\n"
 	       "\n"
 	       "  -l, --load            load KERNEL (the default when KERNEL is given)\n"
@@ -33,9 +35,10 @@ static void help(void)
 	       "  -e, --exec            jump into the loaded kernel: through 'systemctl kexec' when\n"
 	       "                        systemd is PID 1, else sync and reboot(KEXEC)\n"
 	       "  -u, --unload          unload the loaded kernel\n"
-	       "  -S, --status          whether a kernel is loaded (exit 0) or not (exit 1), and the\n"
-	       "                        lockdown state\n"
-	       "  -s, --kexec-file-syscall   accepted: kexec_file_load is the only loader used\n"
+	       "  -S, --status          whether a kernel is loaded (exit 0) or not (exit 1), the\n"
+	       "                        loader, the lockdown state\n"
+	       "  -s, --kexec-file-syscall   accepted: kexec_file_load is used wherever the kernel\n"
+	       "                        has it\n"
 	       "  -h, --help  -V, --version\n"
 	       "\n"
 	       "See 'man reimage-kexec' (exit codes: 'man reimage').\n");
@@ -90,8 +93,9 @@ int cmd_kexec(int argc, char *argv[])
 		case 'S': status = true; break;
 		case 's': break; /* kexec_file_load is what we use anyway */
 		case 'c':
-			log_error("-c/--kexec-syscall (the old kexec_load) is not supported: reimage "
-				  "kexec loads with kexec_file_load, which also works under Secure Boot; "
+			log_error("-c/--kexec-syscall cannot be chosen: reimage kexec uses "
+				  "kexec_file_load wherever the kernel has it (it works under Secure "
+				  "Boot) and kexec_load with its own purgatory only where it does not; "
 				  "drop the option");
 			return EXIT_USAGE;
 		case 'h': help(); return 0;
@@ -116,6 +120,7 @@ int cmd_kexec(int argc, char *argv[])
 			       strcmp(lock, "none") ? " (only signed kernels can be kexec'ed)" : "");
 		else
 			printf("lockdown: not available in this kernel\n");
+		print_kexec_loader("loader: ");
 		printf("hand-over: %s\n", systemd_is_pid1() ? "systemctl kexec (systemd is PID 1)"
 							   : "sync + reboot(LINUX_REBOOT_CMD_KEXEC)");
 		/* like kexec -S: scripts test "is something loaded" by the exit status */

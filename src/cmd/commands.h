@@ -15,6 +15,7 @@ int cmd_kexec(int argc, char *argv[]);
 int cmd_go(int argc, char *argv[]);
 int cmd_status(int argc, char *argv[]);
 int cmd_done(int argc, char *argv[]);
+int cmd_configure(int argc, char *argv[]);
 
 /* Every subcommand's --version: prints "reimage VERSION" and returns 0. */
 int command_version(void);

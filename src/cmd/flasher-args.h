@@ -6,6 +6,7 @@
 #include <getopt.h>
 #include <stdbool.h>
 
+#include "cmd/identity-options.h"
 #include "cmd/tls-options.h"
 #include "format/job.h"
 #include "initrd/flasher.h"
@@ -63,7 +64,7 @@ enum {
 		{ "authorized-keys", required_argument, NULL, FLASHER_OPT_AUTHORIZED_KEYS },       \
 		{ "member", required_argument, NULL, FLASHER_OPT_MEMBER },                         \
 		{ "proxy", required_argument, NULL, FLASHER_OPT_PROXY },                           \
-		TLS_LONG_OPTIONS
+		TLS_LONG_OPTIONS, IDENTITY_LONG_OPTIONS
 
 /* The help lines for those options, with the command's defaults for --kernel-version and
  * --modules. */
@@ -89,7 +90,8 @@ enum {
 	"      --proxy URL           the flasher fetches through this proxy (http and https)\n"  \
 	"      --cacert FILE  --pin sha256//BASE64  --client-cert FILE --client-key FILE\n"      \
 	"      --insecure            TLS for the job's source, as reimage flash (the files'\n"   \
-	"                            contents go into the job; the key is a secret)\n"
+	"                            contents go into the job; the key is a secret)\n"          \
+	IDENTITY_OPTIONS_HELP
 
 struct flasher_args {
 	struct flasher_options o; /* what flasher_build() gets */
@@ -105,6 +107,9 @@ struct flasher_args {
 	size_t n_key_files;
 	bool no_hold; /* set by the caller: hold mode makes no sense for it (a bundle) */
 	struct hold_keys *hold;
+	struct identity_options ido; /* the new system's identity */
+	struct identity_collected *idc;
+	struct flasher_secret all_secrets[IDENTITY_MAX_FILES + 8];
 	char running[256]; /* uname -r */
 	/* after flasher_args_finish() */
 	bool have_job;

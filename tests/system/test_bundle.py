@@ -219,7 +219,7 @@ def test_dry_run_loads_nothing(made):
     if os.path.exists("/dev/vda"):
         assert "target:   /dev/vda: " in r.stdout
     if r.returncode == 0:
-        assert "kexec_file_load available" in r.stdout
+        assert "kexec:    kexec_file_load" in r.stdout
         assert "dry run: verified and checked; nothing was loaded" in r.stdout
     else:
         assert r.returncode == 8, r.stderr
@@ -277,7 +277,7 @@ def test_build_refusals(run_reimage, kernel_args, tmp_path):
     assert r.rc == 2 and "must be a device path" in r.err
     r = run_reimage("bundle", "-o", str(out), "--kernel", "/etc/hostname", "--src", "http://h/i",
                     "--dst", "/dev/vda")
-    assert r.rc == 1 and "is not an x86 bzImage kernel" in r.err
+    assert r.rc == 1 and "is neither an x86 bzImage nor an arm64 Image" in r.err
     r = bundle(run_reimage, kernel_args, out, "--src", "http://h/i", "--dst", "/dev/vda",
                "--kernel-version", "9.9.9-nope")
     assert r.rc == 2 and "modules must match the kernel" in r.err
@@ -346,3 +346,10 @@ def test_bundle_reads_the_image_header_when_built(run_reimage, kernel_args, ngin
     assert kexec_loaded() == before
     assert p.returncode == 6, p.stdout + p.stderr  # the target refused: too small
     assert "needs 64.0 MiB" in p.stderr and "too small" in p.stderr
+def test_keep_options_are_refused_for_a_bundle(run_reimage, kernel_args, tmp_path):
+    """A bundle runs on another machine: what it would keep is not here."""
+    out = tmp_path / "x.run"
+    for opt in ("--keep-identity", "--keep-ssh-host-keys", "--keep-network"):
+        r = bundle(run_reimage, kernel_args, out, "--src", "http://h/i", "--dst", "/dev/vda", opt)
+        assert r.rc == 2 and "a bundle runs on another machine" in r.err, r.err
+    assert not out.exists()

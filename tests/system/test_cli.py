@@ -10,7 +10,7 @@ import subprocess
 
 import pytest
 
-COMMANDS = ["flash", "go", "initrd", "bundle", "kexec", "status", "done", "init"]
+COMMANDS = ["flash", "go", "initrd", "bundle", "kexec", "configure", "status", "done", "init"]
 
 
 @pytest.mark.parametrize("cmd", COMMANDS)
