@@ -73,6 +73,14 @@ struct job {
 	bool hold;
 	uint64_t hold_timeout_ms; /* while nothing was written; 0: no timeout */
 	unsigned ssh_port;
+
+	/* reports to the operator's collector (src/flash/report.h, docs/fleet.md) */
+	char *report_url;
+	char *report_headers[JOB_MAX_HEADERS]; /* secrets */
+	size_t n_report_headers;
+	char *report_cacert; /* PEM text */
+	char *report_run_id, *report_hostname, *report_machine_id; /* of the machine that made it */
+	uint64_t start_jitter_ms; /* wait a random time up to this before the first request */
 };
 
 /* Defaults: retries 10, retry-for 10 min, attempts 3, then reboot, target-timeout 60 s,
