@@ -197,3 +197,49 @@ void report_options_result(struct report *r, int exit_code, const char *message,
 		report_event(r, "failed", "\"exit\":%d,\"reason\":%s,\"next\":%s%s%s", exit_code,
 			     reason, nx, extra ? "," : "", extra ? extra : "");
 }
+
+int report_options_go(const struct report_options *o, const struct source_tls *shared,
+		      struct job *j, struct report **ret)
+{
+	char host[256] = "", mid[128] = "", run[40];
+	_cleanup_fclose_ FILE *f = NULL;
+	int r;
+
+	*ret = NULL;
+	r = report_options_to_job(o, j);
+	if (r < 0 || !o->url)
+		return r;
+	report_new_run_id(run, sizeof(run));
+	if (gethostname(host, sizeof(host) - 1) < 0)
+		host[0] = 0;
+	f = fopen("/etc/machine-id", "re");
+	if (f && fgets(mid, sizeof(mid), f))
+		mid[strcspn(mid, "\n")] = 0;
+	if (!(j->report_run_id = strdup(run)) || (host[0] && !(j->report_hostname = strdup(host))) ||
+	    (mid[0] && !(j->report_machine_id = strdup(mid))))
+		return log_error_errno(-ENOMEM, "out of memory");
+	return report_options_start(o, shared, "go", run,
+				    j->dst_serial ? j->dst_serial : j->dst_wwn, ret);
+}
+
+void report_options_plan(struct report *r, const struct job *j, bool dry_run, const char *network)
+{
+	char shown[2048], clean[2048], src[4200], dst[1024], net[2048];
+
+	if (!r)
+		return;
+	if (j->src) {
+		url_redact(j->src, shown, sizeof(shown));
+		log_redact(shown, clean, sizeof(clean));
+		json_quote(clean, src, sizeof(src));
+	}
+	json_quote(j->dst ? j->dst : "", dst, sizeof(dst));
+	json_quote(network ? network : "", net, sizeof(net));
+	report_event(r, "plan",
+		     "\"src\":%s,\"dst\":%s,\"then\":\"%s\",\"hold\":%s,\"dry_run\":%s,"
+		     "\"verify\":{\"sha256\":%s,\"image_sha256\":%s,\"minisign\":%s},\"network\":%s",
+		     j->src ? src : "null", j->dst ? dst : "null", job_then_to_string(j->then),
+		     j->hold ? "true" : "false", dry_run ? "true" : "false",
+		     j->have_sha256 ? "true" : "false", j->have_image_sha256 ? "true" : "false",
+		     j->have_minisig ? "true" : "false", net);
+}

@@ -75,3 +75,12 @@ void report_options_done(struct report_options *o);
  * next ("exit", "reboot", "kexec", "hold", ...), plus extra JSON members (or NULL). */
 void report_options_result(struct report *r, int exit_code, const char *message,
 			   const char *next, const char *extra);
+
+/* reimage go: the report settings into the job, with a new run id and this machine's hostname
+ * and machine id (the flasher has neither), and the reporter for the host's own events. 0 or
+ * -errno (logged); *ret stays NULL without --report. */
+int report_options_go(const struct report_options *o, const struct source_tls *shared,
+		      struct job *j, struct report **ret);
+
+/* The "plan" event of reimage go. */
+void report_options_plan(struct report *r, const struct job *j, bool dry_run, const char *network);
