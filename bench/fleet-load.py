@@ -49,7 +49,7 @@ http {{
     keepalive_timeout 0;
     limit_conn_zone $server_port zone=image_server:1m;
     server {{
-        listen 127.0.0.1:{port};
+        listen 127.0.0.1:{port} sndbuf=64k;
         root {docroot};
         location / {{
             limit_conn image_server {conns};
