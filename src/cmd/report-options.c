@@ -55,6 +55,27 @@ int report_option_apply(struct report_options *o, int c, const char *arg)
 			return log_error_errno(-ENOMEM, "out of memory");
 		o->n_headers++;
 		return 1;
+	case OPT_REPORT_HEADER_FILE: {
+		/* a file keeps the secrets out of the process list */
+		_cleanup_fclose_ FILE *f = fopen(arg, "re");
+		_cleanup_free_ char *line = NULL;
+		size_t cap = 0;
+		int r;
+
+		if (!f)
+			return log_error_errno(negative_errno(), "cannot read --report-header-file %s: %m",
+					       arg);
+		while (getline(&line, &cap, f) > 0) {
+			line[strcspn(line, "\r\n")] = 0;
+			if (!line[0] || line[0] == '#')
+				continue;
+			r = report_option_apply(o, OPT_REPORT_HEADER, line);
+			explicit_bzero(line, strlen(line));
+			if (r < 0)
+				return r;
+		}
+		return 1;
+	}
 	case OPT_REPORT_CACERT:
 		o->cacert = arg;
 		return 1;

@@ -16,6 +16,7 @@
 	"Fleet (see docs/fleet.md):\n"                                                             \
 	"      --report URL          POST JSON progress events to this collector (http/https)\n"  \
 	"      --report-header 'N: V'  extra header for the collector (repeatable; a secret)\n"    \
+	"      --report-header-file FILE  collector headers, one per line\n"                      \
 	"      --report-cacert FILE  CA certificates for the collector (default: --cacert, else\n"  \
 	"                            the system's CAs)\n"                                            \
 	"      --start-jitter TIME   wait a random time up to TIME before the first request, so\n" \
@@ -26,13 +27,15 @@ enum {
 	OPT_REPORT_HEADER,
 	OPT_REPORT_CACERT,
 	OPT_START_JITTER,
+	OPT_REPORT_HEADER_FILE,
 };
 
 #define REPORT_LONG_OPTIONS                                                                        \
 	{ "report", required_argument, NULL, OPT_REPORT_URL },                                     \
 	{ "report-header", required_argument, NULL, OPT_REPORT_HEADER },                           \
 	{ "report-cacert", required_argument, NULL, OPT_REPORT_CACERT },                           \
-	{ "start-jitter", required_argument, NULL, OPT_START_JITTER }
+	{ "start-jitter", required_argument, NULL, OPT_START_JITTER },                             \
+	{ "report-header-file", required_argument, NULL, OPT_REPORT_HEADER_FILE }
 
 #define REPORT_OPTIONS_MAX_HEADERS 32
 
