@@ -225,6 +225,12 @@ http {{
             alias {docroot}/;
             max_ranges 0;
         }}
+        # same files at 4 MB/s per connection: a write that is still going on when a test
+        # pulls the plug or kills the writer
+        location /slow/ {{
+            alias {docroot}/;
+            limit_rate 4m;
+        }}
     }}
 }}
 """
@@ -242,6 +248,9 @@ class Nginx:
 
     def url(self, name, host="127.0.0.1"):
         return "http://%s:%d/%s" % (host, self.port, name)
+
+    def url_slow(self, name, host="127.0.0.1"):
+        return "http://%s:%d/slow/%s" % (host, self.port, name)
 
     def url_norange(self, name):
         return "http://127.0.0.1:%d/norange/%s" % (self.port, name)
@@ -897,3 +906,87 @@ def _last_resort_loop_cleanup():
     yield
     for dev, backing in _ALL_LOOPS:
         _detach_loop(dev, backing)
+
+
+# --------------------------------------------------------------------------
+# a forward HTTP proxy (for the proxy settings that go carries into the job)
+# --------------------------------------------------------------------------
+
+class ForwardProxy:
+    """A plain HTTP forward proxy on 127.0.0.1 (listen_host): it takes absolute-URI requests
+    ("GET http://any.host/path HTTP/1.1") for any host name and sends them to nginx on
+    127.0.0.1, so a host name that only the proxy "knows" proves that the proxy was used. It
+    records (method, absolute URI, Proxy-Authorization) per request."""
+
+    def __init__(self, upstream_port, listen_host="127.0.0.1"):
+        import socketserver
+        self.upstream_port = upstream_port
+        self.requests = []
+        proxy = self
+
+        class Handler(socketserver.StreamRequestHandler):
+            def handle(self):
+                try:
+                    proxy._serve(self.rfile, self.connection)
+                except (OSError, ValueError):
+                    pass
+
+        class Server(socketserver.ThreadingTCPServer):
+            daemon_threads = True
+            allow_reuse_address = True
+
+        self.server = Server((listen_host, 0), Handler)
+        self.port = self.server.server_address[1]
+        self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
+        self.thread.start()
+
+    def _serve(self, rfile, conn):
+        while True:
+            line = rfile.readline(8192)
+            if not line:
+                return
+            method, target, _ = line.decode("latin-1").split(" ", 2)
+            headers, auth = [], None
+            while True:
+                h = rfile.readline(8192)
+                if h in (b"\r\n", b"\n", b""):
+                    break
+                name = h.split(b":", 1)[0].strip().lower()
+                if name == b"proxy-authorization":
+                    auth = h.split(b":", 1)[1].strip().decode("latin-1")
+                    continue
+                if name in (b"proxy-connection", b"connection", b"host"):
+                    continue
+                headers.append(h)
+            self.requests.append((method, target, auth))
+            if not target.startswith("http://"):
+                conn.sendall(b"HTTP/1.1 400 Bad Request\r\nContent-Length: 0\r\n\r\n")
+                return
+            path = "/" + target[len("http://"):].split("/", 1)[1] if "/" in \
+                target[len("http://"):] else "/"
+            up = socket.create_connection(("127.0.0.1", self.upstream_port))
+            with up:
+                up.sendall(("%s %s HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n" %
+                            (method, path)).encode() + b"".join(headers) + b"\r\n")
+                while True:
+                    data = up.recv(65536)
+                    if not data:
+                        break
+                    conn.sendall(data)
+            return  # one request per connection (the upstream said close)
+
+    def url(self, userinfo=None, host="127.0.0.1"):
+        return "http://%s%s:%d" % (userinfo + "@" if userinfo else "", host, self.port)
+
+    def stop(self):
+        self.server.shutdown()
+        self.server.server_close()
+
+
+@pytest.fixture
+def forward_proxy(nginx):
+    p = ForwardProxy(nginx.port)
+    try:
+        yield p
+    finally:
+        p.stop()

@@ -18,6 +18,7 @@
 #include "basic/parse-util.h"
 #include "cmd/commands.h"
 #include "cmd/report-options.h"
+#include "cmd/proxy-options.h"
 #include "cmd/tls-options.h"
 #include "flash/decompress.h"
 #include "flash/pipeline.h"
@@ -69,6 +70,9 @@ static void help(void)
 	       "                            with gpgv; the flasher then enforces the digest\n"
 	       "      --minisig FILE|URL --pubkey FILE|KEY   minisign signature, checked by the flasher\n"
 	       "      --header 'N: V'  --header-file FILE   (carried as secrets, never printed)\n"
+	       "      --proxy URL           proxy for the source, here and in the flasher (default:\n"
+	       "                            http_proxy, https_proxy, all_proxy and no_proxy from\n"
+	       "                            the environment, carried into the job)\n"
 	       "      --then reboot|poweroff|hold|kexec   after a verified write (default reboot)\n"
 	       "      --yes                 do not ask to type the device name\n"
 	       "      --dry-run             everything except loading and executing\n"
@@ -97,7 +101,7 @@ enum {
 	OPT_TO = 0x100, OPT_SHA256, OPT_SUMS, OPT_NAME, OPT_IMAGE_SHA256, OPT_VERIFY, OPT_HEADER,
 	OPT_HEADER_FILE, OPT_THEN, OPT_YES, OPT_DRY_RUN, OPT_SAVE, OPT_KERNEL, OPT_ADD_MODULE,
 	OPT_NO_CARRY, OPT_RETRIES, OPT_RETRY_FOR, OPT_ATTEMPTS, OPT_MINISIG, OPT_PUBKEY, OPT_SUMS_SIG, OPT_KEYRING,
-	OPT_HOLD, OPT_HOLD_TIMEOUT, OPT_SSH_PORT, OPT_AUTHORIZED_KEYS,
+	OPT_HOLD, OPT_HOLD_TIMEOUT, OPT_SSH_PORT, OPT_AUTHORIZED_KEYS, OPT_PROXY,
 };
 
 static const struct option options[] = {
@@ -125,6 +129,7 @@ static const struct option options[] = {
 	{ "hold-timeout", required_argument, NULL, OPT_HOLD_TIMEOUT },
 	{ "ssh-port", required_argument, NULL, OPT_SSH_PORT },
 	{ "authorized-keys", required_argument, NULL, OPT_AUTHORIZED_KEYS },
+	{ "proxy", required_argument, NULL, OPT_PROXY },
 	{ "sums-sig", required_argument, NULL, OPT_SUMS_SIG },
 	{ "keyring", required_argument, NULL, OPT_KEYRING },
 	TLS_LONG_OPTIONS,
@@ -136,6 +141,8 @@ static const struct option options[] = {
 struct go {
 	struct job job;
 	const char *to, *sums, *name, *save, *kernel, *minisig, *pubkey, *sums_sig, *keyring;
+	const char *proxy;
+	char proxy_desc[1200];
 	struct source_tls tls;
 	char *modules[32];
 	size_t n_modules;
@@ -281,6 +288,9 @@ static int parse_args(int argc, char *argv[], struct go *g)
 			g->key_files[g->n_key_files++] = optarg;
 			g->hold_opts = true;
 			break;
+		case OPT_PROXY:
+			g->proxy = optarg;
+			break;
 		case 'h': help(); return 1;
 		default:
 			if (tls_option_apply(&g->tls, c, optarg))
@@ -307,6 +317,10 @@ static int parse_args(int argc, char *argv[], struct go *g)
 	}
 	if (g->job.hold)
 		g->job.then = JOB_THEN_HOLD;
+	/* the flasher must reach the source the way this system's own checks do */
+	r = proxy_options_to_job(g->proxy, &g->job, g->proxy_desc, sizeof(g->proxy_desc));
+	if (r < 0)
+		return r;
 	if (g->job.hold && argc == optind) {
 		/* nothing to write: the operator brings the image over SSH */
 		if (g->sums || g->minisig || g->pubkey || g->job.have_sha256 ||
@@ -517,6 +531,7 @@ int cmd_go(int argc, char *argv[])
 	sigaction(SIGINT, &sa, NULL);
 	sigaction(SIGTERM, &sa, NULL);
 	sigaction(SIGHUP, &sa, NULL);
+	sigaction(SIGQUIT, &sa, NULL);
 	signal(SIGPIPE, SIG_IGN);
 	uname(&u);
 
@@ -787,6 +802,8 @@ no_target:
 		if (g.tls.insecure)
 			printf("            WARNING: %s\n", TLS_INSECURE_WARNING);
 	}
+	if (g.job.http_proxy || g.job.https_proxy || g.proxy)
+		printf("  proxy:    %s\n", g.proxy_desc);
 	if (g.to) {
 		printf("  target:   %s: %s%s%s, serial %s%s%s\n", g.to,
 		       id.model[0] ? id.model : "unknown model", ", ",
@@ -835,7 +852,7 @@ no_target:
 	}
 	if (interrupted) {
 		log_error("interrupted; nothing was loaded");
-		ex = 130;
+		ex = 128 + interrupted;
 		goto out;
 	}
 
@@ -853,7 +870,7 @@ no_target:
 	loaded = true;
 	if (interrupted) {
 		log_error("interrupted");
-		ex = 130;
+		ex = 128 + interrupted;
 		goto out;
 	}
 	printf("loaded the flasher; handing over to it now\n");

@@ -7,6 +7,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <pthread.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -281,8 +282,15 @@ static void *sender(void *userdata)
 {
 	struct report *r = userdata;
 	struct curl_slist *hl = NULL;
-	CURL *h = make_handle(r, &hl);
+	CURL *h;
 	uint64_t backoff = 0;
+	sigset_t pipe;
+
+	/* a collector that hangs up raises SIGPIPE on this thread's socket: not the program's */
+	sigemptyset(&pipe);
+	sigaddset(&pipe, SIGPIPE);
+	pthread_sigmask(SIG_BLOCK, &pipe, NULL);
+	h = make_handle(r, &hl);
 
 	pthread_mutex_lock(&r->lock);
 	for (;;) {

@@ -3,6 +3,7 @@
 #include "format/job.h"
 
 #include <arpa/inet.h>
+#include <ctype.h>
 #include <errno.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -11,6 +12,7 @@
 #include <strings.h>
 #include <sys/socket.h>
 
+#include "basic/macro.h"
 #include "basic/parse-util.h"
 #include "format/base64.h"
 #include "format/cmdline.h"
@@ -56,6 +58,14 @@ void job_done(struct job *j)
 	free(j->tls_client_cert);
 	wipe_free(j->tls_client_key);
 	free(j->tls_pin);
+	/* a proxy's user info is a secret */
+	if (j->http_proxy)
+		explicit_bzero(j->http_proxy, strlen(j->http_proxy));
+	if (j->https_proxy)
+		explicit_bzero(j->https_proxy, strlen(j->https_proxy));
+	free(j->http_proxy);
+	free(j->https_proxy);
+	free(j->no_proxy);
 	for (size_t i = 0; i < j->n_headers; i++)
 		wipe_free(j->headers[i]);
 	free(j->report_url);
@@ -179,7 +189,38 @@ static const struct key keys[] = {
 	{ "hold" }, { "hold-timeout" }, { "ssh-port" },
 	{ "report-url" }, { "report-header", KEY_REPEAT }, { "report-cacert", KEY_REPEAT },
 	{ "report-run-id" }, { "report-hostname" }, { "report-machine-id" }, { "start-jitter" },
+	{ "http-proxy" }, { "https-proxy" }, { "no-proxy" },
 };
+
+int job_proxy_check(const char *s, const char **why)
+{
+	static const char *const schemes[] = { "http", "https", "socks4", "socks4a", "socks5",
+					       "socks5h" };
+	const char *sep = strstr(s, "://"), *host = s;
+
+	if (!*s || strlen(s) > 2048)
+		return *why = "expected a proxy URL such as http://proxy.example:3128", -EINVAL;
+	if (sep) {
+		bool known = false;
+		for (size_t i = 0; i < ELEMENTSOF(schemes); i++)
+			if ((size_t)(sep - s) == strlen(schemes[i]) &&
+			    !strncasecmp(s, schemes[i], strlen(schemes[i])))
+				known = true;
+		if (!known)
+			return *why = "a proxy's scheme is http, https, socks4, socks4a, socks5 or "
+				      "socks5h",
+			       -EINVAL;
+		host = sep + 3;
+	}
+	for (const char *c = host; *c; c++)
+		if ((unsigned char)*c <= ' ' || *c == 0x7f || *c == '#' || *c == '?')
+			return *why = "a proxy URL has no spaces, control characters, query or "
+				      "fragment",
+			       -EINVAL;
+	if (!*host || *host == '/' || *host == ':')
+		return *why = "the proxy URL names no host", -EINVAL;
+	return 0;
+}
 
 /* One line of PEM text per key line: joined back with newlines. */
 static int append_line(char **dst, const char *v)
@@ -393,6 +434,20 @@ static int apply(struct job *j, const char *k, const char *v, const char **why)
 			return *why = "expected a duration up to 24h such as 30s or 5m", -EINVAL;
 		j->start_jitter_ms = u;
 		return 0;
+
+	}
+	if (!strcmp(k, "http-proxy") || !strcmp(k, "https-proxy")) {
+		if (job_proxy_check(v, why) < 0)
+			return -EINVAL;
+		return set_string(!strcmp(k, "http-proxy") ? &j->http_proxy : &j->https_proxy, v);
+	}
+	if (!strcmp(k, "no-proxy")) {
+		for (const char *c = v; *c; c++)
+			if (!isalnum((unsigned char)*c) && !strchr(".-_:,*[]/ ", *c))
+				return *why = "expected host names, domains, addresses or '*', "
+					      "separated by commas",
+				       -EINVAL;
+		return set_string(&j->no_proxy, v);
 	}
 	if (!strcmp(k, "tls-insecure"))
 		return parse_bool(v, &j->tls_insecure) < 0 ? (*why = "expected yes or no", -EINVAL) : 0;
@@ -709,10 +764,17 @@ int job_format(const struct job *j, char **ret)
 		sb_printf(&b, "tls-pin = %s\n", j->tls_pin);
 	if (j->tls_insecure)
 		sb_printf(&b, "tls-insecure = yes\n");
+	if (j->http_proxy)
+		sb_printf(&b, "http-proxy = %s\n", j->http_proxy);
+	if (j->https_proxy)
+		sb_printf(&b, "https-proxy = %s\n", j->https_proxy);
+	if (j->no_proxy)
+		sb_printf(&b, "no-proxy = %s\n", j->no_proxy);
+	/* the timeout also ends a failed job that wrote nothing, hold mode or not */
+	sb_printf(&b, "hold-timeout = %llu.%03llu\n", (unsigned long long)(j->hold_timeout_ms / 1000),
+		  (unsigned long long)(j->hold_timeout_ms % 1000));
 	if (j->hold)
-		sb_printf(&b, "hold = yes\nhold-timeout = %llu.%03llu\nssh-port = %u\n",
-			  (unsigned long long)(j->hold_timeout_ms / 1000),
-			  (unsigned long long)(j->hold_timeout_ms % 1000), j->ssh_port);
+		sb_printf(&b, "hold = yes\nssh-port = %u\n", j->ssh_port);
 	if (j->report_url)
 		sb_printf(&b, "report-url = %s\n", j->report_url);
 	for (size_t i = 0; i < j->n_report_headers; i++)

@@ -29,6 +29,7 @@
 #include "init/network.h"
 #include "init/target.h"
 #include "init/watchdog.h"
+#include "init/write-state.h"
 #include "initrd/initrd.h"
 
 #define JOB_PATH "/etc/reimage/job.conf"
@@ -185,14 +186,57 @@ static void report_end(int exit_code, const char *message, const char *next, boo
 			    REPORT_FLUSH_MS / 1000);
 }
 
-/* Stop here: in hold mode wait for the operator (SSH is up), else hold for good. */
+/* Stop here: in hold mode wait for the operator (SSH is up); else, when no disk was touched,
+ * reboot into the untouched old system after the job's timeout; else hold for good (the disk's
+ * ends are zeroed: it boots nothing). */
 static _Noreturn void give_up(const struct job *j, const char *state, const char *message)
 {
-	report_end(give_up_exit ? give_up_exit : 1, message, "hold", false);
+	bool reboots = !j->hold && write_state_last(NULL, 0, NULL, NULL) <= 0 &&
+		       j->hold_timeout_ms > 0;
+
+	/* a hold without a source waits for its operator: not a failure */
+	if (strcmp(state, "holding") != 0)
+		report_end(give_up_exit ? give_up_exit : 1, message,
+			   reboots ? "reboot after the timeout" : "hold", false);
 	if (j->hold)
 		hold_wait(j, state, message);
 	watchdog_stop();
+	if (write_state_last(NULL, 0, NULL, NULL) <= 0 && j->hold_timeout_ms > 0)
+		reboot_after(state, message, j->hold_timeout_ms);
 	hold_forever(state, message);
+}
+
+/* The job's proxies (carried from the environment of `reimage go`, or --proxy) for libcurl,
+ * and nothing else of the kind. */
+static void proxy_apply(const struct job *j)
+{
+	static const char *const all[] = { "http_proxy", "https_proxy", "all_proxy", "no_proxy",
+					   "HTTPS_PROXY", "ALL_PROXY", "NO_PROXY" };
+	char shown[512];
+
+	for (size_t i = 0; i < sizeof(all) / sizeof(all[0]); i++)
+		unsetenv(all[i]);
+	if (j->http_proxy) {
+		(void)url_foreach_secret(j->http_proxy, log_add_secret);
+		setenv("http_proxy", j->http_proxy, 1);
+		url_redact(j->http_proxy, shown, sizeof(shown));
+		log_info("proxy for http: %s", shown);
+	}
+	if (j->https_proxy) {
+		(void)url_foreach_secret(j->https_proxy, log_add_secret);
+		setenv("https_proxy", j->https_proxy, 1);
+		url_redact(j->https_proxy, shown, sizeof(shown));
+		log_info("proxy for https: %s", shown);
+	}
+	if (j->no_proxy) {
+		setenv("no_proxy", j->no_proxy, 1);
+		log_info("no proxy for: %s", j->no_proxy);
+	}
+}
+
+static void worker_touched(void *userdata)
+{
+	write_state_mark(userdata, WRITE_TOUCHED);
 }
 
 static void progress_to_status(void *userdata, const char *line)
@@ -219,8 +263,6 @@ static int run_job(const struct job *j, const char *target, struct flash_result 
 	p.on_line = progress_to_status;
 	p.on_line_userdata = what;
 	p.report = report;
-	if (j->hold)
-		hold_mark_written(target);
 	if (j->tls_insecure)
 		log_warning("TLS certificate verification is OFF (the job says tls-insecure): anyone on "
 			    "the network path can serve a forged image; only the digest and signature "
@@ -239,6 +281,9 @@ static int run_job(const struct job *j, const char *target, struct flash_result 
 			.connect_timeout_ms = 30000,
 			.stall_timeout_ms = 60000,
 			.low_speed = 1024,
+			/* recorded before the disk changes: PID 1 fails closed if we die */
+			.on_touch = worker_touched,
+			.on_touch_userdata = (void *)target,
 		};
 
 		o.tls = (struct source_tls){ .pin = j->tls_pin,
@@ -255,6 +300,8 @@ static int run_job(const struct job *j, const char *target, struct flash_result 
 		status_write("writing", what);
 		log_info("writing %s to %s (attempt %u of %u)", shown, target, attempt, j->attempts);
 		r = flash_run(&o, &p, NULL, res);
+		if (res->touched)
+			write_state_mark(target, r >= 0 ? WRITE_VERIFIED : WRITE_FAILED);
 		if (r >= 0)
 			break;
 		log_error("%s", res->message);
@@ -279,7 +326,9 @@ _Noreturn void worker_main(void)
 	setsid();
 	r = load_job(&j, err, sizeof(err));
 	if (r <= 0)
-		hold_forever("no-job", err);
+		reboot_after("no-job", err, write_state_reboot_timeout(15ULL * 60 * 1000));
+	/* for PID 1, which fails closed or reboots when this process dies */
+	write_state_set_reboot_timeout(j.hold_timeout_ms);
 	for (size_t i = 0; i < j.n_headers; i++) {
 		const char *v = strchr(j.headers[i], ':');
 		(void)log_add_secret(v ? v + 1 + strspn(v + 1, " \t") : j.headers[i]);
@@ -289,6 +338,7 @@ _Noreturn void worker_main(void)
 		(void)url_foreach_secret(j.src, log_add_secret);
 		url_redact(j.src, shown, sizeof(shown));
 	}
+	proxy_apply(&j);
 	if (j.hold)
 		hold_announce(&j);
 	status_write("drivers", "");
