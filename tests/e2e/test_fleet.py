@@ -88,3 +88,26 @@ def test_flasher_reports_a_failure_and_holds(nginx, served, images, build_flashe
     assert failed["event"] == "failed" and failed["exit"] == 4, failed
     assert "SHA-256" in failed["reason"] and failed["next"] == "hold"
     v.stop()
+
+
+def test_go_and_its_flasher_report_one_run(nginx, served, images, running_system, collector):
+    """reimage go in a running system: its plan and hand-over, then the flasher's events, all
+    under one run id, with the target's serial recorded by go."""
+    cmd = "reimage go %s --to /dev/nvme0n1 --sha256 %s --yes --report http://10.0.2.2:%d/ev" % (
+        guest_url(nginx, served["zstd"]), images.sha("zstd"), collector.port)
+    v = running_system(cmd)
+    rc = v.wait_exit(300)
+    out = v.text()
+    assert rc == 0, out[-6000:]
+    assert "TEST-COMMAND-EXIT" not in out, "reimage go returned instead of handing over"
+    ev = collector.events()
+    names = [(e["origin"], e["event"]) for e in ev]
+    assert names[:2] == [("go", "plan"), ("go", "handing-over")], names
+    assert names[2] == ("flasher", "started") and names[-1] == ("flasher", "done"), names
+    assert ("flasher", "network") in names and ("flasher", "verified") in names
+    assert len({e["run"] for e in ev}) == 1, "go and the flasher report different runs"
+    for e in ev:
+        assert e["machine"]["serial"] == "REIMAGE-NVME-1", e
+    net = ev[names.index(("flasher", "network"))]
+    assert net["method"] == "carried", net  # go carried the running system's address over
+    assert ev[0]["dry_run"] is False and ev[-1]["next"] == "reboot"
