@@ -94,7 +94,7 @@ options:
     description: Seconds between the module's return and the hand-over, so that its result
       reaches the controller before the connection goes.
     type: int
-    default: 5
+    default: 10
 author:
   - reimage developers
 """
@@ -134,6 +134,11 @@ handed_over:
   description: True when C(reimage go --yes) was started (not in check mode).
   returned: always
   type: bool
+boot_id:
+  description: The old system's boot id (/proc/sys/kernel/random/boot_id); the new system's
+    differs.
+  returned: always
+  type: str
 command:
   description: The C(reimage go) command line, secrets replaced by C(***).
   returned: always
@@ -268,7 +273,13 @@ def main():
 
 def run(module, p, binary, files):
     args = [binary] + go_args(p, files)
-    result = dict(changed=False, handed_over=False, command=args, plan={}, plan_text="")
+    result = dict(changed=False, handed_over=False, command=args, plan={}, plan_text="",
+                  boot_id="")
+    try:
+        with open("/proc/sys/kernel/random/boot_id") as f:
+            result["boot_id"] = f.read().strip()
+    except OSError:
+        pass
 
     # the dry run: the plan, and every refusal while the host can still answer
     rc, out, err = module.run_command(args + ["--dry-run", "--json"])
