@@ -1,9 +1,10 @@
 """The Ansible collection in contrib/ansible (reimage.fleet), run by Debian's ansible-core on
 this machine (connection local): check mode returns `reimage go --dry-run`'s plan as data; a
 refusal fails the task while the host can still answer; a real run hands over detached, after
-the module has returned, with the headers in 0600 files rather than on a command line (a
+the module has returned (with the old boot id), with the headers in 0600 files rather than on a command line (a
 stand-in records that hand-over: this machine must never kexec). The example playbook passes
-ansible-playbook --syntax-check. Two VMs reimaged by the playbook: tests/e2e/test_fleet.py."""
+ansible-playbook --syntax-check. Two VMs reimaged by the playbook:
+tests/e2e/test_fleet_ansible.py."""
 
 import json
 import os
@@ -142,6 +143,8 @@ def test_real_run_hands_over_detached(reimage_bin, nginx, served, images, target
     assert r.returncode == 0, r.stdout + r.stderr
     res = json.loads(out.read_text())
     assert res["changed"] is True and res["handed_over"] is True, res
+    # the playbook tells the new system from the old one by this
+    assert res["boot_id"] == Path("/proc/sys/kernel/random/boot_id").read_text().strip()
     # the module returned before the hand-over (handover_delay 1 s) ...
     assert not record.exists() or time.monotonic() - t0 > 1
     deadline = time.monotonic() + 30
