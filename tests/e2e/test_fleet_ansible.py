@@ -112,6 +112,7 @@ def test_playbook_reimages_two_machines_at_once(kernel, reimage_bin, nginx, tmp_
         pytest.fail("needs ansible-core (scripts/install-deps)")
     # the old systems: Debian with systemd, sshd, Python and reimage
     monkeypatch.setattr(vmlib, "debootstrap_root", ssh_root)
+    (tmp_path / "old").mkdir()
     tree = build_systemd_root(kernel, reimage_bin, tmp_path / "old")
     (tree / "etc" / "systemd" / "system" / "multi-user.target.wants" /
      "reimage-test.service").unlink()  # no test command: Ansible drives these
