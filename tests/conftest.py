@@ -23,6 +23,7 @@ import fcntl
 import hashlib
 import os
 import random
+import re
 import selectors
 import shutil
 import socket
@@ -95,6 +96,35 @@ def free_port():
 
 Result = collections.namedtuple("Result", "rc out err")
 
+# A sanitizer report fails the test that caused it, whatever exit status that test expects:
+# ASan and UBSan exit with codes of their own (set here for every process the tests start, and
+# in tests/run), and their reports are looked for in stderr too (UBSan without halt_on_error
+# goes on after "runtime error:").
+ASAN_EXIT, UBSAN_EXIT = 86, 87
+SANITIZER_EXITS = {ASAN_EXIT: "AddressSanitizer", UBSAN_EXIT: "UndefinedBehaviorSanitizer"}
+SANITIZER_RE = re.compile(r"runtime error:|(Address|Leak|UndefinedBehavior|Memory|Thread)Sanitizer")
+
+
+def _with_exitcode(var, code, default):
+    opts = os.environ.get(var, default)
+    if "exitcode=" not in opts:
+        opts = (opts + ":" if opts else "") + "exitcode=%d" % code
+    os.environ[var] = opts
+
+
+_with_exitcode("ASAN_OPTIONS", ASAN_EXIT, "detect_leaks=1:abort_on_error=0")
+_with_exitcode("UBSAN_OPTIONS", UBSAN_EXIT, "halt_on_error=1:print_stacktrace=1")
+
+
+def sanitizer_report(rc, err):
+    """Why a finished process counts as a sanitizer failure, or None."""
+    if rc in SANITIZER_EXITS:
+        return "%s exit status %d" % (SANITIZER_EXITS[rc], rc)
+    m = SANITIZER_RE.search(err)
+    if m:
+        return "a sanitizer report (%r) in stderr" % m.group(0)
+    return None
+
 
 _BIN = [REIMAGE_BIN]  # replaced by the session snapshot (see reimage_bin)
 
@@ -122,6 +152,9 @@ def _run_reimage(*args, input=None, timeout=60, env=None):
             f.close()
     res = Result(p.returncode, p.stdout.decode("utf-8", "replace"),
                  p.stderr.decode("utf-8", "replace"))
+    why = sanitizer_report(res.rc, res.err)
+    if why:
+        pytest.fail("%s: %s\n--- stderr:\n%s" % (why, " ".join(cmd), res.err[-8000:]))
     # shown by pytest for failing tests (and with -rA)
     print("$ %s\n-> rc=%d\n--- stdout:\n%s--- stderr:\n%s" % (
         " ".join(cmd), res.rc, res.out[-4000:], res.err[-4000:]))
@@ -144,6 +177,30 @@ def loop_unavailable_reason():
 
 def pytest_configure(config):
     config.addinivalue_line("markers", "loop: test needs loop devices (/dev/loop-control, root)")
+    config._reimage_skips = []
+
+
+# A skipped test is a failed test: what it checks was not checked. The reasons are printed and
+# the run fails (REIMAGE_ALLOW_SKIPS=1 lets a developer on a machine without root look around).
+def pytest_runtest_logreport(report):
+    if report.skipped and not hasattr(report, "wasxfail"):
+        reason = report.longrepr[2] if isinstance(report.longrepr, tuple) else str(report.longrepr)
+        _SKIPS.append((report.nodeid, reason))
+
+
+_SKIPS = []
+
+
+def pytest_terminal_summary(terminalreporter, exitstatus, config):
+    if _SKIPS:
+        terminalreporter.section("skipped tests count as failures")
+        for nodeid, reason in _SKIPS:
+            terminalreporter.line("SKIPPED %s: %s" % (nodeid, reason))
+
+
+def pytest_sessionfinish(session, exitstatus):
+    if _SKIPS and os.environ.get("REIMAGE_ALLOW_SKIPS") != "1" and session.exitstatus == 0:
+        session.exitstatus = 1
 
 
 def pytest_runtest_setup(item):

@@ -13,6 +13,8 @@
 #include <sys/utsname.h>
 #include <unistd.h>
 
+#include "basic/escape.h"
+#include "basic/file-util.h"
 #include "basic/log.h"
 #include "basic/macro.h"
 #include "basic/parse-util.h"
@@ -26,6 +28,7 @@
 #include "flash/sums.h"
 #include "crypto/minisign-verify.h"
 #include "flash/target-check.h"
+#include "flash/url-origin.h"
 #include "format/cmdline.h"
 #include "format/http-header.h"
 #include "format/job.h"
@@ -364,6 +367,10 @@ static int parse_args(int argc, char *argv[], struct go *g)
 		return r;
 	if (g->sums_sig)
 		(void)url_foreach_secret(g->sums_sig, log_add_secret);
+	if (g->sums)
+		(void)url_foreach_secret(g->sums, log_add_secret);
+	if (g->minisig)
+		(void)url_foreach_secret(g->minisig, log_add_secret);
 	g->job.src = strdup(argv[optind]);
 	g->job.dst = strdup(g->to);
 	if (!g->job.src || !g->job.dst)
@@ -641,8 +648,18 @@ no_target:
 					    .low_speed = 1, .tls = g.tls };
 		_cleanup_free_ char *sigtext = NULL;
 		_cleanup_free_ uint8_t *keytext = NULL;
+		char sig_shown[2048];
 		size_t sl;
 
+		if (g.minisig && url_same_origin(g.minisig, g.job.src)) {
+			/* the signature on SRC's own server may need its headers; no other gets them */
+			sc.headers = g.job.headers;
+			sc.n_headers = g.job.n_headers;
+		}
+		if (g.minisig && url_is_http(g.minisig))
+			url_redact(g.minisig, sig_shown, sizeof(sig_shown));
+		else
+			snprintf(sig_shown, sizeof(sig_shown), "%s", g.minisig ? g.minisig : "");
 		if (!g.minisig || !g.pubkey) {
 			log_error("--minisig and --pubkey go together; nothing was loaded");
 			ex = 2;
@@ -660,13 +677,14 @@ no_target:
 		}
 		r = source_read_all(&sc, 64U << 10, &sigtext, &sl, err, sizeof(err));
 		if (r < 0) {
-			log_error("cannot read the signature %s: %s; nothing was loaded", g.minisig,
+			log_error("cannot read the signature %s: %s; nothing was loaded", sig_shown,
 				  err[0] ? err : strerror(-r));
 			ex = url_is_http(g.minisig) ? 3 : 2;
 			goto out;
 		}
+		/* the trusted comment is shown in the plan: only once its global signature holds */
 		if (minisign_sig_parse(sigtext, sl, &g.job.minisign_sig) < 0 ||
-		    minisign_check_params(&g.job.minisign_key, &g.job.minisign_sig, why, sizeof(why)) < 0) {
+		    minisign_verify_comment(&g.job.minisign_key, &g.job.minisign_sig, why, sizeof(why)) < 0) {
 			log_error("minisign: %s; nothing was loaded",
 				  why[0] ? why : "not a minisign signature");
 			ex = 4;
@@ -787,10 +805,11 @@ no_target:
 		printf("  verify:   image SHA-256 %s\n", hex);
 	}
 	if (g.job.have_minisig) {
-		char keyid[17];
+		char keyid[17], comment[4 * MINISIGN_COMMENT_MAX + 1];
 		minisign_keynum_format(g.job.minisign_key.keynum, keyid);
-		printf("  verify:   minisign signature by key %s (\"%s\")\n", keyid,
-		       g.job.minisign_sig.trusted_comment);
+		escape_controls(g.job.minisign_sig.trusted_comment, comment, sizeof(comment));
+		printf("  verify:   minisign signature by key %s (trusted comment, verified: \"%s\")\n",
+		       keyid, comment);
 	}
 	if (g.job.n_headers)
 		printf("  headers:  %zu (values: ***)\n", g.job.n_headers);
@@ -832,9 +851,10 @@ no_target:
 	fflush(stdout);
 
 	if (g.save) {
-		_cleanup_close_ int fd = open(g.save, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
-		if (fd < 0 || fchmod(fd, 0600) < 0 || write(fd, img.data, img.len) != (ssize_t)img.len) {
-			log_error("cannot write --save-initrd %s: %m", g.save);
+		/* it holds the job's secrets: a new file renamed into place, never one that exists */
+		r = write_file_replace(g.save, 0600, img.data, img.len);
+		if (r < 0) {
+			log_error_errno(r, "cannot write --save-initrd %s: %m", g.save);
 			goto out;
 		}
 		printf("  saved the flasher to %s (mode 0600: it holds the job)\n", g.save);

@@ -184,6 +184,7 @@ static const struct key keys[] = {
 	{ "net-timeout" }, { "net-mac" }, { "net-path" }, { "net-address", KEY_REPEAT },
 	{ "net-gateway", KEY_REPEAT }, { "net-dns", KEY_REPEAT }, { "dhcp-fallback" },
 	{ "minisign-pubkey" }, { "minisign-sig" }, { "minisign-comment" }, { "minisign-global-sig" },
+	{ "minisign-comment-base64" },
 	{ "tls-cacert", KEY_REPEAT }, { "tls-client-cert", KEY_REPEAT },
 	{ "tls-client-key", KEY_REPEAT }, { "tls-pin" }, { "tls-insecure" },
 	{ "hold" }, { "hold-timeout" }, { "ssh-port" },
@@ -451,6 +452,20 @@ static int apply(struct job *j, const char *k, const char *v, const char **why)
 	}
 	if (!strcmp(k, "tls-insecure"))
 		return parse_bool(v, &j->tls_insecure) < 0 ? (*why = "expected yes or no", -EINVAL) : 0;
+	if (!strcmp(k, "minisign-comment-base64")) {
+		/* the comment's bytes exactly as signed: a plain value would lose its leading and
+		 * trailing blanks to the trimming of every value */
+		uint8_t raw[MINISIGN_COMMENT_MAX];
+		size_t l;
+		if (base64_decode_lines(v, strlen(v), raw, sizeof(raw) - 1, &l) < 0 ||
+		    memchr(raw, 0, l))
+			return *why = "expected the base64 of the trusted comment (at most 1023 bytes, "
+				      "no NUL)",
+			       -EINVAL;
+		memcpy(j->minisign_sig.trusted_comment, raw, l);
+		j->minisign_sig.trusted_comment[l] = 0;
+		return 0;
+	}
 	if (!strcmp(k, "minisign-comment")) {
 		if (strlen(v) >= sizeof(j->minisign_sig.trusted_comment))
 			return *why = "too long", -EINVAL;
@@ -533,12 +548,20 @@ int job_parse(const char *text, size_t len, struct job *ret, char *err, size_t e
 	explicit_bzero(line, sizeof(line));
 	{
 		static const char *const ms[] = { "minisign-pubkey", "minisign-sig", "minisign-comment",
-						  "minisign-global-sig" };
-		unsigned n = 0;
+						  "minisign-global-sig", "minisign-comment-base64" };
+		unsigned n = 0, comments = 0;
 		for (size_t ki = 0; ki < sizeof(keys) / sizeof(keys[0]); ki++)
-			for (size_t m = 0; m < 4; m++)
-				if (!strcmp(keys[ki].name, ms[m]) && seen[ki])
+			for (size_t m = 0; m < ELEMENTSOF(ms); m++)
+				if (!strcmp(keys[ki].name, ms[m]) && seen[ki]) {
 					n++;
+					comments += m == 2 || m == 4;
+				}
+		if (comments > 1) {
+			snprintf(err, errlen, "minisign-comment and minisign-comment-base64 are the same "
+					      "thing: give one");
+			job_done(&j);
+			return -EBADMSG;
+		}
 		if (n != 0 && n != 4) {
 			snprintf(err, errlen, "a minisign signature needs all of minisign-pubkey, "
 					      "minisign-sig, minisign-comment and minisign-global-sig");
@@ -745,7 +768,12 @@ int job_format(const struct job *j, char **ret)
 		memcpy(raw + 10, j->minisign_sig.sig, 64);
 		base64_encode(raw, 74, b64, sizeof(b64));
 		sb_printf(&b, "minisign-sig = %s\n", b64);
-		sb_printf(&b, "minisign-comment = %s\n", j->minisign_sig.trusted_comment);
+		{
+			char c64[4 * MINISIGN_COMMENT_MAX / 3 + 8];
+			base64_encode((const uint8_t *)j->minisign_sig.trusted_comment,
+				      strlen(j->minisign_sig.trusted_comment), c64, sizeof(c64));
+			sb_printf(&b, "minisign-comment-base64 = %s\n", c64);
+		}
 		base64_encode(j->minisign_sig.global_sig, 64, b64, sizeof(b64));
 		sb_printf(&b, "minisign-global-sig = %s\n", b64);
 	}

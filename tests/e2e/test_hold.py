@@ -123,6 +123,40 @@ def flasher_keys(tmp_path, monkeypatch, host_kind="ed25519"):
     return hk, op
 
 
+def check_hold_refusals(hold_root, port, known, tmp_path):
+    """Only the listed keys log in, and the session can do nothing but run commands: no
+    password (or keyboard-interactive) login is even offered, another key is refused, and
+    neither local (direct-tcpip) nor remote port forwarding is allowed."""
+    stranger = tmp_path / "stranger"
+    subprocess.run(["ssh-keygen", "-q", "-t", "ed25519", "-N", "", "-C", "not-listed",
+                    "-f", str(stranger)], check=True)
+    base = ssh_cmd(hold_root, port, known)
+    as_stranger = [a if a != str(hold_root["key"]) else str(stranger) for a in base]
+    # -v shows what the server offers after each refusal
+    r = subprocess.run(as_stranger[:1] + ["-v"] + as_stranger[1:] + ["true"],
+                       capture_output=True, text=True, timeout=120)
+    assert r.returncode == 255, (r.returncode, r.stderr[-3000:])
+    offered = re.findall(r"Authentications that can continue: (\S+)", r.stderr)
+    assert offered and all(o == "publickey" for o in offered), r.stderr[-3000:]
+    assert "Permission denied" in r.stderr
+    # a password login, asked for directly: refused without a prompt
+    r = subprocess.run(base[:1] + ["-o", "PubkeyAuthentication=no",
+                                   "-o", "PreferredAuthentications=password,keyboard-interactive",
+                                   "-o", "NumberOfPasswordPrompts=1"] + base[1:] + ["true"],
+                       input="root\n", capture_output=True, text=True, timeout=120)
+    assert r.returncode == 255 and "Permission denied" in r.stderr, r.stderr[-2000:]
+    # the listed key: commands run, but no forwarding of either kind
+    r = subprocess.run(base[:1] + ["-W", "10.0.2.2:22"] + base[1:], stdin=subprocess.DEVNULL,
+                       capture_output=True, text=True, timeout=120)
+    assert r.returncode == 255, (r.returncode, r.stderr[-2000:])
+    assert re.search(r"open failed|administratively prohibited", r.stderr), r.stderr[-2000:]
+    r = subprocess.run(base[:1] + ["-o", "ExitOnForwardFailure=yes",
+                                   "-R", "127.0.0.1:%d:127.0.0.1:22" % free_port()] + base[1:]
+                       + ["true"], capture_output=True, text=True, timeout=120)
+    assert r.returncode == 255, (r.returncode, r.stderr[-2000:])
+    assert re.search(r"remote port forwarding failed", r.stderr), r.stderr[-2000:]
+
+
 def test_hold_ssh_flash_from_stdin_then_done(kernel, hold_root, images, tmp_path):
     port = free_port()
     v = start(kernel, hold_root, tmp_path,
@@ -153,6 +187,9 @@ def test_hold_ssh_flash_from_stdin_then_done(kernel, hold_root, images, tmp_path
         assert "written:  nothing since the flasher started" in r.stdout
         assert "reboots into the old system in" in r.stdout
         assert "10.0.2.15/24" in r.stdout
+
+        # in the same boot, what the hold's SSH server refuses (issue 10)
+        check_hold_refusals(hold_root, port, known, tmp_path)
 
         # the image over stdin, as in `ssh root@host reimage flash - /dev/sda < image.zst`
         t1 = time.time()
