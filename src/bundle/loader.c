@@ -200,6 +200,14 @@ static int check_target(const struct bundle_meta *m, struct disk_identity *id, c
 		    m->dst, format_bytes(a, sizeof(a), id->size), format_bytes(b, sizeof(b), m->dst_size));
 		return EXIT_REFUSED;
 	}
+	if (m->image_size && m->image_size > id->size) {
+		char a[32], b[32];
+		err("%s here holds %s, but the image the bundle writes needs %s (read from the "
+		    "image's header when the bundle was made): the disk is too small",
+		    m->dst, format_bytes(a, sizeof(a), id->size),
+		    format_bytes(b, sizeof(b), m->image_size));
+		return EXIT_REFUSED;
+	}
 	if (target_check_block_device(st.st_rdev, m->dst, why, sizeof(why)) == -EBUSY) {
 		why[strcspn(why, ";")] = 0; /* the advice that follows is for reimage flash */
 		snprintf(inuse, inuselen, "in use now: %s (fine: the flasher writes it after this "

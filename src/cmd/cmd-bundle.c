@@ -19,6 +19,8 @@
 #include "cmd/commands.h"
 #include "cmd/flasher-args.h"
 #include "crypto/digest.h"
+#include "flash/image-probe.h"
+#include "flash/source.h"
 #include "format/bundle.h"
 #include "format/elf.h"
 #include "format/url.h"
@@ -174,6 +176,50 @@ static int find_loader(const char *given, uint8_t **ret, size_t *ret_len, char *
 		return -ENOEXEC;
 	}
 	free(info);
+	return 0;
+}
+
+/* What the source's first bytes say, read now (the bundle's loader has no network): a format
+ * or qcow2 feature the flasher would refuse stops the build; a qcow2's virtual size goes into
+ * the meta for the loader to check against the disk. A source not reachable from here is only
+ * a warning: the machine the bundle runs on may see networks this one does not. */
+static int bundle_probe_image(const struct flasher_args *a, uint64_t *ret_min)
+{
+	struct source_config sc = { .location = a->job.src, .headers = a->job.headers,
+				    .n_headers = a->job.n_headers, .retries = 0,
+				    .retry_for_ms = 5000, .connect_timeout_ms = 5000,
+				    .stall_timeout_ms = 15000, .low_speed = 1, .tls = a->tls };
+	_cleanup_free_ uint8_t *head = malloc(64U << 10);
+	struct image_probe p;
+	uint64_t size = UINT64_MAX;
+	char err[1024] = "", why[1024];
+	size_t n = 0;
+	int r;
+
+	*ret_min = 0;
+	if (!a->job.src)
+		return 0;
+	if (!head)
+		return -ENOMEM;
+	r = source_probe(&sc, head, 64U << 10, &n, &size, err, sizeof(err));
+	if (r < 0) {
+		log_warning("could not read the image from here (%s); its format and size are checked "
+			    "by the flasher only", err[0] ? err : strerror(-r));
+		return 0;
+	}
+	r = image_probe(head, n, size, &p, why, sizeof(why));
+	if (r < 0) {
+		log_error("%s; no bundle was written", why);
+		return r;
+	}
+	if (a->job.member && p.container != CONTAINER_TAR) {
+		log_error("--member %s was given but the image is a %s, not a tar archive; no bundle "
+			  "was written", a->job.member, p.what);
+		return -EINVAL;
+	}
+	log_info("image: %s", p.what);
+	if (p.min_size != UINT64_MAX)
+		*ret_min = p.min_size;
 	return 0;
 }
 
@@ -459,6 +505,8 @@ int cmd_bundle(int argc, char *argv[])
 	snprintf(m.dst_wwn, sizeof(m.dst_wwn), "%s", a.job.dst_wwn ? a.job.dst_wwn : "");
 	snprintf(m.dst_model, sizeof(m.dst_model), "%s", a.job.dst_model ? a.job.dst_model : "");
 	m.dst_size = a.job.dst_size;
+	if (bundle_probe_image(&a, &m.image_size) < 0)
+		goto out;
 	m.secrets = a.secrets;
 	meta_len = bundle_meta_format(&m, meta, sizeof(meta));
 	if (meta_len < 0 || bundle_meta_parse(meta, (size_t)meta_len, &m) < 0) {

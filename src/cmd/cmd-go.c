@@ -23,6 +23,7 @@
 #include "cmd/proxy-options.h"
 #include "cmd/tls-options.h"
 #include "flash/decompress.h"
+#include "flash/image-probe.h"
 #include "flash/pipeline.h"
 #include "flash/source.h"
 #include "flash/sums.h"
@@ -69,6 +70,7 @@ static void help(void)
 	       "\n"
 	       "      --to DISK             the whole disk to overwrite (e.g. /dev/sda)\n"
 	       "      --sha256 HEX  --sums FILE|URL  --name NAME  --image-sha256 HEX  --verify\n"
+	       "      --member NAME         the tar member holding the disk image\n"
 	       "      --sums-sig FILE|URL --keyring FILE   OpenPGP signature of --sums, checked here\n"
 	       "                            with gpgv; the flasher then enforces the digest\n"
 	       "      --minisig FILE|URL --pubkey FILE|KEY   minisign signature, checked by the flasher\n"
@@ -104,7 +106,7 @@ enum {
 	OPT_TO = 0x100, OPT_SHA256, OPT_SUMS, OPT_NAME, OPT_IMAGE_SHA256, OPT_VERIFY, OPT_HEADER,
 	OPT_HEADER_FILE, OPT_THEN, OPT_YES, OPT_DRY_RUN, OPT_SAVE, OPT_KERNEL, OPT_ADD_MODULE,
 	OPT_NO_CARRY, OPT_RETRIES, OPT_RETRY_FOR, OPT_ATTEMPTS, OPT_MINISIG, OPT_PUBKEY, OPT_SUMS_SIG, OPT_KEYRING,
-	OPT_HOLD, OPT_HOLD_TIMEOUT, OPT_SSH_PORT, OPT_AUTHORIZED_KEYS, OPT_PROXY,
+	OPT_HOLD, OPT_HOLD_TIMEOUT, OPT_SSH_PORT, OPT_AUTHORIZED_KEYS, OPT_PROXY, OPT_MEMBER,
 };
 
 static const struct option options[] = {
@@ -114,6 +116,7 @@ static const struct option options[] = {
 	{ "name", required_argument, NULL, OPT_NAME },
 	{ "image-sha256", required_argument, NULL, OPT_IMAGE_SHA256 },
 	{ "verify", no_argument, NULL, OPT_VERIFY },
+	{ "member", required_argument, NULL, OPT_MEMBER },
 	{ "header", required_argument, NULL, OPT_HEADER },
 	{ "header-file", required_argument, NULL, OPT_HEADER_FILE },
 	{ "then", required_argument, NULL, OPT_THEN },
@@ -202,6 +205,12 @@ static int parse_args(int argc, char *argv[], struct go *g)
 		case OPT_SUMS: g->sums = optarg; break;
 		case OPT_NAME: g->name = optarg; break;
 		case OPT_VERIFY: g->job.verify = true; break;
+		case OPT_MEMBER:
+			free(g->job.member);
+			g->job.member = strdup(optarg);
+			if (!g->job.member)
+				return -ENOMEM;
+			break;
 		case OPT_HEADER:
 			r = add_header(g, optarg, "--header");
 			if (r < 0)
@@ -518,6 +527,7 @@ int cmd_go(int argc, char *argv[])
 	uint8_t head[PROBE_SIZE];
 	size_t head_len = 0, len;
 	uint64_t src_size = UINT64_MAX, declared, needed, total, kernel_size = 0;
+	struct image_probe probe = { .min_size = UINT64_MAX };
 	struct memory_budget budget;
 	int r, ex = 1, ifd = -1;
 	bool loaded = false;
@@ -611,12 +621,30 @@ no_target:
 			goto out;
 		}
 	}
-	declared = decompress_declared_size(head, head_len);
-	if (compression_detect(head, head_len) == COMPRESSION_RAW)
-		declared = src_size;
+	declared = UINT64_MAX;
+	if (g.job.src) {
+		/* what the first bytes say: a format that cannot be written, a qcow2's virtual size
+		 * and refused features (flash/image-probe.h) */
+		r = image_probe(head, head_len, src_size, &probe, why, sizeof(why));
+		if (r < 0) {
+			log_error("%s; nothing was loaded", why);
+			ex = 5;
+			goto out;
+		}
+		declared = probe.min_size;
+		if (g.job.member && probe.container != CONTAINER_TAR) {
+			log_error("--member %s was given but the image is a %s, not a tar archive; "
+				  "nothing was loaded", g.job.member, probe.what);
+			ex = 2;
+			goto out;
+		}
+	}
 	if (g.job.src && declared != UINT64_MAX && declared > id.size) {
-		log_error("the image (at least %s) is larger than %s (%s); nothing was loaded",
-			  format_bytes(sz, sizeof(sz), declared), g.to, format_bytes(sz2, sizeof(sz2), id.size));
+		log_error("the image (%s%s%s) is larger than %s (%s); nothing was loaded",
+			  probe.container == CONTAINER_QCOW2 ? "its virtual size " : "at least ",
+			  format_bytes(sz, sizeof(sz), declared),
+			  probe.container == CONTAINER_QCOW2 ? ", a qcow2" : "", g.to,
+			  format_bytes(sz2, sizeof(sz2), id.size));
 		ex = 6;
 		goto out;
 	}
@@ -793,6 +821,9 @@ no_target:
 		url_redact(g.job.src, shown, sizeof(shown));
 		printf("  source:   %s (%s, %s)\n", shown, compression_name(compression_detect(head, head_len)),
 		       src_size != UINT64_MAX ? format_bytes(sz, sizeof(sz), src_size) : "size unknown");
+		if (probe.what[0])
+			printf("  image:    %s%s%s\n", probe.what, g.job.member ? ", member " : "",
+			       g.job.member ? g.job.member : "");
 	}
 	if (g.job.have_sha256) {
 		hex_encode(g.job.sha256, 32, hex);

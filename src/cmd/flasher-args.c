@@ -122,6 +122,7 @@ int flasher_args_option(struct flasher_args *a, int c, const char *arg)
 	case FLASHER_OPT_SHA256: r = jobtext_add(a, "sha256", arg); break;
 	case FLASHER_OPT_IMAGE_SHA256: r = jobtext_add(a, "image-sha256", arg); break;
 	case FLASHER_OPT_VERIFY: r = jobtext_add(a, "verify", "yes"); break;
+	case FLASHER_OPT_MEMBER: r = jobtext_add(a, "member", arg); break;
 	case FLASHER_OPT_THEN: r = jobtext_add(a, "then", arg); break;
 	case FLASHER_OPT_HOLD: r = jobtext_add(a, "hold", "yes"); break;
 	case FLASHER_OPT_HOLD_TIMEOUT: r = jobtext_add(a, "hold-timeout", arg); break;

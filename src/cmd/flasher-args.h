@@ -35,6 +35,7 @@ enum {
 	FLASHER_OPT_HOLD_TIMEOUT,
 	FLASHER_OPT_SSH_PORT,
 	FLASHER_OPT_AUTHORIZED_KEYS,
+	FLASHER_OPT_MEMBER,
 	FLASHER_OPT_PROXY,
 };
 
@@ -60,6 +61,7 @@ enum {
 		{ "hold-timeout", required_argument, NULL, FLASHER_OPT_HOLD_TIMEOUT },             \
 		{ "ssh-port", required_argument, NULL, FLASHER_OPT_SSH_PORT },                     \
 		{ "authorized-keys", required_argument, NULL, FLASHER_OPT_AUTHORIZED_KEYS },       \
+		{ "member", required_argument, NULL, FLASHER_OPT_MEMBER },                         \
 		{ "proxy", required_argument, NULL, FLASHER_OPT_PROXY },                           \
 		TLS_LONG_OPTIONS, REPORT_LONG_OPTIONS
 
@@ -79,6 +81,7 @@ enum {
 	"      --job FILE            a job file (see docs/job-file.md)\n"                          \
 	"      --src URL --dst DEV   what to write where\n"                                        \
 	"      --sha256 HEX  --image-sha256 HEX  --verify\n"                                       \
+	"      --member NAME         the tar member holding the disk image\n"                     \
 	"      --header 'N: V'  --header-file FILE   (secrets: only root may read the output)\n"    \
 	"      --then reboot|poweroff|hold|kexec   (kexec also adds file system drivers)\n"         \
 	"      --hold  --hold-timeout TIME  --ssh-port N   hold mode (see reimage go --help)\n"    \

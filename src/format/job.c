@@ -53,6 +53,7 @@ void job_done(struct job *j)
 	free(j->dst_serial);
 	free(j->dst_wwn);
 	free(j->dst_model);
+	free(j->member);
 	free(j->net_path);
 	free(j->tls_cacert);
 	free(j->tls_client_cert);
@@ -179,7 +180,7 @@ struct key {
 
 static const struct key keys[] = {
 	{ "src" }, { "dst" }, { "dst-serial" }, { "dst-wwn" }, { "dst-model" }, { "dst-size" },
-	{ "sha256" }, { "image-sha256" }, { "verify" }, { "header", KEY_REPEAT },
+	{ "sha256" }, { "image-sha256" }, { "verify" }, { "header", KEY_REPEAT }, { "member" },
 	{ "retries" }, { "retry-for" }, { "attempts" }, { "then" }, { "target-timeout" },
 	{ "net-timeout" }, { "net-mac" }, { "net-path" }, { "net-address", KEY_REPEAT },
 	{ "net-gateway", KEY_REPEAT }, { "net-dns", KEY_REPEAT }, { "dhcp-fallback" },
@@ -274,6 +275,8 @@ static int apply(struct job *j, const char *k, const char *v, const char **why)
 		return set_string(&j->dst_wwn, v);
 	if (!strcmp(k, "dst-model"))
 		return set_string(&j->dst_model, v);
+	if (!strcmp(k, "member"))
+		return *v ? set_string(&j->member, v) : (*why = "empty member name", -EINVAL);
 	if (!strcmp(k, "net-path"))
 		return set_string(&j->net_path, v);
 	if (!strcmp(k, "dst-size")) {
@@ -717,6 +720,8 @@ int job_format(const struct job *j, char **ret)
 		sb_printf(&b, "dst-model = %s\n", j->dst_model);
 	if (j->dst_size)
 		sb_printf(&b, "dst-size = %llu\n", (unsigned long long)j->dst_size);
+	if (j->member)
+		sb_printf(&b, "member = %s\n", j->member);
 	if (j->have_sha256) {
 		hex_encode(j->sha256, 32, hex);
 		sb_printf(&b, "sha256 = %s\n", hex);

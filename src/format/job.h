@@ -35,6 +35,7 @@ struct job {
 	char *dst_serial, *dst_wwn, *dst_model;
 	uint64_t dst_size;
 
+	char *member; /* the tar member that holds the disk image (reimage flash --member) */
 	bool have_sha256, have_image_sha256, verify;
 	uint8_t sha256[32], image_sha256[32];
 	char *headers[JOB_MAX_HEADERS]; /* secrets */

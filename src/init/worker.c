@@ -276,6 +276,7 @@ static int run_job(const struct job *j, const char *target, struct flash_result 
 			.have_sha256 = j->have_sha256,
 			.have_image_sha256 = j->have_image_sha256,
 			.verify = j->verify,
+			.member = j->member,
 			.retries = j->retries,
 			.retry_for_ms = j->retry_for_ms,
 			.connect_timeout_ms = 30000,

@@ -292,3 +292,31 @@ def test_build_is_reproducible(run_reimage, kernel_args, tmp_path):
         r = bundle(run_reimage, kernel_args, p, "--src", "http://h/i", "--dst", "/dev/vda")
         assert r.rc == 0, r.err
     assert a.read_bytes() == b.read_bytes()
+
+
+@pytest.mark.loop
+def test_bundle_reads_the_image_header_when_built(run_reimage, kernel_args, nginx, loopdev,
+                                                   tmp_path):
+    """Issue 12: the bundle's build reads the source's first bytes: a format the flasher
+    cannot write stops it; a qcow2's virtual size goes into the meta, and the loader refuses
+    a disk that is smaller, before anything is loaded."""
+    vmdk = tmp_path / "d.vmdk"
+    subprocess.run(["qemu-img", "create", "-q", "-f", "vmdk", str(vmdk), "4M"], check=True)
+    r = bundle(run_reimage, kernel_args, tmp_path / "x.run", "--src",
+               nginx.put("b-d.vmdk", src=vmdk), "--dst", "/dev/vda")
+    assert r.rc != 0, r.err
+    assert "VMDK" in r.err and "qemu-img convert -O raw" in r.err
+    assert not (tmp_path / "x.run").exists()
+    big = tmp_path / "big.qcow2"
+    subprocess.run(["qemu-img", "create", "-q", "-f", "qcow2", str(big), "64M"], check=True)
+    dev = loopdev(16 * MiB, pattern=False)
+    out = tmp_path / "big.run"
+    r = bundle(run_reimage, kernel_args, out, "--src", nginx.put("b-big.qcow2", src=big),
+               "--dst", dev.path)
+    assert r.rc == 0, r.err
+    assert "qcow2 version 3, virtual size 64.0 MiB" in r.err + r.out
+    before = kexec_loaded()
+    p = run_bundle(out, "--dry-run")
+    assert kexec_loaded() == before
+    assert p.returncode == 4, p.stdout + p.stderr
+    assert "needs 64.0 MiB" in p.stderr and "too small" in p.stderr
