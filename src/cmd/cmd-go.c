@@ -20,6 +20,7 @@
 #include "basic/parse-util.h"
 #include "cmd/commands.h"
 #include "cmd/identity-options.h"
+#include "cmd/report-options.h"
 #include "cmd/proxy-options.h"
 #include "cmd/tls-options.h"
 #include "flash/decompress.h"
@@ -100,6 +101,7 @@ static void help(void)
 	       "                            (the files' contents travel in the job; the key as a\n"
 	       "                            secret)\n"
 	       IDENTITY_OPTIONS_HELP
+	       REPORT_OPTIONS_HELP
 	       "  -h, --help\n");
 }
 
@@ -141,6 +143,7 @@ static const struct option options[] = {
 	{ "keyring", required_argument, NULL, OPT_KEYRING },
 	TLS_LONG_OPTIONS,
 	IDENTITY_LONG_OPTIONS,
+	REPORT_LONG_OPTIONS,
 	{ "help", no_argument, NULL, 'h' },
 	{}
 };
@@ -158,6 +161,7 @@ struct go {
 	size_t n_key_files;
 	bool yes, dry_run, carry, then_given, hold_opts;
 	char kernel_buf[512];
+	struct report_options report;
 };
 
 static int add_header(struct go *g, const char *h, const char *origin)
@@ -314,10 +318,17 @@ static int parse_args(int argc, char *argv[], struct go *g)
 				break;
 			if (r < 0)
 				return r;
+			r = report_option_apply(&g->report, c, optarg);
+			if (r < 0)
+				return r;
+			if (r > 0)
+				break;
 			log_error("run 'reimage go --help' for the options");
 			return -EINVAL;
 		}
 	}
+	if (report_options_check(&g->report) < 0)
+		return -EINVAL;
 	if (g->hold_opts && !g->job.hold) {
 		log_error("--hold-timeout, --ssh-port and --authorized-keys go with --hold");
 		return -EINVAL;
@@ -539,6 +550,7 @@ int cmd_go(int argc, char *argv[])
 	struct hold_keys *hold = NULL;
 	struct identity_collected idc = { 0 };
 	struct flasher_secret secrets[IDENTITY_MAX_FILES + 8];
+	struct report *report = NULL;
 
 	log_set_prefix("reimage go");
 	r = parse_args(argc, argv, &g);
@@ -766,6 +778,10 @@ no_target:
 		}
 	}
 
+	/* --- reports: the flasher's go in the job; this machine's plan and hand-over from here */
+	if (report_options_go(&g.report, &g.tls, &g.job, &report) < 0)
+		goto out;
+
 	/* --- the flasher --- */
 	r = job_format(&g.job, &job_text);
 	if (r < 0)
@@ -914,6 +930,7 @@ no_target:
 		}
 		printf("  saved the flasher to %s (mode 0600: it holds the job)\n", g.save);
 	}
+	report_options_plan(report, &g.job, g.dry_run, net);
 	if (g.dry_run) {
 		printf("dry run: nothing was loaded (kexec_loaded: %d)\n", kexec_loaded());
 		ex = 0;
@@ -949,6 +966,10 @@ no_target:
 	}
 	printf("loaded the flasher; handing over to it now\n");
 	fflush(stdout);
+	report_event(report, "handing-over", "\"via\":\"%s\"",
+		     systemd_is_pid1() ? "systemctl kexec" : "reboot(KEXEC)");
+	report_finish(report); /* the last events, up to 10 s: the network goes down next */
+	report = NULL;
 	r = kexec_exec(why, sizeof(why));
 	if (r < 0) {
 		log_error("%s", why);
@@ -965,6 +986,11 @@ out:
 		else
 			log_error("the flasher was unloaded; this system is unchanged");
 	}
+	if (report && ex != 0)
+		report_options_result(report, ex, "reimage go stopped before the hand-over; this "
+					      "system is unchanged", "exit", NULL);
+	report_finish(report);
+	report_options_done(&g.report);
 	safe_close(ifd);
 	flasher_image_done(&img);
 	if (job_text)

@@ -80,6 +80,27 @@ static void print_addresses(void)
 	freeifaddrs(ifa);
 }
 
+/* The events the worker recorded, as it recorded them (the reporter writes whole lines). */
+static int status_json(void)
+{
+	_cleanup_fclose_ FILE *f = fopen(HOLD_EVENTS_FILE, "re");
+	char buf[16384];
+	size_t n;
+
+	if (!f) {
+		if (access(HOLD_STATUS_FILE, F_OK) < 0) {
+			fprintf(stderr, "reimage status: error: not inside a reimage flasher (no %s)\n",
+				HOLD_STATUS_FILE);
+			return 1;
+		}
+		return 0; /* the flasher has not got as far as its first event */
+	}
+	while ((n = fread(buf, 1, sizeof(buf), f)) > 0)
+		if (fwrite(buf, 1, n, stdout) != n)
+			return 1;
+	return fflush(stdout) == 0 ? 0 : 1;
+}
+
 int cmd_status(int argc, char *argv[])
 {
 	_cleanup_fclose_ FILE *f = NULL;
@@ -89,11 +110,15 @@ int cmd_status(int argc, char *argv[])
 	enum write_state wst = WRITE_TOUCHED;
 	int r;
 
+	if (argc == 2 && !strcmp(argv[1], "--json"))
+		return status_json();
 	if (argc > 1) {
 		if (!strcmp(argv[1], "-h") || !strcmp(argv[1], "--help")) {
-			printf("Usage: reimage status\n\nInside a reimage flasher: what it is doing, what "
-			       "was written, the hold\ntimeout, the SSH port and the network "
-			       "addresses.\n");
+			printf("Usage: reimage status [--json]\n\nInside a reimage flasher: what it is "
+			       "doing, what was written, the hold\ntimeout, the SSH port and the network "
+			       "addresses.\n\n"
+			       "  --json   the run's events so far, one JSON object a line: the objects\n"
+			       "           a --report collector receives (docs/fleet.md)\n");
 			return 0;
 		}
 		fprintf(stderr, "reimage status: error: no arguments expected; run 'reimage status "

@@ -97,6 +97,13 @@ struct job {
 		uint32_t mode;
 	} copies[JOB_MAX_COPIES];
 	size_t n_copies;
+	/* reports to the operator's collector (src/flash/report.h, docs/fleet.md) */
+	char *report_url;
+	char *report_headers[JOB_MAX_HEADERS]; /* secrets */
+	size_t n_report_headers;
+	char *report_cacert; /* PEM text */
+	char *report_run_id, *report_hostname, *report_machine_id; /* of the machine that made it */
+	uint64_t start_jitter_ms; /* wait a random time up to this before the first request */
 };
 
 /* Does the job ask for anything to be written into the new system after the image? */
