@@ -330,8 +330,13 @@ static void configure_step(const struct job *j, const char *target)
 	r = configure_new_system(j, &src, target, err, sizeof(err));
 	identity_dir_wipe(IDENTITY_DIR);
 	sync();
-	if (r >= 0)
+	if (r >= 0) {
+		char t[600];
+		json_quote(target, t, sizeof(t));
+		report_event(report, "configured", "\"target\":%s,\"identity\":%s", t,
+			     job_wants_configure(j) ? "true" : "false");
 		return;
+	}
 	snprintf(msg, sizeof(msg),
 		 "the image was written and verified, but configuring the new system failed: %s. "
 		 "Nothing boots from here on its own: fix it over SSH (hold mode) or reflash",

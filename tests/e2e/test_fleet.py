@@ -56,7 +56,8 @@ def test_flasher_reports_its_run_before_rebooting(nginx, served, images, build_f
     names = [e["event"] for e in ev]
     # the last event arrived before the reboot: QEMU has exited, nothing was lost
     assert names[0] == "started" and names[-1] == "done", names
-    assert "network" in names and "verified" in names
+    assert "network" in names and "verified" in names and "configured" in names
+    assert names.index("verified") < names.index("configured") < names.index("done"), names
     assert len({e["run"] for e in ev}) == 1
     assert [e["seq"] for e in ev] == list(range(1, len(ev) + 1))
     for e in ev:
