@@ -23,7 +23,7 @@
 	"                            that a fleet started at once does not stampede the server\n"
 
 enum {
-	OPT_REPORT_URL = 0x400,
+	OPT_REPORT_URL = 0x500, /* option groups: 0x200 flasher-args, 0x300 TLS, 0x400 identity */
 	OPT_REPORT_HEADER,
 	OPT_REPORT_CACERT,
 	OPT_START_JITTER,
