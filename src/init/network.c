@@ -47,6 +47,8 @@ struct link_worker {
 	struct in6_addr addr6;
 };
 
+const char *network_resolv_conf = FLASHER_RESOLV_CONF;
+
 static pthread_mutex_t lock = PTHREAD_MUTEX_INITIALIZER;
 static struct link_worker workers[MAX_WORKERS];
 static size_t n_workers;
@@ -93,10 +95,12 @@ static bool is_ether(const struct netlink_link *l)
 static int write_resolv_conf(const struct job *j)
 {
 	_cleanup_fclose_ FILE *f = NULL;
+	char tmp_path[PATH_MAX];
 
 	if (j->n_dns == 0)
 		return 0;
-	f = fopen(FLASHER_RESOLV_CONF ".tmp", "we");
+	snprintf(tmp_path, sizeof(tmp_path), "%s.tmp", network_resolv_conf);
+	f = fopen(tmp_path, "we");
 	if (!f)
 		return negative_errno();
 	for (size_t i = 0; i < j->n_dns; i++) {
@@ -106,7 +110,7 @@ static int write_resolv_conf(const struct job *j)
 	}
 	if (fflush(f) != 0)
 		return -EIO;
-	return rename(FLASHER_RESOLV_CONF ".tmp", FLASHER_RESOLV_CONF) < 0 ? negative_errno() : 0;
+	return rename(tmp_path, network_resolv_conf) < 0 ? negative_errno() : 0;
 }
 
 static bool in_prefix(const struct job_ip *net, const struct job_ip *ip)
@@ -250,7 +254,7 @@ static int static_up(const struct job *j, const volatile int *stop, char *why, s
 	}
 	r = write_resolv_conf(j);
 	if (r < 0)
-		log_warning_errno(r, "network: cannot write %s: %m", FLASHER_RESOLV_CONF);
+		log_warning_errno(r, "network: cannot write %s: %m", network_resolv_conf);
 	log_info("network: using the configuration carried over from the running system (no DHCP)");
 	return 0;
 }
@@ -259,11 +263,12 @@ static int static_up(const struct job *j, const volatile int *stop, char *why, s
 /* Record a DNS server (dotted or colon text) and rewrite resolv.conf; under lock. */
 static void dns_add_locked(int family, const void *addr, const char *from)
 {
-	char a[INET6_ADDRSTRLEN];
+	char a[INET6_ADDRSTRLEN], tmp_path[PATH_MAX];
 	_cleanup_fclose_ FILE *f = NULL;
 
 	if (!inet_ntop(family, addr, a, sizeof(a)))
 		return;
+	snprintf(tmp_path, sizeof(tmp_path), "%s.tmp", network_resolv_conf);
 	for (size_t i = 0; i < n_nameservers; i++)
 		if (!strcmp(nameservers[i], a))
 			return;
@@ -271,7 +276,7 @@ static void dns_add_locked(int family, const void *addr, const char *from)
 		return;
 	snprintf(nameservers[n_nameservers++], sizeof(nameservers[0]), "%s", a);
 	log_info("network: DNS server %s from %s", a, from);
-	f = fopen(FLASHER_RESOLV_CONF ".tmp", "we");
+	f = fopen(tmp_path, "we");
 	if (!f)
 		return;
 	for (size_t i = 0; i < n_nameservers; i++)
@@ -279,7 +284,7 @@ static void dns_add_locked(int family, const void *addr, const char *from)
 	if (search_domain[0])
 		fprintf(f, "search %s\n", search_domain);
 	if (fflush(f) == 0)
-		(void)rename(FLASHER_RESOLV_CONF ".tmp", FLASHER_RESOLV_CONF);
+		(void)rename(tmp_path, network_resolv_conf);
 }
 
 static void set_state(char *dst, size_t n, const char *fmt, ...) _printf_(3, 4);
