@@ -260,22 +260,13 @@ static int static_up(const struct job *j, const volatile int *stop, char *why, s
 }
 
 
-/* Record a DNS server (dotted or colon text) and rewrite resolv.conf; under lock. */
-static void dns_add_locked(int family, const void *addr, const char *from)
+/* Rewrite resolv.conf from every method's servers and the search domain; under lock. */
+static void dns_write_locked(void)
 {
-	char a[INET6_ADDRSTRLEN], tmp_path[PATH_MAX];
 	_cleanup_fclose_ FILE *f = NULL;
+	char tmp_path[PATH_MAX];
 
-	if (!inet_ntop(family, addr, a, sizeof(a)))
-		return;
 	snprintf(tmp_path, sizeof(tmp_path), "%s.tmp", network_resolv_conf);
-	for (size_t i = 0; i < n_nameservers; i++)
-		if (!strcmp(nameservers[i], a))
-			return;
-	if (n_nameservers == MAX_NAMESERVERS)
-		return;
-	snprintf(nameservers[n_nameservers++], sizeof(nameservers[0]), "%s", a);
-	log_info("network: DNS server %s from %s", a, from);
 	f = fopen(tmp_path, "we");
 	if (!f)
 		return;
@@ -285,6 +276,31 @@ static void dns_add_locked(int family, const void *addr, const char *from)
 		fprintf(f, "search %s\n", search_domain);
 	if (fflush(f) == 0)
 		(void)rename(tmp_path, network_resolv_conf);
+}
+
+/* Record a DNS server and rewrite resolv.conf; under lock. */
+static void dns_add_locked(int family, const void *addr, const char *from)
+{
+	char a[INET6_ADDRSTRLEN];
+
+	if (!inet_ntop(family, addr, a, sizeof(a)))
+		return;
+	for (size_t i = 0; i < n_nameservers; i++)
+		if (!strcmp(nameservers[i], a))
+			return;
+	if (n_nameservers == MAX_NAMESERVERS)
+		return;
+	snprintf(nameservers[n_nameservers++], sizeof(nameservers[0]), "%s", a);
+	log_info("network: DNS server %s from %s", a, from);
+	dns_write_locked();
+}
+
+static void dns_set_domain_locked(const char *domain)
+{
+	if (!domain[0] || search_domain[0])
+		return;
+	snprintf(search_domain, sizeof(search_domain), "%s", domain);
+	dns_write_locked();
 }
 
 static void set_state(char *dst, size_t n, const char *fmt, ...) _printf_(3, 4);
@@ -348,8 +364,7 @@ static void *dhcp4_main(void *arg)
 	}
 	have4 = true;
 	addr4 = lease.address;
-	if (lease.domain[0] && !search_domain[0])
-		snprintf(search_domain, sizeof(search_domain), "%s", lease.domain);
+	dns_set_domain_locked(lease.domain);
 	for (size_t i = 0; i < lease.n_dns; i++)
 		dns_add_locked(AF_INET, &lease.dns[i], "DHCPv4");
 	inet_ntop(AF_INET, &lease.address, addr, sizeof(addr));
@@ -422,8 +437,7 @@ static void *ipv6_main(void *arg)
 		w->have6 = true;
 		w->addr6 = lease.address;
 	}
-	if (lease.domain[0] && !search_domain[0])
-		snprintf(search_domain, sizeof(search_domain), "%s", lease.domain);
+	dns_set_domain_locked(lease.domain);
 	for (size_t i = 0; i < lease.n_dns; i++)
 		dns_add_locked(AF_INET6, &lease.dns[i], "DHCPv6");
 	inet_ntop(AF_INET6, &lease.address, a, sizeof(a));
@@ -454,8 +468,10 @@ static void *rdnss_main(void *arg)
 
 		if (ndisc_rdnss_wait(fd, 0, 1000, &net_stop, &rd) < 0)
 			continue;
-		snprintf(from, sizeof(from), "a router advertisement (RDNSS) on ifindex %d",
-			 rd.ifindex);
+		char ifname[IFNAMSIZ] = "?";
+
+		(void)if_indextoname((unsigned)rd.ifindex, ifname);
+		snprintf(from, sizeof(from), "a router advertisement (RDNSS) on %s", ifname);
 		pthread_mutex_lock(&lock);
 		for (size_t i = 0; i < rd.n_servers; i++)
 			dns_add_locked(AF_INET6, &rd.servers[i], from);
@@ -566,7 +582,16 @@ static bool route_exists(const struct sockaddr *addr, socklen_t len, struct sock
 		const struct sockaddr_in6 *s = (const struct sockaddr_in6 *)src;
 		if (!ip6_is_link_local(&d->sin6_addr) && ip6_is_link_local(&s->sin6_addr))
 			return false;
-		if (IN6_IS_ADDR_UNSPECIFIED(&s->sin6_addr))
+		/* with no usable address on any link the kernel offers ::1 */
+		if (IN6_IS_ADDR_UNSPECIFIED(&s->sin6_addr) ||
+		    (IN6_IS_ADDR_LOOPBACK(&s->sin6_addr) && !IN6_IS_ADDR_LOOPBACK(&d->sin6_addr)))
+			return false;
+	} else {
+		const struct sockaddr_in *d = (const struct sockaddr_in *)addr;
+		const struct sockaddr_in *s = (const struct sockaddr_in *)src;
+		if ((ntohl(s->sin_addr.s_addr) >> 24) == 127 && (ntohl(d->sin_addr.s_addr) >> 24) != 127)
+			return false;
+		if (s->sin_addr.s_addr == 0)
 			return false;
 	}
 	return true;
