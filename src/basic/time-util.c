@@ -3,6 +3,7 @@
 #include "basic/time-util.h"
 
 #include <errno.h>
+#include <stdio.h>
 #include <time.h>
 
 uint64_t now_ns(void)
@@ -29,4 +30,18 @@ void sleep_ms(uint64_t ms, const volatile int *stop)
 			;
 		ms -= slice;
 	}
+}
+
+void format_duration(uint64_t ms, char *buf, size_t n)
+{
+	uint64_t s = (ms + 999) / 1000;
+
+	if (s >= 3600)
+		snprintf(buf, n, "%lluh%02llum", (unsigned long long)(s / 3600),
+			 (unsigned long long)(s % 3600 / 60));
+	else if (s >= 60)
+		snprintf(buf, n, "%llum%02llus", (unsigned long long)(s / 60),
+			 (unsigned long long)(s % 60));
+	else
+		snprintf(buf, n, "%llus", (unsigned long long)s);
 }

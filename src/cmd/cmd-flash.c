@@ -4,6 +4,7 @@
 #include <fcntl.h>
 #include <getopt.h>
 #include <libgen.h>
+#include <pthread.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -28,10 +29,33 @@
 #include "format/sha256sums.h"
 #include "format/url.h"
 #include "init/hold.h"
+#include "init/write-state.h"
 
 #define MAX_HEADERS 64
 #define HEADER_FILE_MAX (64U << 10)
 static volatile int interrupted;
+
+static void mark_touched(void *userdata)
+{
+	write_state_mark(userdata, WRITE_TOUCHED);
+}
+
+/* Block SIGPIPE on this thread while libcurl runs here, and drop one it raised meanwhile. */
+static void pipe_block(bool block)
+{
+	sigset_t set;
+	const struct timespec zero = { 0 };
+
+	sigemptyset(&set);
+	sigaddset(&set, SIGPIPE);
+	if (block) {
+		pthread_sigmask(SIG_BLOCK, &set, NULL);
+		return;
+	}
+	while (sigtimedwait(&set, NULL, &zero) == SIGPIPE)
+		;
+	pthread_sigmask(SIG_UNBLOCK, &set, NULL);
+}
 
 static void on_signal(int sig)
 {
@@ -79,7 +103,8 @@ static void help(void)
 	       "TIME is seconds, or a number with s, m or h. Exit status: 0 done, 2 usage, 3 source\n"
 	       "(a TLS failure too: unknown CA, expired or wrong-name certificate, pin mismatch,\n"
 	       "client certificate refused; never retried), 4 verification, 5 corrupt or truncated\n"
-	       "data, 6 target refused or too small, 7 write error, 130 interrupted.\n"
+	       "data, 6 target refused or too small, 7 write error, 128+N ended by signal N (SIGINT\n"
+	       "130, SIGTERM 143, SIGHUP 129, SIGPIPE 141; the target fails closed).\n"
 	       "See docs/reimage-flash.1.md.\n");
 }
 
@@ -444,10 +469,14 @@ int cmd_flash(int argc, char *argv[])
 	if (a.sums_sig)
 		(void)url_foreach_secret(a.sums_sig, log_add_secret);
 
+	/* every way a session can end us (Ctrl-C, kill, a dropped SSH connection, a closed
+	 * output pipe) stops the run through the fail-closed path with 128 + the signal */
 	sigemptyset(&sa.sa_mask);
 	sigaction(SIGINT, &sa, NULL);
 	sigaction(SIGTERM, &sa, NULL);
-	signal(SIGPIPE, SIG_IGN);
+	sigaction(SIGHUP, &sa, NULL);
+	sigaction(SIGQUIT, &sa, NULL);
+	sigaction(SIGPIPE, &sa, NULL);
 
 	r = source_http_global_init();
 	if (r < 0) {
@@ -456,6 +485,8 @@ int cmd_flash(int argc, char *argv[])
 		goto out_headers;
 	}
 	progress_init(&p, a.mode, a.quiet);
+	/* the fetches below run libcurl on this thread: a SIGPIPE from a socket is not ours */
+	pipe_block(true);
 	if (a.minisig || a.pubkey) {
 		ex = load_minisign(&a, &p, msg, sizeof(msg));
 		if (ex != 0) {
@@ -474,13 +505,20 @@ int cmd_flash(int argc, char *argv[])
 			goto out;
 		}
 	}
+	pipe_block(false);
 	{
-		/* in a flasher's hold: from now on its timeout must not reboot (docs/flasher.md) */
+		/* in a flasher's hold: record the write when the disk is first touched, and its
+		 * end; the hold's timeout no longer reboots, and a dead writer fails closed
+		 * (docs/flasher.md) */
 		struct stat st;
-		if (stat(a.o.dst, &st) == 0 && S_ISBLK(st.st_mode) && hold_is_active())
-			hold_mark_written(a.o.dst);
+		if (stat(a.o.dst, &st) == 0 && S_ISBLK(st.st_mode) && hold_is_active()) {
+			a.o.on_touch = mark_touched;
+			a.o.on_touch_userdata = (void *)a.o.dst;
+		}
 	}
 	r = flash_run(&a.o, &p, &interrupted, &res);
+	if (a.o.on_touch && res.touched)
+		write_state_mark(a.o.dst, r >= 0 ? WRITE_VERIFIED : WRITE_FAILED);
 	ex = res.exit_code;
 	if (r < 0)
 		progress_error(&p, ex ? ex : FLASH_EXIT_INTERNAL, res.message);

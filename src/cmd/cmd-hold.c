@@ -19,6 +19,7 @@
 #include "cmd/commands.h"
 #include "init/boot-new.h"
 #include "init/hold.h"
+#include "init/write-state.h"
 
 static const char not_flasher[] =
 	"this is not a reimage flasher in hold mode (no " HOLD_INFO_FILE "): 'reimage done' ends "
@@ -85,6 +86,7 @@ int cmd_status(int argc, char *argv[])
 	struct hold_info h;
 	char line[1024], state[128] = "unknown", message[900] = "", dev[256] = "";
 	pid_t wpid = 0;
+	enum write_state wst = WRITE_TOUCHED;
 	int r;
 
 	if (argc > 1) {
@@ -114,16 +116,18 @@ int cmd_status(int argc, char *argv[])
 	r = hold_info_read(&h);
 	printf("reimage flasher%s\n", r == 0 ? " (hold mode)" : "");
 	printf("  state:    %s%s%s\n", state, message[0] ? ": " : "", message);
-	if (hold_last_written(dev, sizeof(dev), &wpid) > 0)
+	if (write_state_last(dev, sizeof(dev), &wpid, &wst) > 0)
 		printf("  written:  %s%s\n", dev,
-		       pid_alive(wpid) && (r < 0 || wpid != h.pid) ? " (being written now)"
+		       wst == WRITE_VERIFIED ? " (written and verified)"
+		       : wst == WRITE_FAILED ? " (the write failed; its first and last MiB are zeroed)"
+		       : pid_alive(wpid) && (r < 0 || wpid != h.pid) ? " (being written now)"
 		       : !strcmp(state, "writing")		   ? " (the job is writing it now)"
-								   : "");
+								   : " (touched, not finished)");
 	else
 		printf("  written:  nothing since the flasher started\n");
 	if (r == 0) {
 		char left[32];
-		bool written = dev[0] && hold_last_written(dev, sizeof(dev), NULL) > 0;
+		bool written = dev[0] && write_state_last(dev, sizeof(dev), NULL, NULL) > 0;
 		if (!h.holding)
 			printf("  timeout:  starts when the job ends\n");
 		else if (written)
@@ -166,9 +170,11 @@ static int done_here(const char *action, const char *target)
 			"from here\n");
 	sync();
 	if (!strcmp(action, "kexec")) {
-		if (!target && hold_last_written(dev, sizeof(dev), NULL) > 0)
+		if (!target && write_state_last(dev, sizeof(dev), NULL, NULL) > 0)
 			target = dev;
-		if (target && boot_new_system(target, err, sizeof(err)) < 0)
+		if (target && hold_may_boot(target, err, sizeof(err)) < 0)
+			fprintf(stderr, "reimage done: %s; rebooting instead\n", err);
+		else if (target && boot_new_system(target, err, sizeof(err)) < 0)
 			fprintf(stderr, "reimage done: kexec into the new system failed: %s; rebooting "
 					"instead\n",
 				err);
@@ -187,6 +193,7 @@ int cmd_done(int argc, char *argv[])
 	char text[512], dev[256] = "";
 	const char *action, *target = NULL;
 	pid_t wpid = 0;
+	enum write_state wst = WRITE_TOUCHED;
 	FILE *f;
 	int r;
 
@@ -233,12 +240,27 @@ int cmd_done(int argc, char *argv[])
 				"it holds ('reimage status' shows it)\n");
 		return 1;
 	}
-	if (hold_last_written(dev, sizeof(dev), &wpid) > 0 && wpid != h.pid && wpid != getpid() &&
-	    pid_alive(wpid)) {
+	if (write_state_last(dev, sizeof(dev), &wpid, &wst) > 0 && wst == WRITE_TOUCHED &&
+	    wpid != h.pid && wpid != getpid() && pid_alive(wpid)) {
 		fprintf(stderr, "reimage done: error: reimage flash (pid %d) is still writing %s; "
 				"wait for it to finish, or stop it (kill %d) first\n",
 			(int)wpid, dev, (int)wpid);
 		return 1;
+	}
+	if (!strcmp(action, "kexec")) {
+		char why[512];
+		const char *disk = target ? target : dev[0] ? dev : NULL;
+
+		if (!disk) {
+			fprintf(stderr, "reimage done: error: no disk was written in this flasher and "
+					"none was named: nothing to kexec into; write one with 'reimage "
+					"flash', or 'reimage done reboot'\n");
+			return 1;
+		}
+		if (hold_may_boot(disk, why, sizeof(why)) < 0) {
+			fprintf(stderr, "reimage done: error: %s\n", why);
+			return 1;
+		}
 	}
 	sync();
 	snprintf(text, sizeof(text), "%s%s%s\n", action, target ? " " : "", target ? target : "");

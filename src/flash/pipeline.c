@@ -1,9 +1,10 @@
 // SPDX-License-Identifier: GPL-2.0-or-later
-/* The streaming writer: threads, bounded buffers, digests, the held first MiB. */
+/* The streaming writer: threads, bounded buffers, digests; the sink holds the ends. */
 #include "flash/pipeline.h"
 
 #include <errno.h>
 #include <pthread.h>
+#include <signal.h>
 #include <stdarg.h>
 #include <stdatomic.h>
 #include <stdio.h>
@@ -46,13 +47,23 @@ struct flash {
 	enum compression format;
 	bool started;
 
-	uint8_t *head; /* the held first MiB of the image */
-	size_t head_len;
 	uint64_t image_size;
 };
 
 static int flash_fail(struct flash *f, int r, int exit_code, const char *fmt, ...)
 	_printf_(4, 5);
+
+static const char *signal_name(int sig)
+{
+	static _Thread_local char buf[32];
+	const char *abbrev = sigabbrev_np(sig);
+
+	if (abbrev)
+		snprintf(buf, sizeof(buf), "SIG%s", abbrev);
+	else
+		snprintf(buf, sizeof(buf), "signal %d", sig);
+	return buf;
+}
 
 static int flash_fail(struct flash *f, int r, int exit_code, const char *fmt, ...)
 {
@@ -174,8 +185,11 @@ static void *reader_thread(void *userdata)
 	} else if (r != -ECANCELED && !flash_failed(f)) {
 		flash_fail(f, r, FLASH_EXIT_SOURCE, "%s",
 			   err[0] ? err : "reading the source failed");
-	} else if (r == -ECANCELED && !flash_failed(f))
-		flash_fail(f, r, FLASH_EXIT_INTERRUPTED, "interrupted");
+	} else if (r == -ECANCELED && !flash_failed(f)) {
+		int sig = f->interrupted && *f->interrupted ? *f->interrupted : SIGINT;
+		flash_fail(f, r, FLASH_EXIT_SIGNAL_BASE + sig, "interrupted by %s",
+			   signal_name(sig));
+	}
 	chunk_release(TAKE_PTR(f->cur_comp));
 	atomic_fetch_add(&f->finished, 1);
 	return NULL;
@@ -358,16 +372,7 @@ static void *writer_thread(void *userdata)
 				break;
 			}
 		}
-		if (off < FLASH_HEAD_SIZE) {
-			size_t h = (size_t)MIN((uint64_t)len, FLASH_HEAD_SIZE - off);
-			memcpy(f->head + off, p, h);
-			f->head_len = MAX(f->head_len, (size_t)off + h);
-			p += h;
-			off += h;
-			len -= h;
-		}
-		if (len > 0)
-			r = sink_write(&f->sink, off, p, len);
+		r = sink_write(&f->sink, off, p, len);
 		f->image_size = c->offset + c->len;
 		atomic_fetch_add(&f->out, c->len);
 		chunk_release(c);
@@ -436,17 +441,8 @@ static int commit(struct flash *f)
 		if (r < 0)
 			return r;
 	}
-	/* Every check passed: now the first MiB may go out. */
-	r = sink_open(&f->sink);
-	if (r < 0)
-		return flash_fail(f, r, FLASH_EXIT_WRITE, "cannot create %s: %s", f->o->dst,
-				  strerror(-r));
-	if (f->head_len > 0) {
-		r = sink_write_raw(&f->sink, 0, f->head, f->head_len);
-		if (r < 0)
-			return write_fail(f, r);
-	}
-	r = sink_finish(&f->sink, f->image_size);
+	/* Every check passed: the body goes to the disk, then the held first and last MiB. */
+	r = sink_commit(&f->sink, f->image_size);
 	if (r < 0)
 		return write_fail(f, r);
 	if (f->o->verify) {
@@ -489,16 +485,16 @@ static void fail_closed(struct flash *f)
 			 f->o->dst);
 		return;
 	}
-	r = sink_zero_head(&f->sink, FLASH_HEAD_SIZE);
+	r = sink_fail_closed(&f->sink);
 	if (r < 0)
 		snprintf(f->message + l, sizeof(f->message) - l,
-			 "; zeroing the first MiB of %s failed too (%s): it holds a partial image, "
-			 "do not boot from it",
+			 "; zeroing the first and last MiB of %s failed too (%s): it holds a partial "
+			 "image, do not boot from it",
 			 f->o->dst, strerror(-r));
 	else
 		snprintf(f->message + l, sizeof(f->message) - l,
-			 "; the first MiB of %s was zeroed so that nothing boots a partial or "
-			 "unverified image",
+			 "; the first and last MiB of %s were zeroed so that nothing boots a partial "
+			 "or unverified image",
 			 f->o->dst);
 }
 
@@ -514,6 +510,7 @@ int flash_run(const struct flash_options *o, struct progress *p, const volatile 
 	pthread_t threads[4];
 	void *(*fns[4])(void *) = { reader_thread, decompress_thread, hash_thread, writer_thread };
 	unsigned n_threads = 0;
+	sigset_t pipe_only, old_mask;
 	char why[1024] = "";
 	int r;
 
@@ -533,10 +530,11 @@ int flash_run(const struct flash_options *o, struct progress *p, const volatile 
 			   "refusing to write to %s: %s", o->dst, why);
 		goto out;
 	}
+	f.sink.on_touch = o->on_touch;
+	f.sink.on_touch_userdata = o->on_touch_userdata;
 	progress_start(p, f.src_display, o->dst);
-	f.head = calloc(1, FLASH_HEAD_SIZE);
 	f.hashing_image = o->have_image_sha256 || o->verify;
-	if (!f.head || chunk_pool_init(&f.comp_pool, &f.flow, FLASH_COMP_CHUNKS, FLASH_COMP_CHUNK) < 0 ||
+	if (chunk_pool_init(&f.comp_pool, &f.flow, FLASH_COMP_CHUNKS, FLASH_COMP_CHUNK) < 0 ||
 	    chunk_pool_init(&f.img_pool, &f.flow, FLASH_IMG_CHUNKS, FLASH_IMG_CHUNK) < 0 ||
 	    (o->have_sha256 && digest_new_sha256(&f.pub_digest) < 0) ||
 	    (o->have_minisig && digest_new_blake2b512(&f.blake_digest) < 0) ||
@@ -548,6 +546,11 @@ int flash_run(const struct flash_options *o, struct progress *p, const volatile 
 	chunk_queue_init(&f.q_img, &f.flow);
 	chunk_queue_init(&f.q_write, &f.flow);
 
+	/* the stage threads inherit this mask: SIGPIPE from a socket write is theirs to ignore,
+	 * while one on the main thread (a closed stdout or stderr) interrupts the run */
+	sigemptyset(&pipe_only);
+	sigaddset(&pipe_only, SIGPIPE);
+	pthread_sigmask(SIG_BLOCK, &pipe_only, &old_mask);
 	for (unsigned i = 0; i < 4; i++) {
 		if (fns[i] == hash_thread && !f.hashing_image)
 			continue;
@@ -557,10 +560,12 @@ int flash_run(const struct flash_options *o, struct progress *p, const volatile 
 		}
 		n_threads++;
 	}
+	pthread_sigmask(SIG_SETMASK, &old_mask, NULL);
 	while (atomic_load(&f.finished) < n_threads) {
 		sleep_ms(50, NULL);
 		if (interrupted && *interrupted && !flash_failed(&f))
-			flash_fail(&f, -EINTR, FLASH_EXIT_INTERRUPTED, "interrupted by a signal");
+			flash_fail(&f, -EINTR, FLASH_EXIT_SIGNAL_BASE + *interrupted,
+				   "interrupted by %s", signal_name(*interrupted));
 		if (f.started)
 			progress_update(p, atomic_load(&f.in), atomic_load(&f.out),
 					atomic_load(&f.total_in), false);
@@ -585,6 +590,7 @@ out:
 	res->in = atomic_load(&f.in);
 	res->out = atomic_load(&f.out);
 	res->written = f.sink.written;
+	res->touched = f.sink.touched;
 	res->zeroed = f.sink.zeroed;
 	snprintf(res->format, sizeof(res->format), "%s",
 		 f.started ? compression_name(f.format) : "unknown");
@@ -595,7 +601,6 @@ out:
 	digest_free(f.pub_digest);
 	digest_free(f.blake_digest);
 	digest_free(f.img_digest);
-	free(f.head);
 	flow_destroy(&f.flow);
 	pthread_mutex_destroy(&f.err_lock);
 	return f.error;

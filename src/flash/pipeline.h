@@ -1,7 +1,8 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
 /* The flash pipeline: source → (SHA-256 of the published bytes) → decompress → (SHA-256 of the
- * image) → sink, one thread per stage, joined by bounded chunk queues. The first MiB of the
- * image is held back and written only after every check passed (fail closed). */
+ * image) → sink, one thread per stage, joined by bounded chunk queues. The image's first MiB
+ * and what lands in the target's last MiB are held back and written only after every check
+ * passed and the body is durable (fail closed; see flash/sink.h). */
 #pragma once
 
 #include <stdbool.h>
@@ -12,7 +13,6 @@
 #include "format/minisign.h"
 #include "flash/source.h"
 
-#define FLASH_HEAD_SIZE (1U << 20)
 #define FLASH_COMP_CHUNK (256U << 10)
 #define FLASH_COMP_CHUNKS 16
 #define FLASH_IMG_CHUNK (1U << 20)
@@ -28,7 +28,8 @@ enum flash_exit {
 	FLASH_EXIT_DATA = 5,
 	FLASH_EXIT_TARGET = 6,
 	FLASH_EXIT_WRITE = 7,
-	FLASH_EXIT_INTERRUPTED = 130,
+	FLASH_EXIT_SIGNAL_BASE = 128, /* interrupted by signal N: 128 + N, as a shell reports it */
+	FLASH_EXIT_INTERRUPTED = 130, /* SIGINT */
 };
 
 struct flash_options {
@@ -53,6 +54,11 @@ struct flash_options {
 	uint64_t stall_timeout_ms;
 	uint64_t low_speed;
 	struct source_tls tls; /* for SRC and a --sums URL */
+
+	/* called once, just before the target is first changed (the flasher records the write
+	 * there, so that its PID 1 can zero the ends if the writing process dies) */
+	void (*on_touch)(void *userdata);
+	void *on_touch_userdata;
 };
 
 struct flash_result {
@@ -60,10 +66,13 @@ struct flash_result {
 	int error;	    /* negative errno of the first failure, 0 on success */
 	char message[2048]; /* what failed and what happened to the target */
 	uint64_t in, out, written, zeroed;
+	bool touched; /* the target was changed (and, on failure, its ends zeroed) */
 	char format[16];
 };
 
 /* Run the whole job. Returns 0 on success or the negative errno of the first failure; in both
- * cases res is filled. *interrupted (set by a signal handler) stops the run as a failure. */
+ * cases res is filled. *interrupted (set by a signal handler to the signal's number) stops the
+ * run as a failure with exit code 128 + that number. SIGPIPE is blocked in the pipeline's own
+ * threads (a server closing a TLS connection must not end the run; libcurl retries). */
 int flash_run(const struct flash_options *o, struct progress *p, const volatile int *interrupted,
 	      struct flash_result *res);

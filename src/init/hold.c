@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: GPL-2.0-or-later
 /* Hold mode at run time: dropbear, waiting for the operator, the timeout, the end action. */
 #include "init/hold.h"
+#include "init/write-state.h"
 
 #include <dirent.h>
 #include <errno.h>
@@ -92,38 +93,29 @@ bool hold_is_active(void)
 	return hold_info_read(&h) == 0;
 }
 
-void hold_mark_written(const char *device)
+/* May `reimage done kexec` boot disk? Only a write that finished verified. 0, or -EPERM with the
+ * reason in err. */
+int hold_may_boot(const char *disk, char *err, size_t errlen)
 {
-	_cleanup_close_ int fd = -1;
-	char line[512];
-	int n;
+	enum write_state st;
 
-	fd = open(HOLD_WRITTEN_FILE, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0644);
-	if (fd < 0)
-		return;
-	n = snprintf(line, sizeof(line), "%s %d\n", device, (int)getpid());
-	if (n > 0 && write(fd, line, (size_t)n) != n)
-		log_warning("cannot record the write to %s in %s", device, HOLD_WRITTEN_FILE);
-	(void)fsync(fd);
-}
-
-int hold_last_written(char *buf, size_t n, pid_t *ret_pid)
-{
-	_cleanup_fclose_ FILE *f = fopen(HOLD_WRITTEN_FILE, "re");
-	char line[512];
-	int found = 0;
-
-	while (f && fgets(line, sizeof(line), f)) {
-		char dev[256];
-		int pid;
-		if (sscanf(line, "%255s %d", dev, &pid) != 2)
-			continue;
-		snprintf(buf, n, "%s", dev);
-		if (ret_pid)
-			*ret_pid = pid;
-		found = 1;
+	if (write_state_of(disk, &st) <= 0) {
+		snprintf(err, errlen,
+			 "%s was not written in this flasher: 'reimage done kexec' boots only an "
+			 "image written and verified here; use 'reimage done reboot' to start what "
+			 "the firmware finds",
+			 disk);
+		return -EPERM;
 	}
-	return found;
+	if (st != WRITE_VERIFIED) {
+		snprintf(err, errlen,
+			 "the write to %s %s: nothing unverified is booted; write it again with "
+			 "'reimage flash', or 'reimage done reboot'",
+			 disk, st == WRITE_FAILED ? "failed (its first and last MiB are zeroed)"
+						  : "did not finish");
+		return -EPERM;
+	}
+	return 0;
 }
 
 /* --- the SSH server --- */
@@ -253,20 +245,6 @@ int hold_ssh_sessions(void)
 	return sessions;
 }
 
-static void format_duration(uint64_t ms, char *buf, size_t n)
-{
-	uint64_t s = (ms + 999) / 1000;
-
-	if (s >= 3600)
-		snprintf(buf, n, "%lluh%02llum", (unsigned long long)(s / 3600),
-			 (unsigned long long)(s % 3600 / 60));
-	else if (s >= 60)
-		snprintf(buf, n, "%llum%02llus", (unsigned long long)(s / 60),
-			 (unsigned long long)(s % 60));
-	else
-		snprintf(buf, n, "%llus", (unsigned long long)s);
-}
-
 static void continue_after_sleep(const sigset_t *set)
 {
 	struct timespec ts = { .tv_sec = 1 };
@@ -290,7 +268,7 @@ static _Noreturn void end_hold(const char *action, const char *target, const str
 		char disk[256] = "";
 		if (target && target[0])
 			snprintf(disk, sizeof(disk), "%s", target);
-		else if (hold_last_written(disk, sizeof(disk), NULL) <= 0 && j->dst)
+		else if (write_state_last(disk, sizeof(disk), NULL, NULL) <= 0 && j->dst)
 			snprintf(disk, sizeof(disk), "%s", j->dst);
 		log_notice("hold ended by 'reimage done kexec': starting the system on %s",
 			   disk[0] ? disk : "(no disk)");
@@ -355,11 +333,24 @@ _Noreturn void hold_wait(const struct job *j, const char *state, const char *mes
 	for (;;) {
 		struct timespec ts = { .tv_sec = 1 };
 		char action[32], target[256], dev[256];
-		bool written = hold_last_written(dev, sizeof(dev), NULL) > 0;
+		bool written = write_state_last(dev, sizeof(dev), NULL, NULL) > 0;
 		uint64_t now = now_ms();
 
-		if (take_request(action, sizeof(action), target, sizeof(target)))
-			end_hold(action, target, j);
+		if (take_request(action, sizeof(action), target, sizeof(target))) {
+			char disk[256] = "", why[512];
+
+			if (strcmp(action, "kexec") != 0)
+				end_hold(action, target, j);
+			if (target[0])
+				snprintf(disk, sizeof(disk), "%s", target);
+			else if (!written && j->dst)
+				snprintf(disk, sizeof(disk), "%s", j->dst);
+			else
+				snprintf(disk, sizeof(disk), "%s", dev);
+			if (hold_may_boot(disk, why, sizeof(why)) == 0)
+				end_hold(action, disk, j);
+			log_error("not starting the system on %s: %s; still holding", disk, why);
+		}
 		if (written && !written_noted) {
 			written_noted = true;
 			next_note = 0;

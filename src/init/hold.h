@@ -13,7 +13,6 @@
 
 #define HOLD_RUN_DIR "/run/reimage"
 #define HOLD_INFO_FILE HOLD_RUN_DIR "/hold"	     /* the holding worker's pid, port, deadline */
-#define HOLD_WRITTEN_FILE HOLD_RUN_DIR "/written"   /* one "DEVICE PID" line per write started */
 #define HOLD_REQUEST_FILE HOLD_RUN_DIR "/done-request" /* "ACTION [TARGET]" */
 #define HOLD_STATUS_FILE HOLD_RUN_DIR "/status"
 
@@ -40,8 +39,9 @@ _Noreturn void hold_wait(const struct job *j, const char *state, const char *mes
 /* Is this process running inside a flasher in hold mode? */
 bool hold_is_active(void);
 
-/* Before the first write to a block device: from then on the timeout no longer applies. */
-void hold_mark_written(const char *device);
+/* May `reimage done kexec` boot disk? Only when its last write in this flasher finished
+ * verified (init/write-state.h). 0, or -EPERM with the reason in err. */
+int hold_may_boot(const char *disk, char *err, size_t errlen);
 
 /* How many logged-in SSH sessions have a process running now. */
 int hold_ssh_sessions(void);
@@ -49,6 +49,3 @@ int hold_ssh_sessions(void);
 /* 0 and the info, -ENOENT outside a flasher in hold mode, -EBADMSG. */
 int hold_info_read(struct hold_info *ret);
 
-/* The last device a write was started on (from HOLD_WRITTEN_FILE) into buf, with its pid in
- * ret_pid (may be NULL). 1 found, 0 none. */
-int hold_last_written(char *buf, size_t n, pid_t *ret_pid);

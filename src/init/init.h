@@ -3,6 +3,8 @@
  * and never exit (the kernel panics when PID 1 exits). */
 #pragma once
 
+#include <stdint.h>
+
 /* Does not return. */
 _Noreturn void init_main(void);
 
@@ -12,6 +14,9 @@ _Noreturn void worker_main(void);
 
 /* Stay up and say why every minute. */
 _Noreturn void hold_forever(const char *state, const char *message);
+
+/* A failure that wrote nothing: say why every minute, then reboot into the old system. */
+_Noreturn void reboot_after(const char *state, const char *message, uint64_t timeout_ms);
 
 /* Record the flasher's state in /run/reimage/status for `reimage status` and the hold loop. */
 void status_write(const char *state, const char *message);

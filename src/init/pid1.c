@@ -9,11 +9,17 @@
 #include <sys/reboot.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
+#include <stdbool.h>
+#include <stdint.h>
 #include <unistd.h>
 
 #include "basic/log.h"
 #include "basic/macro.h"
+#include "basic/time-util.h"
+#include "flash/sink.h"
 #include "init/init.h"
+#include "init/watchdog.h"
+#include "init/write-state.h"
 
 static void mount_one(const char *src, const char *target, const char *type, unsigned long flags,
 		      const char *data)
@@ -62,6 +68,69 @@ _Noreturn void hold_forever(const char *state, const char *message)
 	}
 }
 
+_Noreturn void reboot_after(const char *state, const char *message, uint64_t timeout_ms)
+{
+	uint64_t deadline = now_ms() + timeout_ms;
+	char left[32];
+
+	status_write(state, message);
+	for (;;) {
+		uint64_t now = now_ms();
+
+		if (now >= deadline)
+			break;
+		format_duration(deadline - now, left, sizeof(left));
+		log_notice("failed (%s): %s", state, message);
+		log_notice("nothing was written to any disk: rebooting into the untouched old system "
+			   "in %s",
+			   left);
+		sleep_ms(MIN(deadline - now, 60000ULL), NULL);
+	}
+	log_notice("rebooting into the untouched old system now");
+	sync();
+	(void)reboot(RB_AUTOBOOT);
+	hold_forever(state, "the reboot into the old system failed");
+}
+
+static void zero_unfinished(const char *device, pid_t pid, void *userdata)
+{
+	int r = sink_zero_ends(device);
+
+	(void)userdata;
+	if (r < 0)
+		log_error("the write to %s (pid %d) did not finish, and zeroing its first and last "
+			  "MiB failed: %s; do not boot from it",
+			  device, (int)pid, strerror(-r));
+	else {
+		log_notice("the write to %s (pid %d) did not finish: its first and last MiB are "
+			   "zeroed, so nothing boots a partial image",
+			   device, (int)pid);
+		write_state_mark(device, WRITE_FAILED);
+	}
+}
+
+/* The worker is gone without ending the job its own way: fail closed for every disk it was
+ * writing, make sure no watchdog resets the machine, then hold (a disk was touched) or reboot
+ * into the untouched old system after the job's timeout (nothing was). */
+static pid_t after_worker_died(void)
+{
+	bool touched;
+	pid_t p;
+
+	write_state_foreach_unfinished(zero_unfinished, NULL);
+	(void)watchdog_disarm();
+	touched = write_state_last(NULL, 0, NULL, NULL) > 0;
+	/* keep reaping while holding: a child process could still come and go */
+	p = fork();
+	if (p != 0)
+		return p;
+	if (touched)
+		hold_forever("failed", "the job ended unexpectedly; the disk it wrote cannot boot "
+				       "(its first and last MiB are zeroed); see the messages above");
+	reboot_after("failed", "the job ended unexpectedly before writing anything",
+		     write_state_reboot_timeout(15ULL * 60 * 1000));
+}
+
 _Noreturn void init_main(void)
 {
 	pid_t worker;
@@ -100,16 +169,14 @@ _Noreturn void init_main(void)
 				sleep(1);
 			continue;
 		}
-		if (p != worker)
+		if (p != worker || worker < 0)
 			continue;
 		if (WIFSIGNALED(status))
 			log_error("the worker died of signal %d (%s)", WTERMSIG(status),
 				  strsignal(WTERMSIG(status)));
 		else
 			log_error("the worker exited with status %d", WEXITSTATUS(status));
-		/* keep reaping while holding: a child process could still come and go */
-		worker = fork();
-		if (worker == 0)
-			hold_forever("failed", "the job ended unexpectedly; see the messages above");
+		worker = -1;
+		(void)after_worker_died();
 	}
 }

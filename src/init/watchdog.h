@@ -8,3 +8,7 @@
 int watchdog_start(void);
 /* Stop petting: disarm with the magic close where the driver allows it. */
 void watchdog_stop(void);
+
+/* After the petting process died: open the device and disarm it with the magic close, so that
+ * a reset does not end the hold. 1 disarmed, 0 no watchdog, -errno. */
+int watchdog_disarm(void);

@@ -23,6 +23,7 @@
 #include "init/network.h"
 #include "init/target.h"
 #include "init/watchdog.h"
+#include "init/write-state.h"
 #include "initrd/initrd.h"
 
 #define JOB_PATH "/etc/reimage/job.conf"
@@ -69,13 +70,22 @@ static int load_job(struct job *j, char *err, size_t errlen)
 	}
 }
 
-/* Stop here: in hold mode wait for the operator (SSH is up), else hold for good. */
+/* Stop here: in hold mode wait for the operator (SSH is up); else, when no disk was touched,
+ * reboot into the untouched old system after the job's timeout; else hold for good (the disk's
+ * ends are zeroed: it boots nothing). */
 static _Noreturn void give_up(const struct job *j, const char *state, const char *message)
 {
 	if (j->hold)
 		hold_wait(j, state, message);
 	watchdog_stop();
+	if (write_state_last(NULL, 0, NULL, NULL) <= 0 && j->hold_timeout_ms > 0)
+		reboot_after(state, message, j->hold_timeout_ms);
 	hold_forever(state, message);
+}
+
+static void worker_touched(void *userdata)
+{
+	write_state_mark(userdata, WRITE_TOUCHED);
 }
 
 static void progress_to_status(void *userdata, const char *line)
@@ -101,8 +111,6 @@ static int run_job(const struct job *j, const char *target, struct flash_result 
 	}
 	p.on_line = progress_to_status;
 	p.on_line_userdata = what;
-	if (j->hold)
-		hold_mark_written(target);
 	if (j->tls_insecure)
 		log_warning("TLS certificate verification is OFF (the job says tls-insecure): anyone on "
 			    "the network path can serve a forged image; only the digest and signature "
@@ -121,6 +129,9 @@ static int run_job(const struct job *j, const char *target, struct flash_result 
 			.connect_timeout_ms = 30000,
 			.stall_timeout_ms = 60000,
 			.low_speed = 1024,
+			/* recorded before the disk changes: PID 1 fails closed if we die */
+			.on_touch = worker_touched,
+			.on_touch_userdata = (void *)target,
 		};
 
 		o.tls = (struct source_tls){ .pin = j->tls_pin,
@@ -137,6 +148,8 @@ static int run_job(const struct job *j, const char *target, struct flash_result 
 		status_write("writing", what);
 		log_info("writing %s to %s (attempt %u of %u)", shown, target, attempt, j->attempts);
 		r = flash_run(&o, &p, NULL, res);
+		if (res->touched)
+			write_state_mark(target, r >= 0 ? WRITE_VERIFIED : WRITE_FAILED);
 		if (r >= 0)
 			break;
 		log_error("%s", res->message);
@@ -161,7 +174,9 @@ _Noreturn void worker_main(void)
 	setsid();
 	r = load_job(&j, err, sizeof(err));
 	if (r <= 0)
-		hold_forever("no-job", err);
+		reboot_after("no-job", err, write_state_reboot_timeout(15ULL * 60 * 1000));
+	/* for PID 1, which fails closed or reboots when this process dies */
+	write_state_set_reboot_timeout(j.hold_timeout_ms);
 	for (size_t i = 0; i < j.n_headers; i++) {
 		const char *v = strchr(j.headers[i], ':');
 		(void)log_add_secret(v ? v + 1 + strspn(v + 1, " \t") : j.headers[i]);

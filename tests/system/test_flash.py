@@ -30,7 +30,7 @@ FORMAT_NAMES = {
 }
 COMPRESSED = ["gzip", "xz", "zstd", "bzip2"]
 
-ZEROED_RE = re.compile(r"first MiB of .*was zeroed", re.I | re.S)
+ZEROED_RE = re.compile(r"first and last MiB of .*were zeroed", re.I | re.S)
 NOTHING_RE = re.compile(r"nothing was written", re.I)
 LOOP_SIZE = 16 * MiB
 
@@ -71,7 +71,7 @@ def fail_closed_kind(r):
     text = msg(r)
     zeroed, nothing = bool(ZEROED_RE.search(text)), bool(NOTHING_RE.search(text))
     assert zeroed != nothing, (
-        "message must say either 'the first MiB of DST was zeroed' or "
+        "message must say either 'the first and last MiB of DST were zeroed' or "
         "'nothing was written to DST' (exactly one); got: %r" % text)
     return "zeroed" if zeroed else "nothing"
 
@@ -95,6 +95,7 @@ def assert_fail_closed_dev(dev, before, r):
     after = dev.read()
     if kind == "zeroed":
         assert after[:MiB] == bytes(MiB), "message says zeroed but first MiB is not zero"
+        assert after[-MiB:] == bytes(MiB), "message says zeroed but the last MiB is not zero"
     else:
         assert after == before, "message says nothing was written but the device changed"
     return kind
@@ -771,8 +772,12 @@ def test_unreadable_source_file(flash, tmp_path):
 # --------------------------------------------------------------------------
 
 @pytest.mark.loop
-@pytest.mark.parametrize("sig", [signal.SIGINT, signal.SIGTERM], ids=["SIGINT", "SIGTERM"])
+@pytest.mark.parametrize("sig", [signal.SIGINT, signal.SIGTERM, signal.SIGHUP, signal.SIGQUIT,
+                                 signal.SIGPIPE],
+                         ids=["SIGINT", "SIGTERM", "SIGHUP", "SIGQUIT", "SIGPIPE"])
 def test_interrupted(sig, reimage_bin, proxy, served, images, loopdev):
+    """Every way a session ends us stops the run through the fail-closed path, with the exit
+    status a shell reports for that signal (128 + N)."""
     dev = loopdev(LOOP_SIZE)
     before = dev.read()
     proxy.stall_after(len(images.bytes("raw")) * 2 // 3)
@@ -789,5 +794,7 @@ def test_interrupted(sig, reimage_bin, proxy, served, images, loopdev):
     r = type("R", (), {"rc": p.returncode, "out": out.decode(errors="replace"),
                        "err": err.decode(errors="replace")})
     print("-> rc=%d\n--- stdout:\n%s--- stderr:\n%s" % (r.rc, r.out, r.err))
-    assert r.rc == 130, msg(r)
+    assert r.rc == 128 + sig, msg(r)
+    assert "interrupted by %s" % sig.name in msg(r), msg(r)
+    assert fail_closed_kind(r) == "zeroed", msg(r)
     assert_fail_closed_dev(dev, before, r)
