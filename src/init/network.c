@@ -61,6 +61,7 @@ static uint32_t addr4;
 static char nameservers[MAX_NAMESERVERS][INET6_ADDRSTRLEN];
 static size_t n_nameservers;
 static char search_domain[256];
+static const struct job *carried_job; /* its addresses are "carried over" in the log */
 
 static void format_mac(const uint8_t mac[6], char *buf, size_t n)
 {
@@ -616,7 +617,14 @@ static void describe_source(const struct sockaddr_storage *src, char *buf, size_
 			break;
 		}
 	pthread_mutex_lock(&lock);
-	if (src->ss_family == AF_INET)
+	for (size_t i = 0; carried_job && i < carried_job->n_addresses; i++)
+		if (carried_job->addresses[i].family == src->ss_family &&
+		    memcmp(carried_job->addresses[i].addr, raw,
+			   src->ss_family == AF_INET ? 4 : 16) == 0)
+			method = "carried over";
+	if (strcmp(method, "?"))
+		;
+	else if (src->ss_family == AF_INET)
 		method = have4 && memcmp(&addr4, raw, 4) == 0 ? "DHCPv4" : "static";
 	else {
 		method = "SLAAC";
@@ -774,8 +782,27 @@ int network_up(const struct job *j, const volatile int *stop, char *why, size_t 
 	}
 	if (j->n_addresses > 0) {
 		r = static_up(j, stop, why, whylen);
-		if (r >= 0)
+		if (r >= 0) {
+			struct target t;
+			uint64_t start = now_ms();
+			char how[256];
+
+			/* an IPv6 address is usable once duplicate address detection is done */
+			carried_job = j;
+			target_from_job(j, &t);
+			while (now_ms() - start < 15000 && !(stop && *stop)) {
+				if (ready(&t, how, sizeof(how))) {
+					log_info("network: %s reachable from %s",
+						 t.shown[0] ? t.shown : "a default route is", how);
+					return 0;
+				}
+				sleep_ms(200, stop);
+			}
+			log_warning("network: no route to %s from the carried-over configuration "
+				    "yet; trying anyway",
+				    t.shown[0] ? t.shown : "anywhere");
 			return 0;
+		}
 		if (!j->dhcp_fallback)
 			return r;
 		log_warning("network: the carried-over configuration failed (%s); falling back to "

@@ -235,6 +235,7 @@ def test_flasher_rebuilds_a_carried_bridge(netns):
                                  "dhcp-fallback": "no"})
     assert "NETWORK-UP" in r.stdout, r.stdout + r.stderr
     assert "rebuilt br0 bridge lower=%s" % mac in r.stderr, r.stderr
+    assert "10.16.0.1 reachable from 10.16.0.7 on br0 (carried over)" in r.stderr, r.stderr
     links = {l["ifname"]: l for l in json.loads(ip("-j", "-d", "-n", cli, "link", "show"))}
     assert links["br0"]["linkinfo"]["info_kind"] == "bridge"
     assert links["vcli"].get("master") == "br0"
