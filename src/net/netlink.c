@@ -221,7 +221,9 @@ int netlink_link_parse(const void *msg, size_t len, struct netlink_link *ret)
 {
 	const struct nlmsghdr *nlh = msg;
 
-	if (len < sizeof(*nlh) || nlh->nlmsg_len < sizeof(*nlh) || nlh->nlmsg_len > len ||
+	/* libmnl walks attributes up to the aligned end of the message: that must be in len */
+	if (len < sizeof(*nlh) || nlh->nlmsg_len < sizeof(*nlh) ||
+	    MNL_ALIGN((size_t)nlh->nlmsg_len) > len ||
 	    nlh->nlmsg_type != RTM_NEWLINK ||
 	    mnl_nlmsg_get_payload_len(nlh) < sizeof(struct ifinfomsg))
 		return -EBADMSG;

@@ -43,7 +43,7 @@ struct netlink_link {
 /* Parse one RTM_NEWLINK message msg[0..len) (nlmsghdr, ifinfomsg, attributes) as the kernel
  * sends it, or as anything else might: every attribute length is checked before it is read,
  * and attributes of the wrong size are ignored. Returns 0 and ret; -EBADMSG when the header
- * is short, nlmsg_len is not within len, or it is not RTM_NEWLINK. */
+ * is short, nlmsg_len rounded up to 4 bytes is not within len, or it is not RTM_NEWLINK. */
 int netlink_link_parse(const void *msg, size_t len, struct netlink_link *ret);
 
 struct netlink_addr {
