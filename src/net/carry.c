@@ -15,6 +15,23 @@
 #include "basic/macro.h"
 #include "net/netlink.h"
 
+/* Whether ifname has a global address of family: a default route through a link without one
+ * (a stale route left on a NIC that became a bond member, say) is not the one in use. */
+static bool has_global_address(const char *ifname, int family)
+{
+	_cleanup_free_ struct netlink_addr *addrs = NULL;
+	int ifindex = (int)if_nametoindex(ifname), n;
+
+	if (ifindex <= 0)
+		return false;
+	n = netlink_addr_list(family, ifindex, &addrs);
+	for (int i = 0; i < n; i++)
+		if (addrs[i].scope < 253 /* universe or site (fec0::/10), not link or host */ &&
+		    !(addrs[i].flags & (IFA_F_TENTATIVE | IFA_F_DADFAILED)))
+			return true;
+	return false;
+}
+
 /* The IPv4 default route from /proc/net/route: interface name and gateway. */
 static int default_route4(char *ifname, size_t n, uint32_t *ret_gw)
 {
@@ -32,7 +49,8 @@ static int default_route4(char *ifname, size_t n, uint32_t *ret_gw)
 		if (sscanf(line, "%16s %x %x %x %u %u %u %x", name, &dst, &gw, &flags, &refcnt, &use,
 			   &metric, &mask) != 8)
 			continue;
-		if (dst != 0 || mask != 0 || !(flags & 0x1 /* RTF_UP */))
+		if (dst != 0 || mask != 0 || !(flags & 0x1 /* RTF_UP */) ||
+		    !has_global_address(name, AF_INET))
 			continue;
 		if (metric < best_metric) {
 			best_metric = metric;
@@ -63,7 +81,8 @@ static int default_route6_any(char *ifname, size_t n)
 			   &metric, &refcnt, &use, &flags, name) != 10)
 			continue;
 		if (dlen != 0 || strspn(dst, "0") != 32 || !(flags & 0x1 /* RTF_UP */) ||
-		    (flags & 0x200 /* RTF_REJECT */) || !strcmp(name, "lo"))
+		    (flags & 0x200 /* RTF_REJECT */) || !strcmp(name, "lo") ||
+		    !has_global_address(name, AF_INET6))
 			continue;
 		if (metric < best_metric) {
 			best_metric = metric;
@@ -291,7 +310,7 @@ int net_carry_collect(struct job *j, char *desc, size_t desclen)
 	n = netlink_addr_list(AF_UNSPEC, ifindex, &addrs);
 	for (int i = 0; i < n && j->n_addresses < JOB_MAX_ADDRESSES; i++) {
 		struct job_ip *ip = &j->addresses[j->n_addresses];
-		if (addrs[i].scope != 0 /* RT_SCOPE_UNIVERSE */ ||
+		if (addrs[i].scope >= 253 /* link or host; site (fec0::/10) still routes */ ||
 		    (addrs[i].flags & (IFA_F_TEMPORARY | IFA_F_DEPRECATED | IFA_F_TENTATIVE |
 				       IFA_F_DADFAILED)))
 			continue; /* privacy addresses change anyway; the others are unusable */

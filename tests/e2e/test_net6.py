@@ -61,7 +61,7 @@ def test_flasher_on_an_ipv6_only_network(images, build_flasher, vm, tmp_path):
 # bridge, puts the carried address on the bridge and writes the image from the host's nginx.
 STACK_SCRIPT = """
 set -x
-IP=/usr/bin/ip
+IP={ip}
 modprobe bonding max_bonds=0; modprobe 8021q; modprobe bridge
 $IP addr flush dev eth0
 $IP link set eth0 down; $IP link set eth1 down
@@ -112,9 +112,10 @@ def test_go_carries_bond_vlan_bridge_and_ipv6_only(images, kernel, reimage_bin, 
     proc, port = start_nginx(os.path.join(base, "nginx"), www, ipv6=True)
     v = None
     try:
-        root = build_running_root(kernel, reimage_bin, tmp_path / "running",
-                                  include=["/usr/bin/ip"])
+        iproute2 = os.path.realpath(shutil.which("ip") or "/usr/bin/ip")
+        root = build_running_root(kernel, reimage_bin, tmp_path / "running", include=[iproute2])
         (root / "etc" / "reimage-test.sh").write_text(STACK_SCRIPT.format(
+            ip=iproute2,
             url="http://[fec0::2]:%d/img.zst" % port, sha=images.sha("zstd")))
         disk = tmp_path / "system-disk.raw"
         make_system_disk(root, disk, "512M")
