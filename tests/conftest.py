@@ -23,6 +23,7 @@ import fcntl
 import hashlib
 import os
 import random
+import re
 import selectors
 import shutil
 import socket
@@ -95,6 +96,35 @@ def free_port():
 
 Result = collections.namedtuple("Result", "rc out err")
 
+# A sanitizer report fails the test that caused it, whatever exit status that test expects:
+# ASan and UBSan exit with codes of their own (set here for every process the tests start, and
+# in tests/run), and their reports are looked for in stderr too (UBSan without halt_on_error
+# goes on after "runtime error:").
+ASAN_EXIT, UBSAN_EXIT = 86, 87
+SANITIZER_EXITS = {ASAN_EXIT: "AddressSanitizer", UBSAN_EXIT: "UndefinedBehaviorSanitizer"}
+SANITIZER_RE = re.compile(r"runtime error:|(Address|Leak|UndefinedBehavior|Memory|Thread)Sanitizer")
+
+
+def _with_exitcode(var, code, default):
+    opts = os.environ.get(var, default)
+    if "exitcode=" not in opts:
+        opts = (opts + ":" if opts else "") + "exitcode=%d" % code
+    os.environ[var] = opts
+
+
+_with_exitcode("ASAN_OPTIONS", ASAN_EXIT, "detect_leaks=1:abort_on_error=0")
+_with_exitcode("UBSAN_OPTIONS", UBSAN_EXIT, "halt_on_error=1:print_stacktrace=1")
+
+
+def sanitizer_report(rc, err):
+    """Why a finished process counts as a sanitizer failure, or None."""
+    if rc in SANITIZER_EXITS:
+        return "%s exit status %d" % (SANITIZER_EXITS[rc], rc)
+    m = SANITIZER_RE.search(err)
+    if m:
+        return "a sanitizer report (%r) in stderr" % m.group(0)
+    return None
+
 
 _BIN = [REIMAGE_BIN]  # replaced by the session snapshot (see reimage_bin)
 
@@ -122,6 +152,9 @@ def _run_reimage(*args, input=None, timeout=60, env=None):
             f.close()
     res = Result(p.returncode, p.stdout.decode("utf-8", "replace"),
                  p.stderr.decode("utf-8", "replace"))
+    why = sanitizer_report(res.rc, res.err)
+    if why:
+        pytest.fail("%s: %s\n--- stderr:\n%s" % (why, " ".join(cmd), res.err[-8000:]))
     # shown by pytest for failing tests (and with -rA)
     print("$ %s\n-> rc=%d\n--- stdout:\n%s--- stderr:\n%s" % (
         " ".join(cmd), res.rc, res.out[-4000:], res.err[-4000:]))
@@ -144,6 +177,30 @@ def loop_unavailable_reason():
 
 def pytest_configure(config):
     config.addinivalue_line("markers", "loop: test needs loop devices (/dev/loop-control, root)")
+    config._reimage_skips = []
+
+
+# A skipped test is a failed test: what it checks was not checked. The reasons are printed and
+# the run fails (REIMAGE_ALLOW_SKIPS=1 lets a developer on a machine without root look around).
+def pytest_runtest_logreport(report):
+    if report.skipped and not hasattr(report, "wasxfail"):
+        reason = report.longrepr[2] if isinstance(report.longrepr, tuple) else str(report.longrepr)
+        _SKIPS.append((report.nodeid, reason))
+
+
+_SKIPS = []
+
+
+def pytest_terminal_summary(terminalreporter, exitstatus, config):
+    if _SKIPS:
+        terminalreporter.section("skipped tests count as failures")
+        for nodeid, reason in _SKIPS:
+            terminalreporter.line("SKIPPED %s: %s" % (nodeid, reason))
+
+
+def pytest_sessionfinish(session, exitstatus):
+    if _SKIPS and os.environ.get("REIMAGE_ALLOW_SKIPS") != "1" and session.exitstatus == 0:
+        session.exitstatus = 1
 
 
 def pytest_runtest_setup(item):
@@ -225,6 +282,12 @@ http {{
             alias {docroot}/;
             max_ranges 0;
         }}
+        # same files at 4 MB/s per connection: a write that is still going on when a test
+        # pulls the plug or kills the writer
+        location /slow/ {{
+            alias {docroot}/;
+            limit_rate 4m;
+        }}
     }}
 }}
 """
@@ -242,6 +305,9 @@ class Nginx:
 
     def url(self, name, host="127.0.0.1"):
         return "http://%s:%d/%s" % (host, self.port, name)
+
+    def url_slow(self, name, host="127.0.0.1"):
+        return "http://%s:%d/slow/%s" % (host, self.port, name)
 
     def url_norange(self, name):
         return "http://127.0.0.1:%d/norange/%s" % (self.port, name)
@@ -897,3 +963,87 @@ def _last_resort_loop_cleanup():
     yield
     for dev, backing in _ALL_LOOPS:
         _detach_loop(dev, backing)
+
+
+# --------------------------------------------------------------------------
+# a forward HTTP proxy (for the proxy settings that go carries into the job)
+# --------------------------------------------------------------------------
+
+class ForwardProxy:
+    """A plain HTTP forward proxy on 127.0.0.1 (listen_host): it takes absolute-URI requests
+    ("GET http://any.host/path HTTP/1.1") for any host name and sends them to nginx on
+    127.0.0.1, so a host name that only the proxy "knows" proves that the proxy was used. It
+    records (method, absolute URI, Proxy-Authorization) per request."""
+
+    def __init__(self, upstream_port, listen_host="127.0.0.1"):
+        import socketserver
+        self.upstream_port = upstream_port
+        self.requests = []
+        proxy = self
+
+        class Handler(socketserver.StreamRequestHandler):
+            def handle(self):
+                try:
+                    proxy._serve(self.rfile, self.connection)
+                except (OSError, ValueError):
+                    pass
+
+        class Server(socketserver.ThreadingTCPServer):
+            daemon_threads = True
+            allow_reuse_address = True
+
+        self.server = Server((listen_host, 0), Handler)
+        self.port = self.server.server_address[1]
+        self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
+        self.thread.start()
+
+    def _serve(self, rfile, conn):
+        while True:
+            line = rfile.readline(8192)
+            if not line:
+                return
+            method, target, _ = line.decode("latin-1").split(" ", 2)
+            headers, auth = [], None
+            while True:
+                h = rfile.readline(8192)
+                if h in (b"\r\n", b"\n", b""):
+                    break
+                name = h.split(b":", 1)[0].strip().lower()
+                if name == b"proxy-authorization":
+                    auth = h.split(b":", 1)[1].strip().decode("latin-1")
+                    continue
+                if name in (b"proxy-connection", b"connection", b"host"):
+                    continue
+                headers.append(h)
+            self.requests.append((method, target, auth))
+            if not target.startswith("http://"):
+                conn.sendall(b"HTTP/1.1 400 Bad Request\r\nContent-Length: 0\r\n\r\n")
+                return
+            path = "/" + target[len("http://"):].split("/", 1)[1] if "/" in \
+                target[len("http://"):] else "/"
+            up = socket.create_connection(("127.0.0.1", self.upstream_port))
+            with up:
+                up.sendall(("%s %s HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n" %
+                            (method, path)).encode() + b"".join(headers) + b"\r\n")
+                while True:
+                    data = up.recv(65536)
+                    if not data:
+                        break
+                    conn.sendall(data)
+            return  # one request per connection (the upstream said close)
+
+    def url(self, userinfo=None, host="127.0.0.1"):
+        return "http://%s%s:%d" % (userinfo + "@" if userinfo else "", host, self.port)
+
+    def stop(self):
+        self.server.shutdown()
+        self.server.server_close()
+
+
+@pytest.fixture
+def forward_proxy(nginx):
+    p = ForwardProxy(nginx.port)
+    try:
+        yield p
+    finally:
+        p.stop()

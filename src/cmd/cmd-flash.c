@@ -23,6 +23,7 @@
 #include "flash/source.h"
 #include "flash/sums.h"
 #include "crypto/minisign-verify.h"
+#include "flash/url-origin.h"
 #include "format/minisign.h"
 #include "initrd/initrd.h"
 #include "format/http-header.h"
@@ -386,10 +387,20 @@ static int load_minisign(struct args *a, struct progress *p, char *msg, size_t m
 	};
 	_cleanup_free_ char *sig = NULL;
 	_cleanup_free_ uint8_t *key = NULL;
-	char err[1024] = "", why[512], id[17];
+	char err[1024] = "", why[512], id[17], shown[2048];
 	size_t len;
 	int r;
 
+	if (a->minisig && url_same_origin(a->minisig, a->o.src)) {
+		/* a private server's signature needs the same headers as its image; no other
+		 * server gets them */
+		cfg.headers = a->o.headers;
+		cfg.n_headers = a->o.n_headers;
+	}
+	if (a->minisig && url_is_http(a->minisig))
+		url_redact(a->minisig, shown, sizeof(shown));
+	else
+		snprintf(shown, sizeof(shown), "%s", a->minisig ? a->minisig : "");
 	if (!a->minisig || !a->pubkey) {
 		snprintf(msg, msglen, "--minisig and --pubkey go together: the signature and the key "
 				      "that made it");
@@ -412,13 +423,13 @@ static int load_minisign(struct args *a, struct progress *p, char *msg, size_t m
 	}
 	r = source_read_all(&cfg, 64U << 10, &sig, &len, err, sizeof(err));
 	if (r < 0) {
-		snprintf(msg, msglen, "cannot read the signature %s: %s", a->minisig,
+		snprintf(msg, msglen, "cannot read the signature %s: %s", shown,
 			 err[0] ? err : strerror(-r));
 		return url_is_http(a->minisig) ? FLASH_EXIT_SOURCE : FLASH_EXIT_USAGE;
 	}
 	r = minisign_sig_parse(sig, len, &a->o.minisign_sig);
 	if (r < 0) {
-		snprintf(msg, msglen, "%s is not a minisign signature%s", a->minisig,
+		snprintf(msg, msglen, "%s is not a minisign signature%s", shown,
 			 r == -EPROTONOSUPPORT ? " (unknown algorithm)" : "");
 		return FLASH_EXIT_VERIFY;
 	}
@@ -468,6 +479,8 @@ int cmd_flash(int argc, char *argv[])
 		(void)url_foreach_secret(a.sums, log_add_secret);
 	if (a.sums_sig)
 		(void)url_foreach_secret(a.sums_sig, log_add_secret);
+	if (a.minisig)
+		(void)url_foreach_secret(a.minisig, log_add_secret);
 
 	/* every way a session can end us (Ctrl-C, kill, a dropped SSH connection, a closed
 	 * output pipe) stops the run through the fail-closed path with 128 + the signal */

@@ -13,10 +13,13 @@
 #include <sys/utsname.h>
 #include <unistd.h>
 
+#include "basic/escape.h"
+#include "basic/file-util.h"
 #include "basic/log.h"
 #include "basic/macro.h"
 #include "basic/parse-util.h"
 #include "cmd/commands.h"
+#include "cmd/proxy-options.h"
 #include "cmd/tls-options.h"
 #include "flash/decompress.h"
 #include "flash/pipeline.h"
@@ -24,6 +27,7 @@
 #include "flash/sums.h"
 #include "crypto/minisign-verify.h"
 #include "flash/target-check.h"
+#include "flash/url-origin.h"
 #include "format/cmdline.h"
 #include "format/http-header.h"
 #include "format/job.h"
@@ -68,6 +72,9 @@ static void help(void)
 	       "                            with gpgv; the flasher then enforces the digest\n"
 	       "      --minisig FILE|URL --pubkey FILE|KEY   minisign signature, checked by the flasher\n"
 	       "      --header 'N: V'  --header-file FILE   (carried as secrets, never printed)\n"
+	       "      --proxy URL           proxy for the source, here and in the flasher (default:\n"
+	       "                            http_proxy, https_proxy, all_proxy and no_proxy from\n"
+	       "                            the environment, carried into the job)\n"
 	       "      --then reboot|poweroff|hold|kexec   after a verified write (default reboot)\n"
 	       "      --yes                 do not ask to type the device name\n"
 	       "      --dry-run             everything except loading and executing\n"
@@ -95,7 +102,7 @@ enum {
 	OPT_TO = 0x100, OPT_SHA256, OPT_SUMS, OPT_NAME, OPT_IMAGE_SHA256, OPT_VERIFY, OPT_HEADER,
 	OPT_HEADER_FILE, OPT_THEN, OPT_YES, OPT_DRY_RUN, OPT_SAVE, OPT_KERNEL, OPT_ADD_MODULE,
 	OPT_NO_CARRY, OPT_RETRIES, OPT_RETRY_FOR, OPT_ATTEMPTS, OPT_MINISIG, OPT_PUBKEY, OPT_SUMS_SIG, OPT_KEYRING,
-	OPT_HOLD, OPT_HOLD_TIMEOUT, OPT_SSH_PORT, OPT_AUTHORIZED_KEYS,
+	OPT_HOLD, OPT_HOLD_TIMEOUT, OPT_SSH_PORT, OPT_AUTHORIZED_KEYS, OPT_PROXY,
 };
 
 static const struct option options[] = {
@@ -123,6 +130,7 @@ static const struct option options[] = {
 	{ "hold-timeout", required_argument, NULL, OPT_HOLD_TIMEOUT },
 	{ "ssh-port", required_argument, NULL, OPT_SSH_PORT },
 	{ "authorized-keys", required_argument, NULL, OPT_AUTHORIZED_KEYS },
+	{ "proxy", required_argument, NULL, OPT_PROXY },
 	{ "sums-sig", required_argument, NULL, OPT_SUMS_SIG },
 	{ "keyring", required_argument, NULL, OPT_KEYRING },
 	TLS_LONG_OPTIONS,
@@ -133,6 +141,8 @@ static const struct option options[] = {
 struct go {
 	struct job job;
 	const char *to, *sums, *name, *save, *kernel, *minisig, *pubkey, *sums_sig, *keyring;
+	const char *proxy;
+	char proxy_desc[1200];
 	struct source_tls tls;
 	char *modules[32];
 	size_t n_modules;
@@ -277,6 +287,9 @@ static int parse_args(int argc, char *argv[], struct go *g)
 			g->key_files[g->n_key_files++] = optarg;
 			g->hold_opts = true;
 			break;
+		case OPT_PROXY:
+			g->proxy = optarg;
+			break;
 		case 'h': help(); return 1;
 		default:
 			if (tls_option_apply(&g->tls, c, optarg))
@@ -296,6 +309,10 @@ static int parse_args(int argc, char *argv[], struct go *g)
 	}
 	if (g->job.hold)
 		g->job.then = JOB_THEN_HOLD;
+	/* the flasher must reach the source the way this system's own checks do */
+	r = proxy_options_to_job(g->proxy, &g->job, g->proxy_desc, sizeof(g->proxy_desc));
+	if (r < 0)
+		return r;
 	if (g->job.hold && argc == optind) {
 		/* nothing to write: the operator brings the image over SSH */
 		if (g->sums || g->minisig || g->pubkey || g->job.have_sha256 ||
@@ -339,6 +356,10 @@ static int parse_args(int argc, char *argv[], struct go *g)
 		return r;
 	if (g->sums_sig)
 		(void)url_foreach_secret(g->sums_sig, log_add_secret);
+	if (g->sums)
+		(void)url_foreach_secret(g->sums, log_add_secret);
+	if (g->minisig)
+		(void)url_foreach_secret(g->minisig, log_add_secret);
 	g->job.src = strdup(argv[optind]);
 	g->job.dst = strdup(g->to);
 	if (!g->job.src || !g->job.dst)
@@ -505,6 +526,7 @@ int cmd_go(int argc, char *argv[])
 	sigaction(SIGINT, &sa, NULL);
 	sigaction(SIGTERM, &sa, NULL);
 	sigaction(SIGHUP, &sa, NULL);
+	sigaction(SIGQUIT, &sa, NULL);
 	signal(SIGPIPE, SIG_IGN);
 	uname(&u);
 
@@ -614,8 +636,18 @@ no_target:
 					    .low_speed = 1, .tls = g.tls };
 		_cleanup_free_ char *sigtext = NULL;
 		_cleanup_free_ uint8_t *keytext = NULL;
+		char sig_shown[2048];
 		size_t sl;
 
+		if (g.minisig && url_same_origin(g.minisig, g.job.src)) {
+			/* the signature on SRC's own server may need its headers; no other gets them */
+			sc.headers = g.job.headers;
+			sc.n_headers = g.job.n_headers;
+		}
+		if (g.minisig && url_is_http(g.minisig))
+			url_redact(g.minisig, sig_shown, sizeof(sig_shown));
+		else
+			snprintf(sig_shown, sizeof(sig_shown), "%s", g.minisig ? g.minisig : "");
 		if (!g.minisig || !g.pubkey) {
 			log_error("--minisig and --pubkey go together; nothing was loaded");
 			ex = 2;
@@ -633,13 +665,14 @@ no_target:
 		}
 		r = source_read_all(&sc, 64U << 10, &sigtext, &sl, err, sizeof(err));
 		if (r < 0) {
-			log_error("cannot read the signature %s: %s; nothing was loaded", g.minisig,
+			log_error("cannot read the signature %s: %s; nothing was loaded", sig_shown,
 				  err[0] ? err : strerror(-r));
 			ex = url_is_http(g.minisig) ? 3 : 2;
 			goto out;
 		}
+		/* the trusted comment is shown in the plan: only once its global signature holds */
 		if (minisign_sig_parse(sigtext, sl, &g.job.minisign_sig) < 0 ||
-		    minisign_check_params(&g.job.minisign_key, &g.job.minisign_sig, why, sizeof(why)) < 0) {
+		    minisign_verify_comment(&g.job.minisign_key, &g.job.minisign_sig, why, sizeof(why)) < 0) {
 			log_error("minisign: %s; nothing was loaded",
 				  why[0] ? why : "not a minisign signature");
 			ex = 4;
@@ -766,10 +799,11 @@ no_target:
 		printf("  verify:   image SHA-256 %s\n", hex);
 	}
 	if (g.job.have_minisig) {
-		char keyid[17];
+		char keyid[17], comment[4 * MINISIGN_COMMENT_MAX + 1];
 		minisign_keynum_format(g.job.minisign_key.keynum, keyid);
-		printf("  verify:   minisign signature by key %s (\"%s\")\n", keyid,
-		       g.job.minisign_sig.trusted_comment);
+		escape_controls(g.job.minisign_sig.trusted_comment, comment, sizeof(comment));
+		printf("  verify:   minisign signature by key %s (trusted comment, verified: \"%s\")\n",
+		       keyid, comment);
 	}
 	if (g.job.n_headers)
 		printf("  headers:  %zu (values: ***)\n", g.job.n_headers);
@@ -781,6 +815,8 @@ no_target:
 		if (g.tls.insecure)
 			printf("            WARNING: %s\n", TLS_INSECURE_WARNING);
 	}
+	if (g.job.http_proxy || g.job.https_proxy || g.proxy)
+		printf("  proxy:    %s\n", g.proxy_desc);
 	if (g.to) {
 		printf("  target:   %s: %s%s%s, serial %s%s%s\n", g.to,
 		       id.model[0] ? id.model : "unknown model", ", ",
@@ -809,9 +845,10 @@ no_target:
 	fflush(stdout);
 
 	if (g.save) {
-		_cleanup_close_ int fd = open(g.save, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
-		if (fd < 0 || fchmod(fd, 0600) < 0 || write(fd, img.data, img.len) != (ssize_t)img.len) {
-			log_error("cannot write --save-initrd %s: %m", g.save);
+		/* it holds the job's secrets: a new file renamed into place, never one that exists */
+		r = write_file_replace(g.save, 0600, img.data, img.len);
+		if (r < 0) {
+			log_error_errno(r, "cannot write --save-initrd %s: %m", g.save);
 			goto out;
 		}
 		printf("  saved the flasher to %s (mode 0600: it holds the job)\n", g.save);
@@ -828,7 +865,7 @@ no_target:
 	}
 	if (interrupted) {
 		log_error("interrupted; nothing was loaded");
-		ex = 130;
+		ex = 128 + interrupted;
 		goto out;
 	}
 
@@ -846,7 +883,7 @@ no_target:
 	loaded = true;
 	if (interrupted) {
 		log_error("interrupted");
-		ex = 130;
+		ex = 128 + interrupted;
 		goto out;
 	}
 	printf("loaded the flasher; handing over to it now\n");

@@ -235,7 +235,8 @@ int cmd_done(int argc, char *argv[])
 		fprintf(stderr, "reimage done: error: only root can end the hold\n");
 		return 1;
 	}
-	if (!h.holding) {
+	if (!h.holding && pid_alive(h.pid)) {
+		/* (a job whose process died never gets to hold: its PID 1 does; go on) */
 		fprintf(stderr, "reimage done: error: the flasher's job is still running; wait until "
 				"it holds ('reimage status' shows it)\n");
 		return 1;

@@ -10,6 +10,7 @@
 #include <sys/utsname.h>
 #include <unistd.h>
 
+#include "basic/file-util.h"
 #include "basic/log.h"
 #include "basic/macro.h"
 #include "basic/parse-util.h"
@@ -139,28 +140,13 @@ int cmd_initrd(int argc, char *argv[])
 		ex = 1;
 		goto out;
 	}
-	{
-		/* secrets inside: readable by root only */
-		_cleanup_close_ int fd = open(output, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC,
-					      a.secrets ? 0600 : 0644);
-		size_t done = 0;
-
-		if (fd < 0 || (a.secrets && fchmod(fd, 0600) < 0)) {
-			log_error_errno(negative_errno(), "cannot write %s: %m", output);
-			ex = 1;
-			goto out;
-		}
-		while (done < img.len) {
-			ssize_t n = write(fd, img.data + done, img.len - done);
-			if (n < 0 && errno == EINTR)
-				continue;
-			if (n <= 0) {
-				log_error_errno(negative_errno(), "writing %s failed: %m", output);
-				ex = 1;
-				goto out;
-			}
-			done += (size_t)n;
-		}
+	/* secrets inside: readable by root only, and written to a new file renamed into place,
+	 * never through a file or link that is already there */
+	r = write_file_replace(output, a.secrets ? 0600 : 0644, img.data, img.len);
+	if (r < 0) {
+		log_error_errno(r, "cannot write %s: %m", output);
+		ex = 1;
+		goto out;
 	}
 	{
 		char x[32], y[32];

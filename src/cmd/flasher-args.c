@@ -121,6 +121,12 @@ int flasher_args_option(struct flasher_args *a, int c, const char *arg)
 	case FLASHER_OPT_HOLD: r = jobtext_add(a, "hold", "yes"); break;
 	case FLASHER_OPT_HOLD_TIMEOUT: r = jobtext_add(a, "hold-timeout", arg); break;
 	case FLASHER_OPT_SSH_PORT: r = jobtext_add(a, "ssh-port", arg); break;
+	case FLASHER_OPT_PROXY:
+		(void)url_foreach_secret(arg, log_add_secret);
+		r = jobtext_add(a, "http-proxy", arg);
+		if (r >= 0)
+			r = jobtext_add(a, "https-proxy", arg);
+		break;
 	case FLASHER_OPT_AUTHORIZED_KEYS:
 		if (a->n_key_files >= FLASHER_ARGS_MAX_LIST) {
 			log_error("too many --authorized-keys options (at most %d)", FLASHER_ARGS_MAX_LIST);
@@ -215,6 +221,10 @@ int flasher_args_finish(struct flasher_args *a, bool host_default)
 		n_url_secrets = 0;
 		if (a->job.src)
 			(void)url_foreach_secret(a->job.src, count_secret);
+		if (a->job.http_proxy)
+			(void)url_foreach_secret(a->job.http_proxy, count_secret);
+		if (a->job.https_proxy)
+			(void)url_foreach_secret(a->job.https_proxy, count_secret);
 		a->secrets = a->job.n_headers > 0 || a->job.tls_client_key || n_url_secrets > 0;
 		/* the flasher may mount the new system to find its kernel */
 		a->o.fs_modules = job_may_boot_new_system(&a->job);

@@ -34,6 +34,7 @@ enum {
 	FLASHER_OPT_HOLD_TIMEOUT,
 	FLASHER_OPT_SSH_PORT,
 	FLASHER_OPT_AUTHORIZED_KEYS,
+	FLASHER_OPT_PROXY,
 };
 
 /* Entries for a command's getopt_long table. */
@@ -58,6 +59,7 @@ enum {
 		{ "hold-timeout", required_argument, NULL, FLASHER_OPT_HOLD_TIMEOUT },             \
 		{ "ssh-port", required_argument, NULL, FLASHER_OPT_SSH_PORT },                     \
 		{ "authorized-keys", required_argument, NULL, FLASHER_OPT_AUTHORIZED_KEYS },       \
+		{ "proxy", required_argument, NULL, FLASHER_OPT_PROXY },                           \
 		TLS_LONG_OPTIONS
 
 /* The help lines for those options, with the command's defaults for --kernel-version and
@@ -80,6 +82,7 @@ enum {
 	"      --then reboot|poweroff|hold|kexec   (kexec also adds file system drivers)\n"         \
 	"      --hold  --hold-timeout TIME  --ssh-port N   hold mode (see reimage go --help)\n"    \
 	"      --authorized-keys FILE  keys that may log in to a hold (repeatable)\n"             \
+	"      --proxy URL           the flasher fetches through this proxy (http and https)\n"  \
 	"      --cacert FILE  --pin sha256//BASE64  --client-cert FILE --client-key FILE\n"      \
 	"      --insecure            TLS for the job's source, as reimage flash (the files'\n"   \
 	"                            contents go into the job; the key is a secret)\n"

@@ -2,6 +2,7 @@
 /* Entry point of the multi-call binary: picks the subcommand. */
 #include <stdio.h>
 #include <string.h>
+#include <sys/prctl.h>
 #include <unistd.h>
 
 #include "basic/macro.h"
@@ -48,6 +49,10 @@ static void usage(FILE *out)
 
 int main(int argc, char *argv[])
 {
+	/* Every command may hold secrets (request headers, URL credentials, a job with a client
+	 * key, hold-mode keys): no core dump of them, no /proc/PID/mem or ptrace for other users.
+	 * Inherited by the flasher's worker, which PID 1 forks. */
+	(void)prctl(PR_SET_DUMPABLE, 0, 0, 0, 0);
 	/* the flasher's /init */
 	if (getpid() == 1)
 		init_main();

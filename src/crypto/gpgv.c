@@ -14,8 +14,13 @@
 #include <unistd.h>
 
 #include "basic/macro.h"
+#include "basic/parse-util.h"
+#include "basic/time-util.h"
 
-#define STATUS_MAX (64U << 10)
+/* the longest status line kept whole (a GOODSIG with a long user id fits); longer ones are
+ * read and dropped */
+#define STATUS_LINE_MAX 4096
+#define GPGV_TIMEOUT_MS_DEFAULT (120U * 1000)
 
 static const char *find_gpgv(void)
 {
@@ -72,15 +77,91 @@ static void explain(const struct gpg_status *s, char *msg, size_t msglen)
 		snprintf(msg, msglen, "gpgv did not report a valid signature");
 }
 
+static uint64_t gpgv_timeout_ms(void)
+{
+	const char *e = getenv("REIMAGE_GPGV_TIMEOUT_MS"); /* for tests */
+	uint64_t v;
+
+	if (e && parse_u64(e, &v) == 0 && v > 0)
+		return v;
+	return GPGV_TIMEOUT_MS_DEFAULT;
+}
+
+/* Read gpgv's status output to its end, line by line into ret (however many signatures the
+ * file holds: a pipe left unread would block gpgv, and us waiting for it), then reap gpgv. All
+ * under one time limit, past which gpgv is killed: -ETIMEDOUT. 0 with *ret_wstatus. */
+static int read_status(int fd, pid_t pid, struct gpg_status *ret, int *ret_wstatus)
+{
+	char line[STATUS_LINE_MAX];
+	size_t have = 0;
+	bool dropping = false, eof = false;
+	uint64_t deadline = now_ms() + gpgv_timeout_ms();
+
+	while (!eof) {
+		struct pollfd pfd = { .fd = fd, .events = POLLIN };
+		uint64_t now = now_ms();
+		ssize_t n;
+		int k;
+
+		if (now >= deadline)
+			goto timeout;
+		k = poll(&pfd, 1, (int)MIN(deadline - now, (uint64_t)1000));
+		if (k < 0 && errno != EINTR)
+			goto timeout; /* cannot wait on it: treat as no answer */
+		if (k <= 0)
+			continue;
+		n = read(fd, line + have, sizeof(line) - have);
+		if (n < 0 && (errno == EINTR || errno == EAGAIN))
+			continue;
+		if (n <= 0) {
+			eof = true;
+			n = 0;
+		}
+		have += (size_t)n;
+		for (;;) {
+			char *nl = memchr(line, '\n', have);
+			size_t used;
+			if (!nl) {
+				if (have == sizeof(line) || (eof && have > 0)) {
+					if (!dropping)
+						gpg_status_feed(line, have, ret);
+					dropping = !eof; /* the rest of an overlong line */
+					have = 0;
+				}
+				break;
+			}
+			used = (size_t)(nl + 1 - line);
+			if (!dropping)
+				gpg_status_feed(line, used, ret);
+			dropping = false;
+			memmove(line, nl + 1, have - used);
+			have -= used;
+		}
+	}
+	for (;;) {
+		pid_t w = waitpid(pid, ret_wstatus, WNOHANG);
+		if (w == pid)
+			return 0;
+		if (w < 0 && errno != EINTR)
+			return -errno;
+		if (now_ms() >= deadline)
+			goto timeout;
+		sleep_ms(10, NULL);
+	}
+timeout:
+	(void)kill(pid, SIGKILL);
+	while (waitpid(pid, ret_wstatus, 0) < 0 && errno == EINTR)
+		;
+	return -ETIMEDOUT;
+}
+
 int gpgv_verify(const uint8_t *keyring, size_t keyring_len, const uint8_t *sig, size_t sig_len,
 		const uint8_t *data, size_t len, struct gpg_status *ret, char *msg, size_t msglen)
 {
 	_cleanup_free_ uint8_t *dearmored = NULL;
-	_cleanup_free_ char *status = NULL;
 	_cleanup_close_ int kfd = -1, sfd = -1, dfd = -1, nullfd = -1;
 	int pipefd[2] = { -1, -1 }, wstatus, r;
 	const char *gpgv = find_gpgv();
-	size_t status_len = 0;
 	pid_t pid;
 
 	*ret = (struct gpg_status){ 0 };
@@ -136,36 +217,26 @@ int gpgv_verify(const uint8_t *keyring, size_t keyring_len, const uint8_t *sig, 
 		snprintf(dpath, sizeof(dpath), "/proc/self/fd/%d", dfd);
 		/* an empty private home: never the user's own keyrings or options */
 		setenv("GNUPGHOME", "/nonexistent-reimage-gnupghome", 1);
+		/* gpgv gets the dispositions of a fresh process, not our ignored SIGPIPE */
+		signal(SIGPIPE, SIG_DFL);
 		execl(gpgv, "gpgv", "--status-fd", sfdstr, "--keyring", kpath, "--", spath, dpath,
 		      (char *)NULL);
 		_exit(127);
 	}
 	close(pipefd[1]);
-	status = malloc(STATUS_MAX + 1);
-	if (!status) {
-		close(pipefd[0]);
-		(void)kill(pid, SIGKILL);
-		(void)waitpid(pid, NULL, 0);
-		return -ENOMEM;
-	}
-	for (;;) {
-		ssize_t n = read(pipefd[0], status + status_len, STATUS_MAX - status_len);
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n <= 0)
-			break;
-		status_len += (size_t)n;
-		if (status_len == STATUS_MAX)
-			break; /* far more than a verdict needs; the rest is not read */
-	}
+	r = read_status(pipefd[0], pid, ret, &wstatus);
 	close(pipefd[0]);
-	while (waitpid(pid, &wstatus, 0) < 0)
-		if (errno != EINTR) {
-			snprintf(msg, msglen, "lost track of gpgv: %m");
-			return -ECHILD;
-		}
-	status[status_len] = 0;
-	gpg_status_parse(status, status_len, ret);
+	if (r == -ETIMEDOUT) {
+		snprintf(msg, msglen,
+			 "gpgv did not finish checking the signature within %llu s (a signature file "
+			 "with very many signatures?); it was stopped: the checksum list is not trusted",
+			 (unsigned long long)(gpgv_timeout_ms() / 1000));
+		return r;
+	}
+	if (r < 0) {
+		snprintf(msg, msglen, "lost track of gpgv: %s", strerror(-r));
+		return r;
+	}
 	if (WIFEXITED(wstatus) && WEXITSTATUS(wstatus) == 127 && ret->n_signatures == 0) {
 		snprintf(msg, msglen, "cannot run %s", gpgv);
 		return -ENOEXEC;

@@ -44,9 +44,8 @@ static int ed25519_verify(const uint8_t key[32], const uint8_t sig[64], const ui
 	return ok ? 0 : -EKEYREJECTED;
 }
 
-int minisign_verify_prehashed(const struct minisign_pubkey *pk, const struct minisign_sig *sig,
-			      const uint8_t blake2b[BLAKE2B512_DIGEST_SIZE], char *why,
-			      size_t whylen)
+int minisign_verify_comment(const struct minisign_pubkey *pk, const struct minisign_sig *sig,
+			    char *why, size_t whylen)
 {
 	size_t clen = strlen(sig->trusted_comment);
 	uint8_t *global;
@@ -54,10 +53,7 @@ int minisign_verify_prehashed(const struct minisign_pubkey *pk, const struct min
 
 	if (r < 0)
 		return r;
-	if (ed25519_verify(pk->key, sig->sig, blake2b, BLAKE2B512_DIGEST_SIZE) < 0) {
-		snprintf(why, whylen, "the minisign signature does not match the data");
-		return -EKEYREJECTED;
-	}
+	/* the global signature covers the signature and the comment's bytes exactly as signed */
 	global = malloc(64 + clen);
 	if (!global)
 		return -ENOMEM;
@@ -71,4 +67,19 @@ int minisign_verify_prehashed(const struct minisign_pubkey *pk, const struct min
 		return -EKEYREJECTED;
 	}
 	return 0;
+}
+
+int minisign_verify_prehashed(const struct minisign_pubkey *pk, const struct minisign_sig *sig,
+			      const uint8_t blake2b[BLAKE2B512_DIGEST_SIZE], char *why,
+			      size_t whylen)
+{
+	int r = minisign_check_params(pk, sig, why, whylen);
+
+	if (r < 0)
+		return r;
+	if (ed25519_verify(pk->key, sig->sig, blake2b, BLAKE2B512_DIGEST_SIZE) < 0) {
+		snprintf(why, whylen, "the minisign signature does not match the data");
+		return -EKEYREJECTED;
+	}
+	return minisign_verify_comment(pk, sig, why, whylen);
 }

@@ -16,6 +16,12 @@
 int minisign_check_params(const struct minisign_pubkey *pk, const struct minisign_sig *sig,
 			  char *why, size_t whylen);
 
+/* The global signature over the signature and its trusted comment, which needs no data: check
+ * it before the comment is shown anywhere. 0, or -EKEYREJECTED (or check_params' errors) with
+ * why. */
+int minisign_verify_comment(const struct minisign_pubkey *pk, const struct minisign_sig *sig,
+			    char *why, size_t whylen);
+
 /* After streaming, with the BLAKE2b-512 of the data: 0, or -EKEYREJECTED with why. */
 int minisign_verify_prehashed(const struct minisign_pubkey *pk, const struct minisign_sig *sig,
 			      const uint8_t blake2b[BLAKE2B512_DIGEST_SIZE], char *why,

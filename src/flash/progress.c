@@ -6,6 +6,7 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "basic/escape.h"
 #include "basic/log.h"
 #include "basic/parse-util.h"
 #include "basic/time-util.h"
@@ -226,9 +227,11 @@ void progress_note(struct progress *p, const char *fmt, ...)
 	vsnprintf(raw, sizeof(raw), fmt, ap);
 	va_end(ap);
 	log_redact(raw, clean, sizeof(clean));
+	/* notes carry outside text (a verified signature's trusted comment): no terminal control */
+	escape_controls(clean, raw, sizeof(raw));
 	pthread_mutex_lock(&p->lock);
 	clear_bar(p);
-	fprintf(stderr, "%s\n", clean);
+	fprintf(stderr, "%s\n", raw);
 	pthread_mutex_unlock(&p->lock);
 }
 

@@ -17,6 +17,7 @@
 #include "basic/time-util.h"
 #include "flash/retry.h"
 #include "flash/source.h"
+#include "flash/url-origin.h"
 #include "format/base64.h"
 #include "format/http-header.h"
 #include "format/url.h"
@@ -24,6 +25,7 @@
 #define VALIDATOR_MAX 256
 #define ERROR_BODY_MAX 512
 #define PIN_PREFIX "sha256//"
+#define MAX_REDIRECTS 10
 
 struct http_source {
 	const struct source_config *cfg;
@@ -64,6 +66,7 @@ struct http_source {
 
 	char *errbuf;
 	size_t errlen;
+	char last_reason[256]; /* why the previous attempt failed, for a refused resume */
 };
 
 static int fail(struct http_source *s, int r, const char *fmt, ...) _printf_(3, 4);
@@ -186,11 +189,27 @@ static int check_response(struct http_source *s)
 	}
 	/* Same file? Compare the strongest validator we had. */
 	if (s->pos > 0 || s->etag[0] || s->last_modified[0]) {
-		bool changed = false;
-		if (s->etag[0] && s->resp_etag[0])
-			changed = strcmp(s->etag, s->resp_etag) != 0;
-		else if (s->last_modified[0] && s->resp_last_modified[0])
-			changed = strcmp(s->last_modified, s->resp_last_modified) != 0;
+		bool changed = false, unconfirmed = false;
+		if (s->etag[0]) {
+			unconfirmed = !s->resp_etag[0];
+			changed = s->resp_etag[0] && strcmp(s->etag, s->resp_etag) != 0;
+		} else if (s->last_modified[0]) {
+			unconfirmed = !s->resp_last_modified[0];
+			changed = s->resp_last_modified[0] &&
+				  strcmp(s->last_modified, s->resp_last_modified) != 0;
+		} else
+			unconfirmed = true;
+		if (unconfirmed && s->pos > 0 && !s->cfg->end_verified) {
+			/* a server that ignores If-Range, or answers without the validator it gave
+			 * before, may send another version's bytes: never splice blind */
+			snprintf(s->errbuf, s->errlen,
+				 "%s: the answer to the request to resume at byte %llu carries no ETag "
+				 "or Last-Modified that matches the first one, so it could be another "
+				 "version of the file; resuming refused. Give --sha256, --sums or "
+				 "--minisig so that the result is checked, then it may resume",
+				 s->display_url, (unsigned long long)s->pos);
+			return s->stop_error = -ESTALE;
+		}
 		if (changed) {
 			snprintf(s->errbuf, s->errlen,
 				 "%s changed on the server while it was being downloaded (ETag or "
@@ -227,6 +246,11 @@ static int check_response(struct http_source *s)
 	return 0;
 }
 
+static bool is_redirect_status(unsigned code)
+{
+	return code == 301 || code == 302 || code == 303 || code == 307 || code == 308;
+}
+
 static size_t write_cb(char *ptr, size_t size, size_t nmemb, void *userdata)
 {
 	struct http_source *s = userdata;
@@ -234,6 +258,8 @@ static size_t write_cb(char *ptr, size_t size, size_t nmemb, void *userdata)
 	bool waited = false;
 	int r;
 
+	if (is_redirect_status(s->status))
+		return n; /* a redirect's page: attempt() follows its Location */
 	if (!s->resp_checked) {
 		r = check_response(s);
 		if (r < 0)
@@ -654,12 +680,10 @@ static int setup_handle(struct http_source *s, struct curl_slist **headers, char
 	bool https = strncasecmp(s->cfg->location, "https://", 8) == 0;
 	int r;
 
-	curl_easy_setopt(h, CURLOPT_URL, s->cfg->location);
 	curl_easy_setopt(h, CURLOPT_PROTOCOLS_STR, https ? "https" : "http,https");
-	/* never downgrade: an https source may only redirect to https */
-	curl_easy_setopt(h, CURLOPT_REDIR_PROTOCOLS_STR, https ? "https" : "http,https");
-	curl_easy_setopt(h, CURLOPT_FOLLOWLOCATION, 1L);
-	curl_easy_setopt(h, CURLOPT_MAXREDIRS, 10L);
+	/* attempt() follows redirects itself, so that the user's headers and credentials reach
+	 * SRC's own server only; it also refuses a downgrade from https to http */
+	curl_easy_setopt(h, CURLOPT_FOLLOWLOCATION, 0L);
 	curl_easy_setopt(h, CURLOPT_NOSIGNAL, 1L);
 	curl_easy_setopt(h, CURLOPT_HTTP_CONTENT_DECODING, 0L);
 	curl_easy_setopt(h, CURLOPT_USERAGENT, "reimage/" REIMAGE_VERSION);
@@ -686,59 +710,12 @@ static int setup_handle(struct http_source *s, struct curl_slist **headers, char
 	return 0;
 }
 
-/* One request from s->pos on. Returns 0 at the end of the stream, 1 for a transient failure
- * (reason set), or a negative errno for a fatal one (message in errbuf). */
-static int attempt(struct http_source *s, struct curl_slist *base_headers, char *curl_err,
-		   char *reason, size_t reasonlen)
+/* What one request came to, after its redirects: see attempt(). */
+static int classify(struct http_source *s, CURLcode cc, const char *curl_err, char *reason,
+		    size_t reasonlen)
 {
-	struct curl_slist *headers = base_headers, *extra = NULL;
-	char range[64], ifrange[VALIDATOR_MAX + 16];
-	CURLcode cc;
-	int r = 0;
+	int r;
 
-	s->status = 0;
-	s->resp_checked = false;
-	s->stop_error = 0;
-	s->http_error = s->stalled = s->canceled = false;
-	s->skip = 0;
-	s->window_start_ms = now_ms();
-	s->window_bytes = 0;
-	curl_err[0] = 0;
-
-	if (s->pos > 0) {
-		snprintf(range, sizeof(range), "%llu-", (unsigned long long)s->pos);
-		curl_easy_setopt(s->curl, CURLOPT_RANGE, range);
-		if (s->etag[0] || s->last_modified[0]) {
-			snprintf(ifrange, sizeof(ifrange), "If-Range: %s",
-				 s->etag[0] ? s->etag : s->last_modified);
-			/* a private list: the base list stays owned by the caller */
-			for (struct curl_slist *l = base_headers; l; l = l->next) {
-				struct curl_slist *n = curl_slist_append(extra, l->data);
-				if (!n) {
-					curl_slist_free_all(extra);
-					return -ENOMEM;
-				}
-				extra = n;
-			}
-			headers = curl_slist_append(extra, ifrange);
-			if (!headers) {
-				curl_slist_free_all(extra);
-				return -ENOMEM;
-			}
-			extra = headers;
-		}
-	} else
-		curl_easy_setopt(s->curl, CURLOPT_RANGE, NULL);
-	curl_easy_setopt(s->curl, CURLOPT_HTTPHEADER, headers);
-
-	cc = curl_easy_perform(s->curl);
-	curl_easy_setopt(s->curl, CURLOPT_HTTPHEADER, NULL);
-	curl_slist_free_all(extra);
-
-	if (s->canceled)
-		return -ECANCELED;
-	if (s->stop_error)
-		return s->stop_error;
 	if (cc == CURLE_OK && !s->resp_checked) {
 		/* an empty body: the status still counts */
 		r = check_response(s);
@@ -786,6 +763,184 @@ static int attempt(struct http_source *s, struct curl_slist *base_headers, char 
 	return 0;
 }
 
+/* A copy of list with line appended (line may be NULL), or NULL with *ret_r = -ENOMEM. */
+static struct curl_slist *slist_copy_append(const struct curl_slist *list, const char *line, int *ret_r)
+{
+	struct curl_slist *out = NULL, *n;
+
+	for (; list; list = list->next) {
+		n = curl_slist_append(out, list->data);
+		if (!n)
+			goto oom;
+		out = n;
+	}
+	if (line) {
+		n = curl_slist_append(out, line);
+		if (!n)
+			goto oom;
+		out = n;
+	}
+	return out;
+oom:
+	curl_slist_free_all(out);
+	*ret_r = -ENOMEM;
+	return NULL;
+}
+
+/* The URL of the next hop of a redirect, malloc'ed. The user's credentials (the userinfo of
+ * SRC) go with it only when it is on SRC's own server, as its custom headers do; a Location on
+ * another server loses any userinfo libcurl carried over from the URL it was resolved against. */
+static char *hop_url(const struct http_source *s, const char *redirect, bool *ret_same)
+{
+	CURLU *src, *u;
+	char *user = NULL, *pw = NULL, *out = NULL, *ret = NULL;
+	bool same = url_same_origin(redirect, s->cfg->location);
+
+	*ret_same = same;
+	if (!same)
+		return url_without_userinfo(redirect);
+	src = curl_url();
+	u = curl_url();
+	if (src && u && curl_url_set(src, CURLUPART_URL, s->cfg->location, 0) == CURLUE_OK &&
+	    curl_url_set(u, CURLUPART_URL, redirect, 0) == CURLUE_OK) {
+		(void)curl_url_get(src, CURLUPART_USER, &user, 0);
+		(void)curl_url_get(src, CURLUPART_PASSWORD, &pw, 0);
+		if (curl_url_set(u, CURLUPART_USER, user, 0) == CURLUE_OK &&
+		    curl_url_set(u, CURLUPART_PASSWORD, pw, 0) == CURLUE_OK &&
+		    curl_url_get(u, CURLUPART_URL, &out, 0) == CURLUE_OK)
+			ret = strdup(out);
+	}
+	if (user)
+		explicit_bzero(user, strlen(user));
+	if (pw)
+		explicit_bzero(pw, strlen(pw));
+	curl_free(user);
+	curl_free(pw);
+	curl_free(out);
+	curl_url_cleanup(src);
+	curl_url_cleanup(u);
+	return ret;
+}
+
+static void reset_response(struct http_source *s)
+{
+	s->status = 0;
+	s->resp_checked = false;
+	s->stop_error = 0;
+	s->http_error = s->stalled = s->canceled = false;
+	s->skip = 0;
+}
+
+/* One request from s->pos on, following redirects ourselves: libcurl would send the custom
+ * headers to every host a redirect names (it drops only Authorization and Cookie), and they are
+ * the user's secrets for SRC's server. Returns 0 at the end of the stream, 1 for a transient
+ * failure (reason set), or a negative errno for a fatal one (message in errbuf). */
+static int attempt(struct http_source *s, struct curl_slist *user_headers, char *curl_err,
+		   char *reason, size_t reasonlen)
+{
+	_cleanup_free_ char *url = NULL;
+	struct curl_slist *same_list = NULL, *other_list = NULL;
+	char range[64], ifrange[VALIDATOR_MAX + 16];
+	const char *ifr = NULL;
+	bool https = strncasecmp(s->cfg->location, "https://", 8) == 0, same = true;
+	CURLcode cc;
+	int r = 0;
+
+	reset_response(s);
+	s->window_start_ms = now_ms();
+	s->window_bytes = 0;
+	curl_err[0] = 0;
+
+	if (s->pos > 0 && !s->etag[0] && !s->last_modified[0] && !s->cfg->end_verified) {
+		/* nothing tells the next answer's bytes from another version's */
+		snprintf(s->errbuf, s->errlen,
+			 "fetching %s broke off after %llu bytes (%s), and the server gave no ETag or "
+			 "Last-Modified to resume against: a resumed download could splice two "
+			 "versions of the file, so it is not resumed. Give --sha256, --sums or "
+			 "--minisig so that the result is checked, then it may resume",
+			 s->display_url, (unsigned long long)s->pos,
+			 s->last_reason[0] ? s->last_reason : "connection lost");
+		return -ESTALE;
+	}
+	if (s->pos > 0) {
+		snprintf(range, sizeof(range), "%llu-", (unsigned long long)s->pos);
+		curl_easy_setopt(s->curl, CURLOPT_RANGE, range);
+		if (s->etag[0] || s->last_modified[0]) {
+			snprintf(ifrange, sizeof(ifrange), "If-Range: %s",
+				 s->etag[0] ? s->etag : s->last_modified);
+			ifr = ifrange;
+		}
+	} else
+		curl_easy_setopt(s->curl, CURLOPT_RANGE, NULL);
+	/* private lists: the user's list stays owned by the caller */
+	same_list = slist_copy_append(user_headers, ifr, &r);
+	if (r >= 0)
+		other_list = slist_copy_append(NULL, ifr, &r);
+	if (r < 0)
+		goto out;
+	url = strdup(s->cfg->location);
+	if (!url) {
+		r = -ENOMEM;
+		goto out;
+	}
+
+	for (unsigned hops = 0;; hops++) {
+		char *next = NULL, shown[2048];
+
+		curl_easy_setopt(s->curl, CURLOPT_URL, url);
+		curl_easy_setopt(s->curl, CURLOPT_HTTPHEADER, same ? same_list : other_list);
+		cc = curl_easy_perform(s->curl);
+		curl_easy_setopt(s->curl, CURLOPT_HTTPHEADER, NULL);
+		if (cc != CURLE_OK || s->canceled || s->stop_error || !is_redirect_status(s->status) ||
+		    curl_easy_getinfo(s->curl, CURLINFO_REDIRECT_URL, &next) != CURLE_OK || !next)
+			break;
+		if (hops >= MAX_REDIRECTS) {
+			r = fail(s, -EPROTO,
+				 "more than %d redirects: the server sends the request round in circles; "
+				 "fix the redirects on the server, or give the final URL",
+				 MAX_REDIRECTS);
+			goto out;
+		}
+		if (!url_is_http(next) || (https && strncasecmp(next, "https://", 8) != 0)) {
+			url_redact(next, shown, sizeof(shown));
+			if (https && strncasecmp(next, "http://", 7) == 0)
+				r = fail(s, -EPROTO,
+					 "the server redirected to %s, from https to plain http: refused, a "
+					 "download that starts on https never goes on over plain http; fix "
+					 "the redirect on the server, or give the http:// URL yourself if "
+					 "plain http is acceptable",
+					 shown);
+			else
+				r = fail(s, -EPROTO,
+					 "the server redirected to %s, which is not an http(s) URL: refused",
+					 shown);
+			goto out;
+		}
+		free(url);
+		url = hop_url(s, next, &same);
+		if (!url) {
+			r = -ENOMEM;
+			goto out;
+		}
+		reset_response(s);
+		curl_err[0] = 0;
+	}
+
+	if (s->canceled) {
+		r = -ECANCELED;
+		goto out;
+	}
+	if (s->stop_error) {
+		r = s->stop_error;
+		goto out;
+	}
+	r = classify(s, cc, curl_err, reason, reasonlen);
+out:
+	curl_slist_free_all(same_list);
+	curl_slist_free_all(other_list);
+	return r;
+}
+
 int source_http_run(const struct source_config *cfg, const struct source_callbacks *cb,
 		    char *errbuf, size_t errlen)
 {
@@ -817,6 +972,7 @@ int source_http_run(const struct source_config *cfg, const struct source_callbac
 		r = attempt(&s, headers, curl_err, reason, sizeof(reason));
 		if (r <= 0)
 			break;
+		snprintf(s.last_reason, sizeof(s.last_reason), "%s", reason);
 		/* transient: a retry that made progress starts a new row of failures */
 		if (failures > 0 && s.pos > pos_at_failure)
 			failures = 0;

@@ -31,6 +31,11 @@ struct source_config {
 	uint64_t stall_timeout_ms;  /* below low_speed for this long = stalled */
 	uint64_t low_speed;	    /* bytes per second */
 	struct source_tls tls;
+	/* The stream is checked against a digest or signature at its end, so a resume may go on
+	 * where the server gives no validator (ETag, Last-Modified) to prove that the bytes are of
+	 * the same version: a splice of two versions then fails that check. false: such a resume
+	 * is refused (-ESTALE). */
+	bool end_verified;
 };
 
 struct source_callbacks {
@@ -59,7 +64,8 @@ struct source_callbacks {
  *   -EOPNOTSUPP  this libcurl lacks a TLS feature asked for (pinning, say)
  *   -EPROTO      another HTTP error status, or a server answer we cannot use (a redirect
  *                from https to plain http among them)
- *   -ESTALE      the file changed on the server between two requests
+ *   -ESTALE      the file changed on the server between two requests, or a resume could
+ *                not be shown to continue the same version (see end_verified)
  *   -EHOSTUNREACH / -ETIMEDOUT / -ECONNRESET  network failure after all retries
  *   -EIO         read error */
 int source_run(const struct source_config *c, const struct source_callbacks *cb, char *errbuf,

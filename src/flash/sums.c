@@ -12,18 +12,30 @@
 #include "basic/macro.h"
 #include "crypto/gpgv.h"
 #include "flash/source.h"
+#include "flash/url-origin.h"
 #include "format/sha256sums.h"
 #include "format/url.h"
 
-/* scheme://authority of a URL, for deciding whether headers may go to it too */
-static size_t origin_len(const char *url)
+/* The settings for fetching url, a file that goes with SRC: the user's headers (secrets for
+ * SRC's server) only when url is on that same server. */
+static struct source_config config_for(const struct source_config *base,
+				       const struct flash_options *o, const char *url)
 {
-	const char *p = strstr(url, "://");
-	return p ? (size_t)(p + 3 - url) + strcspn(p + 3, "/?#") : 0;
+	struct source_config cfg = *base;
+
+	cfg.location = url;
+	if (url_same_origin(url, o->src)) {
+		cfg.headers = o->headers;
+		cfg.n_headers = o->n_headers;
+	} else {
+		cfg.headers = NULL;
+		cfg.n_headers = 0;
+	}
+	return cfg;
 }
 
 /* The list's signature, checked before a line of it is used. 0, or an exit code with msg. */
-static int check_signature(const struct source_config *list_cfg, const char *text, size_t len,
+static int check_signature(const struct flash_options *o, const struct source_config *list_cfg, const char *text, size_t len,
 			   const char *shown, const char *sig, const char *keyring, char *origin_extra,
 			   size_t extra_len, char *msg, size_t msglen)
 {
@@ -51,8 +63,7 @@ static int check_signature(const struct source_config *list_cfg, const char *tex
 		url_redact(sig, sig_shown, sizeof(sig_shown));
 	else
 		snprintf(sig_shown, sizeof(sig_shown), "%s", sig);
-	cfg = *list_cfg;
-	cfg.location = sig;
+	cfg = config_for(list_cfg, o, sig);
 	r = source_read_all(&cfg, 1U << 20, &sigtext, &sig_len, err, sizeof(err));
 	if (r < 0) {
 		snprintf(msg, msglen, "cannot read the signature %s: %s", sig_shown,
@@ -114,11 +125,7 @@ int sums_lookup(const struct flash_options *o, const char *sums, const char *nam
 	}
 
 	/* Send the user's headers only to the server SRC lives on. */
-	if (url_is_http(sums) && url_is_http(o->src) && origin_len(sums) == origin_len(o->src) &&
-	    strncasecmp(sums, o->src, origin_len(sums)) == 0) {
-		cfg.headers = o->headers;
-		cfg.n_headers = o->n_headers;
-	}
+	cfg = config_for(&cfg, o, sums);
 	if (url_is_http(sums))
 		url_redact(sums, shown, sizeof(shown));
 	else
@@ -134,7 +141,7 @@ int sums_lookup(const struct flash_options *o, const char *sums, const char *nam
 		return r == -EFBIG ? FLASH_EXIT_VERIFY : FLASH_EXIT_SOURCE;
 	}
 	if (sig) {
-		int ex = check_signature(&cfg, text, len, shown, sig, keyring, signer, sizeof(signer),
+		int ex = check_signature(o, &cfg, text, len, shown, sig, keyring, signer, sizeof(signer),
 					 msg, msglen);
 		if (ex != 0)
 			return ex;

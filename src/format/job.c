@@ -3,13 +3,16 @@
 #include "format/job.h"
 
 #include <arpa/inet.h>
+#include <ctype.h>
 #include <errno.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <sys/socket.h>
 
+#include "basic/macro.h"
 #include "basic/parse-util.h"
 #include "format/base64.h"
 #include "format/cmdline.h"
@@ -55,6 +58,14 @@ void job_done(struct job *j)
 	free(j->tls_client_cert);
 	wipe_free(j->tls_client_key);
 	free(j->tls_pin);
+	/* a proxy's user info is a secret */
+	if (j->http_proxy)
+		explicit_bzero(j->http_proxy, strlen(j->http_proxy));
+	if (j->https_proxy)
+		explicit_bzero(j->https_proxy, strlen(j->https_proxy));
+	free(j->http_proxy);
+	free(j->https_proxy);
+	free(j->no_proxy);
 	for (size_t i = 0; i < j->n_headers; i++)
 		wipe_free(j->headers[i]);
 	explicit_bzero(j, sizeof(*j));
@@ -167,10 +178,42 @@ static const struct key keys[] = {
 	{ "net-gateway", KEY_REPEAT }, { "net-dns", KEY_REPEAT }, { "dhcp-fallback" },
 	{ "net-link", KEY_REPEAT },
 	{ "minisign-pubkey" }, { "minisign-sig" }, { "minisign-comment" }, { "minisign-global-sig" },
+	{ "minisign-comment-base64" },
 	{ "tls-cacert", KEY_REPEAT }, { "tls-client-cert", KEY_REPEAT },
 	{ "tls-client-key", KEY_REPEAT }, { "tls-pin" }, { "tls-insecure" },
 	{ "hold" }, { "hold-timeout" }, { "ssh-port" },
+	{ "http-proxy" }, { "https-proxy" }, { "no-proxy" },
 };
+
+int job_proxy_check(const char *s, const char **why)
+{
+	static const char *const schemes[] = { "http", "https", "socks4", "socks4a", "socks5",
+					       "socks5h" };
+	const char *sep = strstr(s, "://"), *host = s;
+
+	if (!*s || strlen(s) > 2048)
+		return *why = "expected a proxy URL such as http://proxy.example:3128", -EINVAL;
+	if (sep) {
+		bool known = false;
+		for (size_t i = 0; i < ELEMENTSOF(schemes); i++)
+			if ((size_t)(sep - s) == strlen(schemes[i]) &&
+			    !strncasecmp(s, schemes[i], strlen(schemes[i])))
+				known = true;
+		if (!known)
+			return *why = "a proxy's scheme is http, https, socks4, socks4a, socks5 or "
+				      "socks5h",
+			       -EINVAL;
+		host = sep + 3;
+	}
+	for (const char *c = host; *c; c++)
+		if ((unsigned char)*c <= ' ' || *c == 0x7f || *c == '#' || *c == '?')
+			return *why = "a proxy URL has no spaces, control characters, query or "
+				      "fragment",
+			       -EINVAL;
+	if (!*host || *host == '/' || *host == ':')
+		return *why = "the proxy URL names no host", -EINVAL;
+	return 0;
+}
 
 /* One line of PEM text per key line: joined back with newlines. */
 static int append_line(char **dst, const char *v)
@@ -370,8 +413,35 @@ static int apply(struct job *j, const char *k, const char *v, const char **why)
 			return *why = "expected sha256//BASE64[;sha256//BASE64...]", -EINVAL;
 		return set_string(&j->tls_pin, v);
 	}
+	if (!strcmp(k, "http-proxy") || !strcmp(k, "https-proxy")) {
+		if (job_proxy_check(v, why) < 0)
+			return -EINVAL;
+		return set_string(!strcmp(k, "http-proxy") ? &j->http_proxy : &j->https_proxy, v);
+	}
+	if (!strcmp(k, "no-proxy")) {
+		for (const char *c = v; *c; c++)
+			if (!isalnum((unsigned char)*c) && !strchr(".-_:,*[]/ ", *c))
+				return *why = "expected host names, domains, addresses or '*', "
+					      "separated by commas",
+				       -EINVAL;
+		return set_string(&j->no_proxy, v);
+	}
 	if (!strcmp(k, "tls-insecure"))
 		return parse_bool(v, &j->tls_insecure) < 0 ? (*why = "expected yes or no", -EINVAL) : 0;
+	if (!strcmp(k, "minisign-comment-base64")) {
+		/* the comment's bytes exactly as signed: a plain value would lose its leading and
+		 * trailing blanks to the trimming of every value */
+		uint8_t raw[MINISIGN_COMMENT_MAX];
+		size_t l;
+		if (base64_decode_lines(v, strlen(v), raw, sizeof(raw) - 1, &l) < 0 ||
+		    memchr(raw, 0, l))
+			return *why = "expected the base64 of the trusted comment (at most 1023 bytes, "
+				      "no NUL)",
+			       -EINVAL;
+		memcpy(j->minisign_sig.trusted_comment, raw, l);
+		j->minisign_sig.trusted_comment[l] = 0;
+		return 0;
+	}
 	if (!strcmp(k, "minisign-comment")) {
 		if (strlen(v) >= sizeof(j->minisign_sig.trusted_comment))
 			return *why = "too long", -EINVAL;
@@ -454,12 +524,20 @@ int job_parse(const char *text, size_t len, struct job *ret, char *err, size_t e
 	explicit_bzero(line, sizeof(line));
 	{
 		static const char *const ms[] = { "minisign-pubkey", "minisign-sig", "minisign-comment",
-						  "minisign-global-sig" };
-		unsigned n = 0;
+						  "minisign-global-sig", "minisign-comment-base64" };
+		unsigned n = 0, comments = 0;
 		for (size_t ki = 0; ki < sizeof(keys) / sizeof(keys[0]); ki++)
-			for (size_t m = 0; m < 4; m++)
-				if (!strcmp(keys[ki].name, ms[m]) && seen[ki])
+			for (size_t m = 0; m < ELEMENTSOF(ms); m++)
+				if (!strcmp(keys[ki].name, ms[m]) && seen[ki]) {
 					n++;
+					comments += m == 2 || m == 4;
+				}
+		if (comments > 1) {
+			snprintf(err, errlen, "minisign-comment and minisign-comment-base64 are the same "
+					      "thing: give one");
+			job_done(&j);
+			return -EBADMSG;
+		}
 		if (n != 0 && n != 4) {
 			snprintf(err, errlen, "a minisign signature needs all of minisign-pubkey, "
 					      "minisign-sig, minisign-comment and minisign-global-sig");
@@ -671,7 +749,12 @@ int job_format(const struct job *j, char **ret)
 		memcpy(raw + 10, j->minisign_sig.sig, 64);
 		base64_encode(raw, 74, b64, sizeof(b64));
 		sb_printf(&b, "minisign-sig = %s\n", b64);
-		sb_printf(&b, "minisign-comment = %s\n", j->minisign_sig.trusted_comment);
+		{
+			char c64[4 * MINISIGN_COMMENT_MAX / 3 + 8];
+			base64_encode((const uint8_t *)j->minisign_sig.trusted_comment,
+				      strlen(j->minisign_sig.trusted_comment), c64, sizeof(c64));
+			sb_printf(&b, "minisign-comment-base64 = %s\n", c64);
+		}
 		base64_encode(j->minisign_sig.global_sig, 64, b64, sizeof(b64));
 		sb_printf(&b, "minisign-global-sig = %s\n", b64);
 	}
@@ -690,10 +773,17 @@ int job_format(const struct job *j, char **ret)
 		sb_printf(&b, "tls-pin = %s\n", j->tls_pin);
 	if (j->tls_insecure)
 		sb_printf(&b, "tls-insecure = yes\n");
+	if (j->http_proxy)
+		sb_printf(&b, "http-proxy = %s\n", j->http_proxy);
+	if (j->https_proxy)
+		sb_printf(&b, "https-proxy = %s\n", j->https_proxy);
+	if (j->no_proxy)
+		sb_printf(&b, "no-proxy = %s\n", j->no_proxy);
+	/* the timeout also ends a failed job that wrote nothing, hold mode or not */
+	sb_printf(&b, "hold-timeout = %llu.%03llu\n", (unsigned long long)(j->hold_timeout_ms / 1000),
+		  (unsigned long long)(j->hold_timeout_ms % 1000));
 	if (j->hold)
-		sb_printf(&b, "hold = yes\nhold-timeout = %llu.%03llu\nssh-port = %u\n",
-			  (unsigned long long)(j->hold_timeout_ms / 1000),
-			  (unsigned long long)(j->hold_timeout_ms % 1000), j->ssh_port);
+		sb_printf(&b, "hold = yes\nssh-port = %u\n", j->ssh_port);
 	if (b.oom) {
 		if (b.s)
 			explicit_bzero(b.s, b.cap);

@@ -75,6 +75,10 @@ struct job {
 	struct minisign_pubkey minisign_key;
 	struct minisign_sig minisign_sig;
 
+	/* proxies for the source, as libcurl's http_proxy, https_proxy and no_proxy (carried
+	 * from the environment of `reimage go`, or --proxy); a proxy's user info is a secret */
+	char *http_proxy, *https_proxy, *no_proxy;
+
 	/* hold mode: an SSH server in the flasher waits for an operator (docs/flasher.md) */
 	bool hold;
 	uint64_t hold_timeout_ms; /* while nothing was written; 0: no timeout */
@@ -107,6 +111,10 @@ int job_format(const struct job *j, char **ret);
 int job_ip_parse(const char *s, bool allow_no_prefix, struct job_ip *ret);
 /* Address (and "/prefix" when with_prefix) into buf. */
 void job_ip_format(const struct job_ip *ip, bool with_prefix, char *buf, size_t n);
+
+/* Is s a proxy as libcurl takes it: [scheme://][user:password@]host[:port][/], scheme one of
+ * http, https, socks4, socks4a, socks5, socks5h? 0, or -EINVAL with the reason in *why. */
+int job_proxy_check(const char *s, const char **why);
 
 /* "reboot", "poweroff", "hold", "kexec". */
 const char *job_then_to_string(enum job_then t);

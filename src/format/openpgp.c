@@ -187,9 +187,14 @@ static void set_keyid(struct gpg_status *s, const char *p, const char *e)
 
 void gpg_status_parse(const char *text, size_t len, struct gpg_status *s)
 {
+	*s = (struct gpg_status){ 0 };
+	gpg_status_feed(text, len, s);
+}
+
+void gpg_status_feed(const char *text, size_t len, struct gpg_status *s)
+{
 	const char *p = text, *end = text + len;
 
-	*s = (struct gpg_status){ 0 };
 	while (p < end) {
 		const char *e = line_end(p, end), *q;
 		char kw[32];

@@ -37,5 +37,9 @@ struct gpg_status {
  * unknown keywords and malformed arguments are skipped; fields stay empty. */
 void gpg_status_parse(const char *text, size_t len, struct gpg_status *ret);
 
+/* The same for more lines of the same output, added to what s already holds: a status stream
+ * read in pieces, each ending at a line end. */
+void gpg_status_feed(const char *text, size_t len, struct gpg_status *s);
+
 /* Every signature good and valid, by a key that is neither expired nor revoked. */
 bool gpg_status_is_good(const struct gpg_status *s);

@@ -32,7 +32,8 @@ void url_redact(const char *url, char *buf, size_t n)
 	size_t o = 0, a = authority_start(url);
 	const char *p = url + a;
 	size_t auth_len = strcspn(p, "/?#");
-	const char *at = memchr(p, '@', auth_len);
+	/* the last '@' ends the userinfo: a password with a raw '@' in it is all hidden */
+	const char *at = memrchr(p, '@', auth_len);
 	const char *q;
 
 	if (n == 0)
@@ -85,7 +86,7 @@ int url_foreach_secret(const char *url, int (*fn)(const char *secret))
 	size_t a = authority_start(url);
 	const char *p = url + a;
 	size_t auth_len = strcspn(p, "/?#");
-	const char *at = memchr(p, '@', auth_len);
+	const char *at = memrchr(p, '@', auth_len); /* as url_redact() */
 	const char *q;
 	int r;
 

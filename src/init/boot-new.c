@@ -9,7 +9,6 @@
 #include <libkmod.h>
 #include <limits.h>
 #include <linux/fs.h>
-#include <linux/openat2.h>
 #include <linux/reboot.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -23,6 +22,7 @@
 
 #include "basic/log.h"
 #include "basic/macro.h"
+#include "basic/open-util.h"
 #include "basic/parse-util.h"
 #include "basic/time-util.h"
 #include "format/bls.h"
@@ -74,24 +74,6 @@ struct ctx {
 	struct kmod_ctx *kmod;
 };
 
-/* Open path inside the file system whose root is root_fd, as if it were "/": symlinks and ".."
- * never leave it. The image is outside input; its links must not reach the flasher's files. */
-static int open_in_root(int root_fd, const char *path, int flags)
-{
-	struct open_how how = {
-		.flags = (uint64_t)(flags | O_CLOEXEC),
-		.resolve = RESOLVE_IN_ROOT | RESOLVE_NO_MAGICLINKS | RESOLVE_NO_XDEV,
-	};
-	long fd;
-
-	while (*path == '/')
-		path++;
-	if (!*path)
-		path = ".";
-	fd = syscall(SYS_openat2, root_fd, path, &how, sizeof(how));
-	return fd < 0 ? negative_errno() : (int)fd;
-}
-
 static int read_fd_full(int fd, size_t max, char **ret, size_t *ret_len)
 {
 	size_t cap = 4096, len = 0;
@@ -139,15 +121,10 @@ static int read_fd_full(int fd, size_t max, char **ret, size_t *ret_len)
 
 static int read_in_root(int root_fd, const char *path, size_t max, char **ret, size_t *ret_len)
 {
-	_cleanup_close_ int fd = open_in_root(root_fd, path, O_RDONLY | O_NOCTTY | O_NONBLOCK);
-	struct stat st;
+	_cleanup_close_ int fd = open_regular_in_root(root_fd, path);
 
 	if (fd < 0)
 		return fd;
-	if (fstat(fd, &st) < 0)
-		return negative_errno();
-	if (!S_ISREG(st.st_mode))
-		return -EBADFD;
 	return read_fd_full(fd, max, ret, ret_len);
 }
 
@@ -522,15 +499,17 @@ static int copy_fd(int from, int to, uint64_t *total)
 }
 
 /* One path of an entry, inside its file system; for entries under boot/loader/entries of a
- * root file system, paths may also be relative to its /boot (as grub's blscfg allows). */
+ * root file system, paths may also be relative to its /boot (as grub's blscfg allows). Regular
+ * files only: a FIFO or a device node in the image is never opened (one would hang the
+ * flasher, with its watchdog already stopped): -EBADFD. */
 static int open_entry_file(const struct fs *f, bool under_boot, const char *path)
 {
 	char alt[PATH_MAX];
-	int fd = open_in_root(f->root_fd, path, O_RDONLY | O_NOCTTY);
+	int fd = open_regular_in_root(f->root_fd, path);
 
 	if (fd == -ENOENT && under_boot) {
 		snprintf(alt, sizeof(alt), "boot/%s", path + strspn(path, "/"));
-		fd = open_in_root(f->root_fd, alt, O_RDONLY | O_NOCTTY);
+		fd = open_regular_in_root(f->root_fd, alt);
 	}
 	return fd;
 }
@@ -564,6 +543,11 @@ static int build_initrd(const struct fs *f, bool under_boot, char *const *paths,
 		_cleanup_close_ int fd = open_entry_file(f, under_boot, paths[i]);
 		static const char zeros[4];
 
+		if (fd == -EBADFD) {
+			snprintf(err, errlen, "initrd %s on %s is not a regular file (a FIFO or a "
+					      "device node?): not opened", paths[i], f->dev);
+			return fd;
+		}
 		if (fd < 0) {
 			snprintf(err, errlen, "initrd %s not found on %s: %s", paths[i], f->dev,
 				 strerror(-fd));
@@ -694,8 +678,13 @@ static int choose_bls(struct ctx *c, struct choice *ch, char *err, size_t errlen
 		ch->kernel_fd = open_entry_file(f, under_boot, e->linux_path);
 		if (ch->kernel_fd < 0) {
 			r = ch->kernel_fd;
-			snprintf(err, errlen, "%s names the kernel %s, which is not on %s: %s", ch->what,
-				 e->linux_path, f->dev, strerror(-r));
+			if (r == -EBADFD)
+				snprintf(err, errlen, "%s names the kernel %s, which is not a regular "
+						      "file on %s (a FIFO or a device node?): not opened",
+					 ch->what, e->linux_path, f->dev);
+			else
+				snprintf(err, errlen, "%s names the kernel %s, which is not on %s: %s",
+					 ch->what, e->linux_path, f->dev, strerror(-r));
 			goto out;
 		}
 		snprintf(ch->kernel, sizeof(ch->kernel), "%s on %s", e->linux_path, f->dev);
@@ -749,12 +738,18 @@ static int choose_fallback(struct ctx *c, struct choice *ch, char *err, size_t e
 			if (f->role != role || f->root_fd < 0)
 				continue;
 			for (size_t p = 0; p < ELEMENTSOF(pairs); p++) {
-				_cleanup_close_ int kfd = open_in_root(f->root_fd, pairs[p][0],
-								       O_RDONLY | O_NOCTTY);
+				_cleanup_close_ int kfd = open_regular_in_root(f->root_fd,
+									       pairs[p][0]);
 				char extra[KEXEC_CMDLINE_MAX], *initrd = (char *)pairs[p][1];
 				_cleanup_close_ int ifd = -EBADF;
 				int r;
 
+				if (kfd == -EBADFD) {
+					snprintf(err, errlen, "%s on %s is not a regular file (a FIFO "
+							      "or a device node?): not opened",
+						 pairs[p][0], f->dev);
+					return kfd;
+				}
 				if (kfd < 0)
 					continue;
 				snprintf(ch->what, sizeof(ch->what), "%s on %s (%s)", pairs[p][0],
@@ -764,7 +759,7 @@ static int choose_fallback(struct ctx *c, struct choice *ch, char *err, size_t e
 				r = check_regular(kfd, ch->kernel, err, errlen);
 				if (r < 0)
 					return r;
-				ifd = open_in_root(f->root_fd, initrd, O_RDONLY | O_NOCTTY);
+				ifd = open_in_root(f->root_fd, initrd, O_PATH); /* is it there? */
 				if (ifd >= 0) {
 					ifd = safe_close(ifd);
 					r = build_initrd(f, false, &initrd, 1, ch, err, errlen);

@@ -80,7 +80,7 @@ _Noreturn void reboot_after(const char *state, const char *message, uint64_t tim
 		if (now >= deadline)
 			break;
 		format_duration(deadline - now, left, sizeof(left));
-		log_notice("failed (%s): %s", state, message);
+		log_notice("the job ended (%s): %s", state, message);
 		log_notice("nothing was written to any disk: rebooting into the untouched old system "
 			   "in %s",
 			   left);

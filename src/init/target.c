@@ -8,11 +8,23 @@
 #include <stdio.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <sys/sysmacros.h>
 #include <unistd.h>
 
 #include "basic/macro.h"
 #include "basic/parse-util.h"
 #include "basic/time-util.h"
+
+/* A weak identity (model and size, no serial or WWN) is chosen only once the list of disks has
+ * stayed the same this long: a second disk of the same model may still be probing. */
+#define WEAK_SETTLE_MS 3000
+
+static const char *root = ""; /* prefix of /sys and /dev: target_set_root() */
+
+void target_set_root(const char *r)
+{
+	root = r ? r : "";
+}
 
 static void read_attr(const char *name, const char *attr, char *buf, size_t n)
 {
@@ -21,7 +33,7 @@ static void read_attr(const char *name, const char *attr, char *buf, size_t n)
 	size_t l;
 
 	buf[0] = 0;
-	snprintf(p, sizeof(p), "/sys/class/block/%s/%s", name, attr);
+	snprintf(p, sizeof(p), "%s/sys/class/block/%s/%s", root, name, attr);
 	f = fopen(p, "re");
 	if (!f || !fgets(buf, (int)n, f)) {
 		buf[0] = 0;
@@ -59,16 +71,50 @@ static bool is_whole_disk(const char *name)
 {
 	char p[512];
 
-	snprintf(p, sizeof(p), "/sys/class/block/%s/partition", name);
+	snprintf(p, sizeof(p), "%s/sys/class/block/%s/partition", root, name);
 	if (access(p, F_OK) == 0)
 		return false;
 	/* no loop, ram or zram devices: the flasher writes real disks */
 	return strncmp(name, "loop", 4) && strncmp(name, "ram", 3) && strncmp(name, "zram", 4);
 }
 
+static DIR *open_block_class(void)
+{
+	char p[512];
+
+	snprintf(p, sizeof(p), "%s/sys/class/block", root);
+	return opendir(p);
+}
+
+/* The size in bytes of the block device node at path (sysfs, by its device number; 0 when
+ * sysfs does not say): 0 with *ret_size, -ENOTBLK, or -ENOENT. */
+static int node_size(const char *path, uint64_t *ret_size)
+{
+	char p[512], v[64];
+	_cleanup_fclose_ FILE *f = NULL;
+	uint64_t sectors;
+	struct stat st;
+
+	snprintf(p, sizeof(p), "%s%s", root, path);
+	if (stat(p, &st) < 0)
+		return -ENOENT;
+	if (!S_ISBLK(st.st_mode))
+		return -ENOTBLK;
+	*ret_size = 0; /* unknown: sysfs does not say */
+	snprintf(p, sizeof(p), "%s/sys/dev/block/%u:%u/size", root, major(st.st_rdev),
+		 minor(st.st_rdev));
+	f = fopen(p, "re");
+	if (!f || !fgets(v, sizeof(v), f))
+		return 0;
+	v[strcspn(v, "\n")] = 0;
+	if (parse_u64(v, &sectors) == 0)
+		*ret_size = sectors * 512;
+	return 0;
+}
+
 static void describe_disks(char *buf, size_t n)
 {
-	_cleanup_(closedirp) DIR *d = opendir("/sys/class/block");
+	_cleanup_(closedirp) DIR *d = open_block_class();
 	struct dirent *de;
 	size_t o = 0;
 
@@ -94,12 +140,15 @@ int target_find(const char *dst, const char *serial, const char *wwn, const char
 		size_t whylen)
 {
 	bool by_id = (serial && *serial) || (wwn && *wwn) || (model && *model);
-	uint64_t start = now_ms();
+	bool weak = by_id && !(serial && *serial) && !(wwn && *wwn);
+	uint64_t start = now_ms(), seen_hash = 0, seen_since = start;
+	char full[512];
 
 	for (;;) {
 		if (by_id) {
-			_cleanup_(closedirp) DIR *d = opendir("/sys/class/block");
+			_cleanup_(closedirp) DIR *d = open_block_class();
 			struct dirent *de;
+			uint64_t hash = 1469598103934665603ULL; /* FNV-1a over the disks seen */
 			int found = 0;
 
 			while (d && (de = readdir(d))) {
@@ -108,6 +157,9 @@ int target_find(const char *dst, const char *serial, const char *wwn, const char
 				if (de->d_name[0] == '.' || !is_whole_disk(de->d_name) ||
 				    disk_identity_read(de->d_name, &id) < 0)
 					continue;
+				for (const char *c = id.name; *c; c++)
+					hash = (hash ^ (uint8_t)*c) * 1099511628211ULL;
+				hash = (hash ^ (id.size & 0xff)) * 1099511628211ULL;
 				if ((serial && *serial && strcmp(serial, id.serial)) ||
 				    (wwn && *wwn && strcmp(wwn, id.wwn)) ||
 				    (model && *model && strcmp(model, id.model)) ||
@@ -116,20 +168,46 @@ int target_find(const char *dst, const char *serial, const char *wwn, const char
 				if (found++ == 0)
 					snprintf(path, pathlen, "/dev/%s", id.name);
 			}
+			if (hash != seen_hash) {
+				seen_hash = hash;
+				seen_since = now_ms();
+			}
 			if (found > 1) {
 				snprintf(why, whylen, "%d disks match the recorded identity", found);
 				return -ENOTUNIQ;
 			}
-			if (found == 1) {
+			/* a model and a size name no disk uniquely: decide only on a scan that has
+			 * stopped changing (or at the end of the wait) */
+			if (found == 1 && (!weak || now_ms() - seen_since >= WEAK_SETTLE_MS ||
+					   now_ms() - start >= timeout_ms)) {
 				struct stat st;
-				if (stat(path, &st) == 0 && S_ISBLK(st.st_mode))
+				snprintf(full, sizeof(full), "%s%s", root, path);
+				if (stat(full, &st) == 0 && S_ISBLK(st.st_mode)) {
+					snprintf(path, pathlen, "%s", full);
 					return 0;
+				}
 			}
 		} else {
-			struct stat st;
-			if (stat(dst, &st) == 0 && S_ISBLK(st.st_mode)) {
-				snprintf(path, pathlen, "%s", dst);
+			uint64_t have = 0;
+			int r = node_size(dst, &have);
+
+			/* a name is not an identity: another disk may have it in this boot. Only the
+			 * recorded size (when there is one) says it is the same disk; 0 bytes is a
+			 * disk whose medium is not there yet. */
+			if (r == 0 && (!size || have == size)) {
+				snprintf(path, pathlen, "%s%s", root, dst);
 				return 0;
+			}
+			if (r == 0 && have != 0) {
+				char a[32], b[32];
+				snprintf(why, whylen,
+					 "%s is %s (%llu bytes), but the disk recorded when the job was made "
+					 "had %s (%llu bytes): another disk has that name in this boot, and "
+					 "it is not written. Make the job on this machine again (reimage go "
+					 "records the disk's serial or WWN when it has one)",
+					 dst, format_bytes(a, sizeof(a), have), (unsigned long long)have,
+					 format_bytes(b, sizeof(b), size), (unsigned long long)size);
+				return -ENXIO;
 			}
 		}
 		if (now_ms() - start >= timeout_ms)

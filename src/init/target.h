@@ -14,13 +14,19 @@ struct disk_identity {
 	uint64_t size; /* bytes */
 };
 
+/* For tests: look for /sys and /dev under this directory ("" or NULL: the real ones). */
+void target_set_root(const char *root);
+
 /* Read what sysfs says about /sys/class/block/NAME. 0 or -errno. */
 int disk_identity_read(const char *name, struct disk_identity *ret);
 
 /* Wait up to timeout_ms for the disk: with serial/wwn/model set, the whole disk whose identity
- * matches (all given fields must match; size too when non-zero), else the path dst. Returns 0
- * and "/dev/NAME" (or dst) in path; -ETIMEDOUT with the disks that were seen listed in why;
- * -ENOTUNIQ when several disks match. */
+ * matches (all given fields must match; size too when non-zero), else the path dst, accepted
+ * only when its size is the recorded one (when size is non-zero). A model and size without
+ * serial or WWN is chosen only after the list of disks has stopped changing for a few seconds.
+ * Returns 0 and "/dev/NAME" (or dst) in path; -ETIMEDOUT with the disks that were seen listed
+ * in why; -ENOTUNIQ when several disks match; -ENXIO when dst has another size than recorded
+ * (why says both). */
 int target_find(const char *dst, const char *serial, const char *wwn, const char *model,
 		uint64_t size, uint64_t timeout_ms, char *path, size_t pathlen, char *why,
 		size_t whylen);

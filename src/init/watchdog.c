@@ -28,8 +28,17 @@ static void *pet(void *arg)
 	return NULL;
 }
 
+/* A process forked from the petting one (hold mode's SSH supervisor) must not keep the device
+ * open: /dev/watchdog admits one opener, and PID 1 has to open it to disarm it when the worker
+ * dies. Dropping the child's reference leaves the device armed and the parent's open intact. */
+static void forget_in_child(void)
+{
+	wd_fd = safe_close(wd_fd);
+}
+
 int watchdog_start(void)
 {
+	static bool atfork_set;
 	int timeout = 0;
 
 	if (access("/dev/watchdog", F_OK) < 0)
@@ -37,6 +46,8 @@ int watchdog_start(void)
 	wd_fd = open("/dev/watchdog", O_WRONLY | O_CLOEXEC);
 	if (wd_fd < 0)
 		return log_warning_errno(negative_errno(), "cannot open /dev/watchdog: %m");
+	if (!atfork_set && pthread_atfork(NULL, NULL, forget_in_child) == 0)
+		atfork_set = true;
 	if (ioctl(wd_fd, WDIOC_GETTIMEOUT, &timeout) == 0 && timeout > 0)
 		interval_s = timeout > 4 ? (unsigned)timeout / 3 : 1;
 	wd_stop = 0;

@@ -83,6 +83,34 @@ static _Noreturn void give_up(const struct job *j, const char *state, const char
 	hold_forever(state, message);
 }
 
+/* The job's proxies (carried from the environment of `reimage go`, or --proxy) for libcurl,
+ * and nothing else of the kind. */
+static void proxy_apply(const struct job *j)
+{
+	static const char *const all[] = { "http_proxy", "https_proxy", "all_proxy", "no_proxy",
+					   "HTTPS_PROXY", "ALL_PROXY", "NO_PROXY" };
+	char shown[512];
+
+	for (size_t i = 0; i < sizeof(all) / sizeof(all[0]); i++)
+		unsetenv(all[i]);
+	if (j->http_proxy) {
+		(void)url_foreach_secret(j->http_proxy, log_add_secret);
+		setenv("http_proxy", j->http_proxy, 1);
+		url_redact(j->http_proxy, shown, sizeof(shown));
+		log_info("proxy for http: %s", shown);
+	}
+	if (j->https_proxy) {
+		(void)url_foreach_secret(j->https_proxy, log_add_secret);
+		setenv("https_proxy", j->https_proxy, 1);
+		url_redact(j->https_proxy, shown, sizeof(shown));
+		log_info("proxy for https: %s", shown);
+	}
+	if (j->no_proxy) {
+		setenv("no_proxy", j->no_proxy, 1);
+		log_info("no proxy for: %s", j->no_proxy);
+	}
+}
+
 static void worker_touched(void *userdata)
 {
 	write_state_mark(userdata, WRITE_TOUCHED);
@@ -186,6 +214,7 @@ _Noreturn void worker_main(void)
 		(void)url_foreach_secret(j.src, log_add_secret);
 		url_redact(j.src, shown, sizeof(shown));
 	}
+	proxy_apply(&j);
 	if (j.hold)
 		hold_announce(&j);
 	status_write("drivers", "");

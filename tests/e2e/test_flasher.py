@@ -81,12 +81,15 @@ def test_wrong_sha256_zeroes_first_mib_and_holds(nginx, served, images, build_fl
     v.wait_console(r"holding \(failed\)", 240)
     out = v.text()
     assert "SHA-256 mismatch" in out
-    assert "the first MiB of /dev/vda was zeroed" in out
+    assert "the first and last MiB of /dev/vda were zeroed" in out
     assert v.proc.poll() is None, "the VM should stay up after a failed job"
     v.stop()
     with open(disk, "rb") as f:
         head = f.read(MiB)
+        f.seek(-MiB, os.SEEK_END)
+        tail = f.read(MiB)
     assert head == bytes(MiB), "the first MiB of the disk is not all zeros"
+    assert tail == bytes(MiB), "the last MiB of the disk is not all zeros"
 
 
 def test_secret_header_reaches_server_and_is_never_shown(nginx, served, images, build_flasher,
@@ -212,3 +215,93 @@ def test_image_larger_than_ram(nginx, build_flasher, vm, tmp_path):
                 break
             assert a == b, "the disk differs from the big image"
     nginx.remove("big.img.zst")
+
+
+def random_image(tmp_path, size, seed):
+    """Random bytes with no zero 4 KiB block (zero on the disk then means 'not written')."""
+    import random
+    data = bytearray(random.Random(seed).randbytes(size))
+    for off in range(0, size, 4096):
+        data[off] |= 1
+    return bytes(data)
+
+
+def wait_for_bytes(v, disk, offset, want, timeout):
+    """Wait until the guest's writes of want at offset reached the disk file."""
+    import time
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        with open(disk, "rb") as f:
+            f.seek(offset)
+            if f.read(len(want)) == want:
+                return
+        assert v.proc.poll() is None, "the VM ended early:\n" + v.text()[-4000:]
+        time.sleep(0.2)
+    pytest.fail("the body never reached the disk:\n" + v.text()[-4000:])
+
+
+def test_power_cut_mid_write_leaves_no_bootable_head(nginx, build_flasher, vm, tmp_path):
+    """Pull the plug (SIGKILL QEMU) while the flasher writes: the disk's first and last MiB,
+    which held the old system's partition table and backup GPT, are already zero."""
+    size = 40 * MiB
+    img = random_image(tmp_path, size, 11)
+    nginx.put("powercut.img", img)
+    disk = new_disk(tmp_path, size=64 * MiB)
+    initrd = build_flasher("--src", nginx.url_slow("powercut.img", host="10.0.2.2"), "--dst",
+                           "/dev/vda", "--sha256", hashlib.sha256(img).hexdigest())
+    v = vm(initrd, disk)
+    try:
+        probe = 6 * MiB
+        wait_for_bytes(v, disk, probe, img[probe:probe + 4096], 240)
+    finally:
+        v.proc.kill()  # the power cut: no handler, no flush, no goodbye
+        v.proc.wait()
+    with open(disk, "rb") as f:
+        head = f.read(MiB)
+        f.seek(-MiB, os.SEEK_END)
+        tail = f.read(MiB)
+        f.seek(probe)
+        body = f.read(4096)
+    assert body == img[probe:probe + 4096], "the write was not under way"
+    assert head == bytes(MiB), "the old head survived a power cut mid-write"
+    assert tail == bytes(MiB), "the old last MiB (backup GPT) survived a power cut mid-write"
+    nginx.remove("powercut.img")
+
+
+def test_flasher_fetches_through_the_carried_proxy(nginx, served, images, build_flasher, vm,
+                                                   tmp_path, forward_proxy):
+    """The job's proxy (as `reimage go` carries it from its environment) is what the flasher's
+    libcurl uses: the source's host name is known only to the proxy."""
+    url = "http://images.reimage-test.invalid/" + served["zstd"]
+    initrd = build_flasher("--src", url, "--dst", "/dev/vda", "--sha256", images.sha("zstd"),
+                           "--proxy", forward_proxy.url("op:pr0xy-pw", host="10.0.2.2"))
+    disk = new_disk(tmp_path)
+    v = vm(initrd, disk)
+    rc = v.wait_exit(180)
+    out = v.text()
+    assert rc == 0, out[-4000:]
+    assert "proxy for http: http://***@10.0.2.2:%d" % forward_proxy.port in out, out[-4000:]
+    assert "pr0xy-pw" not in out
+    assert any(t == url and a for m, t, a in forward_proxy.requests), forward_proxy.requests
+    assert_disk_holds(disk, images.data)
+
+
+def test_failed_job_that_wrote_nothing_reboots_after_its_timeout(nginx, build_flasher, vm,
+                                                                 tmp_path):
+    """A job that fails before touching the disk (here the source does not exist) does not
+    hold forever: after the job's timeout it reboots into the untouched old system."""
+    job = tmp_path / "job.conf"
+    job.write_text("src = %s\ndst = /dev/vda\nsha256 = %s\nattempts = 1\nhold-timeout = 20s\n"
+                   % (guest_url(nginx, "no-such-image.img.zst"), "0" * 64))
+    initrd = build_flasher("--job", job)
+    disk = new_disk(tmp_path)
+    before = hashlib.sha256(disk.read_bytes()).hexdigest()
+    v = vm(initrd, disk)
+    rc = v.wait_exit(240)
+    out = v.text()
+    assert rc == 0, out[-4000:]
+    assert "nothing was written to any disk: rebooting into the untouched old system in 20s" \
+        in out, out[-4000:]
+    assert "rebooting into the untouched old system now" in out, out[-4000:]
+    assert re.search(r"reboot: (Restarting system|machine restart)", out), out[-3000:]
+    assert hashlib.sha256(disk.read_bytes()).hexdigest() == before, "the disk changed"

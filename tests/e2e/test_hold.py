@@ -123,6 +123,40 @@ def flasher_keys(tmp_path, monkeypatch, host_kind="ed25519"):
     return hk, op
 
 
+def check_hold_refusals(hold_root, port, known, tmp_path):
+    """Only the listed keys log in, and the session can do nothing but run commands: no
+    password (or keyboard-interactive) login is even offered, another key is refused, and
+    neither local (direct-tcpip) nor remote port forwarding is allowed."""
+    stranger = tmp_path / "stranger"
+    subprocess.run(["ssh-keygen", "-q", "-t", "ed25519", "-N", "", "-C", "not-listed",
+                    "-f", str(stranger)], check=True)
+    base = ssh_cmd(hold_root, port, known)
+    as_stranger = [a if a != str(hold_root["key"]) else str(stranger) for a in base]
+    # -v shows what the server offers after each refusal
+    r = subprocess.run(as_stranger[:1] + ["-v"] + as_stranger[1:] + ["true"],
+                       capture_output=True, text=True, timeout=120)
+    assert r.returncode == 255, (r.returncode, r.stderr[-3000:])
+    offered = re.findall(r"Authentications that can continue: (\S+)", r.stderr)
+    assert offered and all(o == "publickey" for o in offered), r.stderr[-3000:]
+    assert "Permission denied" in r.stderr
+    # a password login, asked for directly: refused without a prompt
+    r = subprocess.run(base[:1] + ["-o", "PubkeyAuthentication=no",
+                                   "-o", "PreferredAuthentications=password,keyboard-interactive",
+                                   "-o", "NumberOfPasswordPrompts=1"] + base[1:] + ["true"],
+                       input="root\n", capture_output=True, text=True, timeout=120)
+    assert r.returncode == 255 and "Permission denied" in r.stderr, r.stderr[-2000:]
+    # the listed key: commands run, but no forwarding of either kind
+    r = subprocess.run(base[:1] + ["-W", "10.0.2.2:22"] + base[1:], stdin=subprocess.DEVNULL,
+                       capture_output=True, text=True, timeout=120)
+    assert r.returncode == 255, (r.returncode, r.stderr[-2000:])
+    assert re.search(r"open failed|administratively prohibited", r.stderr), r.stderr[-2000:]
+    r = subprocess.run(base[:1] + ["-o", "ExitOnForwardFailure=yes",
+                                   "-R", "127.0.0.1:%d:127.0.0.1:22" % free_port()] + base[1:]
+                       + ["true"], capture_output=True, text=True, timeout=120)
+    assert r.returncode == 255, (r.returncode, r.stderr[-2000:])
+    assert re.search(r"remote port forwarding failed", r.stderr), r.stderr[-2000:]
+
+
 def test_hold_ssh_flash_from_stdin_then_done(kernel, hold_root, images, tmp_path):
     port = free_port()
     v = start(kernel, hold_root, tmp_path,
@@ -153,6 +187,9 @@ def test_hold_ssh_flash_from_stdin_then_done(kernel, hold_root, images, tmp_path
         assert "written:  nothing since the flasher started" in r.stdout
         assert "reboots into the old system in" in r.stdout
         assert "10.0.2.15/24" in r.stdout
+
+        # in the same boot, what the hold's SSH server refuses (issue 10)
+        check_hold_refusals(hold_root, port, known, tmp_path)
 
         # the image over stdin, as in `ssh root@host reimage flash - /dev/sda < image.zst`
         t1 = time.time()
@@ -326,3 +363,62 @@ def test_dropbear_restarts_and_done_works_when_the_holder_died(kernel, build_fla
         assert "reboot: Power down" in v.text()
     finally:
         v.stop()
+
+
+def test_worker_killed_mid_write_pid1_zeroes_and_stops_the_watchdog(kernel, nginx, build_flasher,
+                                                                    tmp_path, monkeypatch):
+    """The worker dies of SIGKILL in the middle of its job (as from the OOM killer): PID 1 zeroes
+    the disk's first and last MiB itself, disarms the armed watchdog (softdog, 10 s) so that no
+    reset follows, and holds; `reimage status` tells the write failed and `reimage done kexec`
+    refuses to boot it."""
+    from vmlib import Vm
+    import random
+    hk, op = flasher_keys(tmp_path, monkeypatch)
+    monkeypatch.setenv("REIMAGE_AUTHORIZED_KEYS", "")
+    size = 40 * 1024 * 1024
+    img = bytearray(random.Random(12).randbytes(size))
+    for off in range(0, size, 4096):
+        img[off] |= 1
+    img = bytes(img)
+    nginx.put("killed.img", img)
+    initrd = build_flasher("--src", nginx.url_slow("killed.img", host="10.0.2.2"), "--dst",
+                           "/dev/vda", "--sha256", hashlib.sha256(img).hexdigest(), "--hold",
+                           "--authorized-keys", str(op) + ".pub", "--add-module", "virtio_rng",
+                           "--add-module", "softdog")
+    disk = tmp_path / "disk.raw"
+    with open(disk, "wb") as f:
+        f.write(b"\xa5" * (64 * 1024 * 1024))
+    port = free_port()
+    v = Vm(kernel, initrd, disk, "modules-load=softdog softdog.soft_margin=10", 384, tmp_path,
+           extra=RNG, hostfwd=["tcp:127.0.0.1:%d-:22" % port])
+    try:
+        known = known_hosts(tmp_path, port, hk / "ssh_host_ed25519_key.pub")
+        base = ssh_cmd(dict(key=op), port, known)
+        v.wait_console(r"watchdog: petting /dev/watchdog", 300)
+        # the job is writing (slowly): kill its process, the one hold mode records
+        r = ssh_retry(base, "grep -q touched /run/reimage/written && "
+                            "kill -9 $(sed -n 's/^pid=//p' /run/reimage/hold)", pause=1)
+        assert r.returncode == 0, r.stderr + v.text()[-4000:]
+        v.wait_console(r"the write to /dev/vda \(pid \d+\) did not finish: its first and last "
+                       r"MiB are zeroed", 60)
+        v.wait_console(r"watchdog: stopped", 30)
+        # well past the watchdog's 10 s: no reset (QEMU runs with -no-reboot and would exit)
+        time.sleep(25)
+        assert v.proc.poll() is None, "the machine was reset:\n" + v.text()[-4000:]
+        r = ssh_retry(base, "reimage status")
+        assert r.returncode == 0, r.stderr
+        assert re.search(r"written:\s+/dev/vda \(the write failed", r.stdout), r.stdout
+        r = subprocess.run(base + ["reimage", "done", "kexec"], capture_output=True, text=True,
+                           timeout=120)
+        assert r.returncode == 1, r.stdout + r.stderr
+        assert "nothing unverified is booted" in r.stderr, r.stderr
+        assert v.proc.poll() is None, "done kexec of an unverified write ended the hold"
+    finally:
+        v.stop()
+    with open(disk, "rb") as f:
+        head = f.read(1024 * 1024)
+        f.seek(-1024 * 1024, os.SEEK_END)
+        tail = f.read(1024 * 1024)
+    assert head == bytes(1024 * 1024), "first MiB not zeroed after the worker died"
+    assert tail == bytes(1024 * 1024), "last MiB not zeroed after the worker died"
+    nginx.remove("killed.img")

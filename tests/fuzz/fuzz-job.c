@@ -16,9 +16,16 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 
 	if (job_parse((const char *)data, size, &j, err, sizeof(err)) == 0) {
 		if (job_format(&j, &text) == 0) {
-			/* what we write, we must read back */
+			char *again;
+			/* what we write, we must read back, and it must say the same: written
+			 * again, it is the same text (nothing trimmed, lost or reordered) */
 			if (job_parse(text, strlen(text), &k, err, sizeof(err)) != 0)
 				abort();
+			if (job_format(&k, &again) == 0) {
+				if (strcmp(text, again) != 0)
+					abort();
+				free(again);
+			}
 			job_done(&k);
 			free(text);
 		}

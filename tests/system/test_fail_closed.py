@@ -128,7 +128,10 @@ def _strace_events(log, target):
     """[(call, offset_or_None, length)] on the target's descriptors, in order."""
     fds, ev = set(), []
     open_re = re.compile(r'^\d+\s+open(?:at)?\((?:AT_FDCWD, )?"([^"]+)".*\)\s+=\s+(\d+)')
-    call_re = re.compile(r'^\d+\s+(pwrite64|fdatasync|fsync|ftruncate)\((\d+)(.*)\)\s+=\s+(-?\d+)')
+    # with threads, strace splits a call into "<unfinished ...>" and "<... resumed>" lines:
+    # the call counts where it started (one writer thread makes them in order)
+    call_re = re.compile(r'^\d+\s+(pwrite64|fdatasync|fsync|ftruncate)\((\d+)(.*?)'
+                         r'(?:\)\s+=\s+-?\d+.*|\s*<unfinished \.\.\.>)$')
     for line in log.splitlines():
         m = open_re.match(line)
         if m and m.group(1) == target:

@@ -5,6 +5,9 @@ not a bug in reimage.
 """
 
 import gzip
+import shutil
+import sys
+from pathlib import Path
 import http.client
 import os
 import socket
@@ -140,3 +143,50 @@ def test_loopdev_was_detached(request):
         pytest.skip("previous test did not run")
     out = subprocess.run(["losetup", "-j", backing], capture_output=True, text=True).stdout
     assert out.strip() == ""
+
+
+# -- the suite's own rules: a skip or a sanitizer report fails (tests/conftest.py) -------------
+
+SHARED_CONFTEST = Path(__file__).resolve().parents[1] / "conftest.py"
+
+
+def _pytest_in(tmp_path, test_text, fake_bin=None):
+    """Run pytest on one test file next to a copy of tests/conftest.py; (rc, output)."""
+    shutil.copy(SHARED_CONFTEST, tmp_path / "conftest.py")
+    (tmp_path / "test_x.py").write_text(test_text)
+    env = {k: v for k, v in os.environ.items() if k not in ("REIMAGE_ALLOW_SKIPS", "PYTEST_ADDOPTS")}
+    if fake_bin:
+        env["REIMAGE_BIN"] = str(fake_bin)
+    r = subprocess.run([sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", "-rs",
+                        str(tmp_path / "test_x.py")], cwd=tmp_path, env=env,
+                       capture_output=True, text=True, timeout=120)
+    return r.returncode, r.stdout + r.stderr
+
+
+def test_a_skipped_test_fails_the_run(tmp_path):
+    rc, out = _pytest_in(tmp_path, "import pytest\n\ndef test_a():\n    pass\n\n"
+                                   "def test_b():\n    pytest.skip('no widget here')\n")
+    assert rc == 1, out
+    assert "skipped tests count as failures" in out and "no widget here" in out, out
+
+
+def test_a_run_without_skips_passes(tmp_path):
+    rc, out = _pytest_in(tmp_path, "def test_a():\n    pass\n")
+    assert rc == 0, out
+
+
+@pytest.mark.parametrize("script", [
+    "echo 'x.c:1:2: runtime error: signed integer overflow' >&2; exit 1",
+    "echo '==1==ERROR: AddressSanitizer: heap-use-after-free' >&2; exit 1",
+    "exit 86",
+    "exit 87",
+], ids=["ubsan-text", "asan-text", "asan-exit", "ubsan-exit"])
+def test_a_sanitizer_report_fails_a_test_that_expects_failure(tmp_path, script):
+    fake = tmp_path / "fake-reimage"
+    fake.write_text("#!/bin/sh\n" + script + "\n")
+    fake.chmod(0o755)
+    rc, out = _pytest_in(tmp_path, "def test_expects_status_1(run_reimage):\n"
+                                   "    r = run_reimage('flash', 'a', 'b')\n"
+                                   "    assert r.rc != 0\n", fake_bin=fake)
+    assert rc == 1, out
+    assert "sanitizer" in out.lower() and "1 failed" in out, out

@@ -170,3 +170,37 @@ def test_go_dry_run_checks_the_signature(run_reimage, nginx, served, images, sig
     r = run_reimage(*common, "--sums-sig", bad)
     assert r.rc == 4, msg(r)
     assert "not in the keyring" in msg(r) and "nothing was loaded" in msg(r)
+
+
+def test_thousands_of_signatures_read_to_the_end(flash, nginx, served, images, signers, tmp_path):
+    """A signature file holding thousands of (good) signatures makes gpgv write far more status
+    than any one verdict needs: it is read to the end, and neither gpgv nor reimage waits on a
+    full pipe."""
+    distro, _ = signers
+    sums = sums_for(tmp_path, served, images)
+    one = distro.sign(sums).read_bytes()
+    many = tmp_path / "SHA256SUMS.many.gpg"
+    many.write_bytes(one * min(2000, (1 << 20) // len(one)))
+    dst = tmp_path / "out.img"
+    r = flash("--sums", sums, "--sums-sig", many, "--keyring", distro.keyring,
+              nginx.url(served["zstd"]), dst, timeout=240)
+    assert r.rc == 0, msg(r)
+    assert "Distro Image Signing" in msg(r)
+
+
+def test_gpgv_that_never_finishes_is_stopped(flash, nginx, served, images, signers, tmp_path):
+    """gpgv runs under a time limit: one that hangs is killed and the list is not trusted."""
+    distro, _ = signers
+    sums = sums_for(tmp_path, served, images)
+    sig = distro.sign(sums)
+    fake = tmp_path / "gpgv"
+    fake.write_text("#!/bin/sh\necho '[GNUPG:] NEWSIG' >&${2:-1}\nexec sleep 600\n")
+    fake.chmod(0o755)
+    dst = tmp_path / "out.img"
+    r = flash("--sums", sums, "--sums-sig", sig, "--keyring", distro.keyring,
+              nginx.url(served["zstd"]), dst, timeout=60,
+              env=dict(os.environ, REIMAGE_GPGV=str(fake), REIMAGE_GPGV_TIMEOUT_MS="2000"))
+    assert r.rc != 0, msg(r)
+    assert "did not finish" in msg(r) and "not trusted" in msg(r), msg(r)
+    assert not dst.exists()
+

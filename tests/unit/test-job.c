@@ -175,6 +175,38 @@ TEST(then_kexec_roundtrip)
 	ASSERT_EQ(job_then_from_string("Kexec", &v), -EINVAL);
 }
 
+/* A trusted comment is used exactly as signed: blanks at either end and a backslash survive
+ * the job (whose plain values are trimmed), and the older plain key still reads. */
+TEST(minisign_comment_bytes_exact)
+{
+	const char *base =
+		"src = a\ndst = b\n"
+		"minisign-pubkey = RWTscZary0wlvSKSpr/cnqFBM1FxTjqIlq2eDmBdbqvSopKVJf3h1+ET\n"
+		"minisign-sig = RUTscZary0wlvQ5qrr8fdJpxMWU+0Hvj5NVcgFxf4yg5/zd19Ua1pmWGW3gGxIKiptja9rs8uWoE5AsOm/S4UDA6SAMrzc078Qw=\n"
+		"minisign-global-sig = 2iJqf72GReJ3rsIJquSpXSub3n7idVqZYLvhT/v7xwAjBUYFWUeQatyWNmIlSakaGWBhTs2UaH+MDTJei6ECBQ==\n";
+	const char *comments[] = { "  two blanks before, a tab after\t", " \\ = # ", "", "x" };
+	char t[2048], err[256] = "", *text;
+	struct job j, k;
+
+	for (size_t i = 0; i < sizeof(comments) / sizeof(comments[0]); i++) {
+		snprintf(t, sizeof(t), "%sminisign-comment = plain\n", base);
+		ASSERT_EQ(job_parse(t, strlen(t), &j, err, sizeof(err)), 0);
+		snprintf(j.minisign_sig.trusted_comment, sizeof(j.minisign_sig.trusted_comment), "%s",
+			 comments[i]);
+		ASSERT_EQ(job_format(&j, &text), 0);
+		ASSERT_EQ(job_parse(text, strlen(text), &k, err, sizeof(err)), 0);
+		ASSERT_STREQ(k.minisign_sig.trusted_comment, comments[i]);
+		ASSERT_TRUE(k.have_minisig);
+		free(text);
+		job_done(&j);
+		job_done(&k);
+	}
+	/* both spellings at once: refused, not one silently preferred */
+	snprintf(t, sizeof(t), "%sminisign-comment = a\nminisign-comment-base64 = Yg==\n", base);
+	ASSERT_EQ(job_parse(t, strlen(t), &j, err, sizeof(err)), -EBADMSG);
+	ASSERT_TRUE(strstr(err, "give one") != NULL);
+}
+
 TEST(minisign_roundtrip)
 {
 	/* from tests/data/minisign (made with Debian's minisign) */
@@ -311,4 +343,4 @@ TEST(hold_errors)
 }
 
 RUN(T(parse_and_roundtrip), T(errors), T(cmdline), T(job_from_cmdline), T(then_kexec_roundtrip),
-    T(minisign_roundtrip), T(tls_roundtrip), T(hold), T(hold_errors))
+    T(minisign_roundtrip), T(tls_roundtrip), T(hold), T(hold_errors), T(minisign_comment_bytes_exact))

@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: GPL-2.0-or-later
 /* Unit tests for secret redaction in log output. */
 #include "basic/log.h"
+#include "basic/escape.h"
 #include "tests.h"
 
 TEST(redact)
@@ -29,4 +30,18 @@ TEST(errno_return)
 	log_set_max_level(LOG_LEVEL_INFO);
 }
 
-RUN(T(redact), T(errno_return))
+/* Outside text cannot drive the terminal: ESC, CR, BEL, DEL and the C1 CSI are shown as
+ * escapes; printable ASCII and other UTF-8 pass unchanged; truncation never cuts an escape. */
+TEST(escape_controls)
+{
+	char b[64], small[6];
+
+	escape_controls("ok \033[2J\r\a\x7f\xc2\x9b \\ caf\xc3\xa9", b, sizeof(b));
+	ASSERT_STREQ(b, "ok \\x1b[2J\\x0d\\x07\\x7f\\xc2\\x9b \\\\ caf\xc3\xa9");
+	escape_controls("ab\033", small, sizeof(small));
+	ASSERT_STREQ(small, "ab");
+	escape_controls("plain", b, sizeof(b));
+	ASSERT_STREQ(b, "plain");
+}
+
+RUN(T(redact), T(errno_return), T(escape_controls))

@@ -131,4 +131,35 @@ TEST(malformed)
 	ASSERT_EQ(minisign_sig_parse(s, strlen(s), &sig), -EBADMSG);
 }
 
-RUN(T(base64), T(verify_real_signature), T(wrong_key_and_legacy), T(malformed))
+/* The comment can be trusted, and so shown, before the data arrives: the global signature
+ * covers it. One byte changed, added or trimmed and it is refused. */
+TEST(comment_verified_before_data)
+{
+	size_t kl, sl;
+	uint8_t *key = load("test.pub", &kl), *sigtext = load("data.bin.minisig", &sl);
+	struct minisign_pubkey pk;
+	struct minisign_sig sig, bad;
+	char why[256] = "";
+	size_t n;
+
+	ASSERT_EQ(minisign_pubkey_parse((char *)key, kl, &pk), 0);
+	ASSERT_EQ(minisign_sig_parse((char *)sigtext, sl, &sig), 0);
+	ASSERT_EQ(minisign_verify_comment(&pk, &sig, why, sizeof(why)), 0);
+	bad = sig;
+	bad.trusted_comment[0] ^= 0x20;
+	ASSERT_EQ(minisign_verify_comment(&pk, &bad, why, sizeof(why)), -EKEYREJECTED);
+	ASSERT_TRUE(strstr(why, "trusted comment") != NULL);
+	bad = sig;
+	n = strlen(bad.trusted_comment);
+	bad.trusted_comment[n] = ' ';
+	bad.trusted_comment[n + 1] = 0;
+	ASSERT_EQ(minisign_verify_comment(&pk, &bad, why, sizeof(why)), -EKEYREJECTED);
+	bad = sig;
+	bad.trusted_comment[n - 1] = 0;
+	ASSERT_EQ(minisign_verify_comment(&pk, &bad, why, sizeof(why)), -EKEYREJECTED);
+	free(key);
+	free(sigtext);
+}
+
+RUN(T(base64), T(verify_real_signature), T(wrong_key_and_legacy), T(malformed),
+    T(comment_verified_before_data))

@@ -2,6 +2,7 @@
 /* Unit tests for URL redaction, secret extraction and file names. */
 #include <errno.h>
 
+#include "flash/url-origin.h"
 #include "format/url.h"
 #include "tests.h"
 
@@ -61,4 +62,32 @@ TEST(file_name)
 	ASSERT_TRUE(!url_is_http("ftp://x"));
 }
 
-RUN(T(redact), T(secrets), T(file_name))
+/* A raw '@' inside the password (not percent-encoded, as people paste them): the userinfo ends
+ * at the last '@' of the authority, and none of the password shows. */
+TEST(at_sign_in_password)
+{
+	char b[256];
+
+	url_redact("https://alice:p@ss@w0rd@host/x.img", b, sizeof(b));
+	ASSERT_STREQ(b, "https://***@host/x.img");
+	n_seen = 0;
+	ASSERT_EQ(url_foreach_secret("https://alice:p@ss@w0rd@host/x.img", collect), 0);
+	ASSERT_EQ(n_seen, 1);
+	ASSERT_STREQ(seen[0], "p@ss@w0rd");
+}
+
+/* The origin that decides where the user's headers may go (RFC 6454: scheme, host, port). */
+TEST(same_origin)
+{
+	ASSERT_TRUE(url_same_origin("http://h.example/a.img", "http://h.example:80/SHA256SUMS"));
+	ASSERT_TRUE(url_same_origin("HTTPS://H.Example/a", "https://h.example:443/b?x=1"));
+	ASSERT_TRUE(url_same_origin("https://u:pw@h.example/a", "https://h.example/b"));
+	ASSERT_TRUE(!url_same_origin("http://h.example/a", "https://h.example/a"));
+	ASSERT_TRUE(!url_same_origin("http://h.example/a", "http://h.example:8080/a"));
+	ASSERT_TRUE(!url_same_origin("http://h.example/a", "http://cdn.h.example/a"));
+	ASSERT_TRUE(!url_same_origin("http://h.example@evil.example/a", "http://h.example/a"));
+	ASSERT_TRUE(!url_same_origin("/srv/a.img", "/srv/SHA256SUMS"));
+	ASSERT_TRUE(!url_same_origin("http://h.example/a", "ftp://h.example/a"));
+}
+
+RUN(T(redact), T(secrets), T(file_name), T(at_sign_in_password), T(same_origin))
