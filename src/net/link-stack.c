@@ -44,6 +44,20 @@ static int find_nic(const struct netlink_link *all, int n, const uint8_t mac[6])
 	return 0;
 }
 
+/* A bond member or bridge port has no addresses of its own (the kernel sends what arrives on
+ * it to the bond or bridge); with IPv6 left on, a bridge port would autoconfigure from router
+ * advertisements and get routes that compete with the bridge's. */
+static void disable_ipv6(const char *ifname)
+{
+	char path[128];
+	_cleanup_fclose_ FILE *f = NULL;
+
+	snprintf(path, sizeof(path), "/proc/sys/net/ipv6/conf/%s/disable_ipv6", ifname);
+	f = fopen(path, "we");
+	if (f)
+		fputs("1\n", f);
+}
+
 static int resolve_lower(const char *lower, const struct netlink_link *all, int n)
 {
 	uint8_t mac[6];
@@ -132,9 +146,14 @@ int link_stack_build(const struct net_link *links, size_t n, const uint8_t *top_
 				return snprintf(why, whylen, "%s: its member %s is gone", l->name,
 						l->lower[m]),
 				       -ENODEV;
-			if (netlink_link_get(member, &ml) == 0 && ml.master == idx)
+			if (netlink_link_get(member, &ml) < 0)
+				return snprintf(why, whylen, "%s: its member %s is gone", l->name,
+						l->lower[m]),
+				       -ENODEV;
+			if (ml.master == idx)
 				continue;
 			(void)netlink_link_set_down(member);
+			disable_ipv6(ml.name);
 			r = netlink_link_set_master(member, idx);
 			if (r < 0) {
 				snprintf(why, whylen, "cannot add %s to %s %s: %s", ml.name, l->kind,
