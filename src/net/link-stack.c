@@ -118,6 +118,18 @@ int link_stack_build(const struct net_link *links, size_t n, const uint8_t *top_
 			snprintf(why, whylen, "%s exists already and is not a %s", l->name, l->kind);
 			return -EEXIST;
 		}
+		/* loading bonding makes a bond0 in balance-rr mode (max_bonds=1), and a link of
+		 * ours from an earlier try may differ: make it again as the job says */
+		if (idx > 0 && ((!strcmp(l->kind, "bond") && have.bond_mode != l->bond_mode) ||
+				(!strcmp(l->kind, "vlan") &&
+				 (have.vlan_id != l->vlan_id || have.parent != parent)))) {
+			r = netlink_link_delete(idx);
+			if (r < 0)
+				return snprintf(why, whylen, "cannot replace %s: %s", l->name,
+						strerror(-r)),
+				       r;
+			idx = 0;
+		}
 		if (idx <= 0) {
 			r = netlink_link_create(l->name, l->kind, parent, l->vlan_id, l->bond_mode);
 			if (r < 0) {

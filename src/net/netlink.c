@@ -414,6 +414,22 @@ int netlink_link_create(const char *name, const char *kind, int parent, uint16_t
 	return r == -ENODEV ? -EOPNOTSUPP : r;
 }
 
+int netlink_link_delete(int ifindex)
+{
+	char buf[NL_REQ_BUF];
+	struct nlmsghdr *nlh = mnl_nlmsg_put_header(buf);
+	struct ifinfomsg *ifi;
+
+	if (ifindex <= 0)
+		return -ENODEV;
+	nlh->nlmsg_type = RTM_DELLINK;
+	nlh->nlmsg_flags = NLM_F_REQUEST | NLM_F_ACK;
+	ifi = mnl_nlmsg_put_extra_header(nlh, sizeof(*ifi));
+	ifi->ifi_family = AF_UNSPEC;
+	ifi->ifi_index = ifindex;
+	return nl_transact(nlh, NULL, NULL);
+}
+
 int netlink_link_set_master(int ifindex, int master)
 {
 	char buf[NL_REQ_BUF];

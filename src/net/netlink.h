@@ -93,6 +93,9 @@ int netlink_link_set_mtu(int ifindex, uint32_t mtu);
 int netlink_link_create(const char *name, const char *kind, int parent, uint16_t vlan_id,
 			int bond_mode);
 
+/* Delete a (virtual) link. */
+int netlink_link_delete(int ifindex);
+
 /* Make ifindex a member of master (a bond or bridge), or of none with master 0. A bond takes
  * only members that are down. */
 int netlink_link_set_master(int ifindex, int master);
