@@ -279,7 +279,7 @@ int dhcp6_parse(const uint8_t *buf, size_t len, uint32_t xid, const struct dhcp6
 	while ((r = next_option(buf, len, &off, &code, &d, &dlen)) > 0) {
 		switch (code) {
 		case DHCP6_OPT_CLIENTID:
-			client_ok = client_id && dlen == client_id->len &&
+			client_ok = client_id && client_id->len > 0 && dlen == client_id->len &&
 				    memcmp(d, client_id->data, dlen) == 0;
 			break;
 		case DHCP6_OPT_SERVERID:
