@@ -745,10 +745,12 @@ static int choose_fallback(struct ctx *c, struct choice *ch, char *err, size_t e
 				int r;
 
 				if (kfd == -EBADFD) {
-					snprintf(err, errlen, "%s on %s is not a regular file (a FIFO "
-							      "or a device node?): not opened",
+					/* never opened: a FIFO would hang the flasher, whose
+					 * watchdog is already stopped */
+					log_info("boot: %s on %s is not a regular file (a FIFO or a "
+						 "device node?): skipped, not opened",
 						 pairs[p][0], f->dev);
-					return kfd;
+					continue;
 				}
 				if (kfd < 0)
 					continue;

@@ -146,10 +146,13 @@ def check_hold_refusals(hold_root, port, known, tmp_path):
                        input="root\n", capture_output=True, text=True, timeout=120)
     assert r.returncode == 255 and "Permission denied" in r.stderr, r.stderr[-2000:]
     # the listed key: commands run, but no forwarding of either kind
-    r = subprocess.run(base[:1] + ["-W", "10.0.2.2:22"] + base[1:], stdin=subprocess.DEVNULL,
-                       capture_output=True, text=True, timeout=120)
-    assert r.returncode == 255, (r.returncode, r.stderr[-2000:])
-    assert re.search(r"open failed|administratively prohibited", r.stderr), r.stderr[-2000:]
+    # -W to the flasher's own SSH port: were forwarding allowed, its banner would come back
+    r = subprocess.run(base[:1] + ["-o", "LogLevel=INFO", "-W", "127.0.0.1:22"] + base[1:],
+                       stdin=subprocess.DEVNULL, capture_output=True, timeout=120)
+    out, err = r.stdout.decode(errors="replace"), r.stderr.decode(errors="replace")
+    assert r.returncode == 255 and "SSH-2.0" not in out, (r.returncode, out[:200], err)
+    assert re.search(r"open failed: (administratively prohibited|unknown channel type)",
+                     err), err[-2000:]
     r = subprocess.run(base[:1] + ["-o", "ExitOnForwardFailure=yes",
                                    "-R", "127.0.0.1:%d:127.0.0.1:22" % free_port()] + base[1:]
                        + ["true"], capture_output=True, text=True, timeout=120)

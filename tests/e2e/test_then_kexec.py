@@ -13,6 +13,7 @@ import hashlib
 import os
 import re
 import shutil
+import stat
 import subprocess
 from pathlib import Path
 
@@ -243,6 +244,10 @@ def test_nothing_bootable_reboots(nginx, build_flasher, vm, tmp_path):
     tree = tmp_path / "data"
     tree.mkdir()
     (tree / "README").write_text("a data disk, no kernel here\n")
+    # hostile "kernels": never opened (a FIFO would block the flasher for good), just skipped
+    os.mkfifo(tree / "vmlinuz")
+    (tree / "boot").mkdir()
+    os.mknod(tree / "boot" / "vmlinuz", 0o600 | stat.S_IFCHR, os.makedev(1, 3))
     data = tmp_path / "data.img"
     make_ext4(data, 8, tree)
     image = tmp_path / "data-disk.img"
@@ -252,6 +257,9 @@ def test_nothing_bootable_reboots(nginx, build_flasher, vm, tmp_path):
                                    timeout=400)
     assert rc == 0, out[-4000:]
     assert "cannot boot the new system directly: nothing bootable on /dev/vda" in out, out[-4000:]
+    for p in ("/boot/vmlinuz", "/vmlinuz"):
+        assert ("boot: %s on /dev/vda1 is not a regular file (a FIFO or a device node?): "
+                "skipped, not opened" % p) in out, out[-4000:]
     assert "rebooting through the firmware instead" in out
     assert re.search(r"reboot: (Restarting system|machine restart)", out), out[-3000:]
     assert "NEW-SYSTEM-BOOTED" not in out

@@ -300,3 +300,14 @@ def tls_nginx(tls_pki):
                 proc.kill()
                 proc.wait(10)
         shutil.rmtree(base, ignore_errors=True)
+
+
+def job_of_initrd(initrd):
+    """The job file in a flasher initramfs: the last newc member named etc/reimage/job.conf
+    (its own uncompressed archive at the end; the binary in the first one may hold the same
+    name as a string)."""
+    data = initrd.read_bytes()
+    i = data.rindex(b"etc/reimage/job.conf\0")
+    size = int(data[data.rindex(b"070701", 0, i):i][54:62], 16)
+    start = (i + len("etc/reimage/job.conf") + 1 + 3) & ~3
+    return data[start:start + size].decode()

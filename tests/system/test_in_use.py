@@ -108,7 +108,8 @@ exec chroot "$R" /work/reimage flash --progress none /work/small.img {dev}
 @pytest.mark.loop
 def test_running_root_refused(reimage_bin, image, loopdev, tmp_path):
     """In a private mount namespace whose root is an ext4 file system on a loop device,
-    flashing that loop device is refused as the running root (not merely as mounted)."""
+    flashing that loop device is refused as the running root, not merely as mounted (either
+    check says so: the device of "/" and the mount on "/"; with both broken this fails)."""
     dev = loopdev(64 * MiB, pattern=False)
     run("mkfs.ext4", "-q", "-F", dev.path)
     work = tmp_path / "work"

@@ -4,6 +4,7 @@ anything is fetched, the trusted comment is verified and printed, legacy signatu
 with advice, and a failed check leaves the target's first MiB zeroed."""
 
 import json
+from pathlib import Path
 import shutil
 import subprocess
 
@@ -97,3 +98,48 @@ def test_bad_usage(flash, nginx, served, keys, tmp_path):
     assert r.rc == 2 and "minisign public key" in msg(r), msg(r)
     r = flash(url, tmp_path / "o", "--pubkey", keys / "release.pub")
     assert r.rc == 2 and "go together" in msg(r), msg(r)
+
+
+EVIL = "build 7 \x1b[2J\x1b]0;owned\x07 done"
+EVIL_SHOWN = "build 7 \\x1b[2J\\x1b]0;owned\\x07 done"
+
+
+def test_trusted_comment_shown_escaped_after_verification(flash, nginx, images, keys, tmp_path):
+    """A signed comment with terminal control sequences is shown, after the check, with its
+    control characters escaped: it cannot clear the screen or retitle the window."""
+    src = tmp_path / "disk.img.zst"
+    shutil.copyfile(images.path("zstd"), src)
+    sig = sign(keys, src, EVIL)
+    url = nginx.put("evil-comment.img.zst", src=src)
+    r = flash(url, tmp_path / "out.img", "--minisig", sig, "--progress", "line",
+              "--pubkey", keys / "release.pub")
+    assert r.rc == 0, msg(r)
+    assert "trusted comment: " + EVIL_SHOWN in msg(r), msg(r)
+    assert "\x1b" not in r.err and "\x07" not in r.err
+
+
+def test_go_shows_the_comment_only_once_verified(run_reimage, nginx, served, images, keys,
+                                                 loopdev, tmp_path):
+    """reimage go checks the comment's global signature before its plan shows the comment
+    (escaped); a comment changed after signing stops it before anything is loaded, and the
+    changed text is not shown."""
+    dev = loopdev(64 * MiB, pattern=False)
+    kernel = tmp_path / "vmlinuz"  # a dry run never loads it
+    kernel.write_bytes(b"not loaded in a dry run")
+    src = tmp_path / "disk.img.zst"
+    shutil.copyfile(images.path("zstd"), src)
+    sig = Path(sign(keys, src, EVIL))
+    common = ["go", nginx.url(served["zstd"]), "--to", dev.path, "--kernel", kernel,
+              "--dry-run", "--no-carry-network", "--pubkey", keys / "release.pub"]
+    r = run_reimage(*common, "--minisig", sig)
+    assert r.rc == 0, msg(r)
+    assert 'trusted comment, verified: "%s"' % EVIL_SHOWN in r.out, r.out
+    assert "\x1b" not in r.out + r.err
+    lines = sig.read_text().split("\n")
+    forged = tmp_path / "forged.minisig"
+    forged.write_text("\n".join(l.replace("build 7", "build 8") if l.startswith("trusted comment:")
+                                else l for l in lines))
+    r = run_reimage(*common, "--minisig", forged)
+    assert r.rc == 4, msg(r)
+    assert "trusted comment of the signature was altered" in msg(r) and "nothing was loaded" in msg(r)
+    assert "build 8" not in msg(r)

@@ -7,18 +7,11 @@ import os
 
 import pytest
 
+from conftest import job_of_initrd
+
 PASSWORD = "pr0xy-PASSW0RD-77"
 # a host name no resolver knows: only the proxy (which sends everything to nginx) reaches it
 ONLY_VIA_PROXY = "images.reimage-test.invalid"
-
-
-def _job_of(initrd):
-    """The job file from a saved flasher's uncompressed job archive (newc)."""
-    data = initrd.read_bytes()
-    i = data.index(b"etc/reimage/job.conf\0")
-    size = int(data[data.rindex(b"070701", 0, i):i][54:62], 16)
-    start = (i + len("etc/reimage/job.conf") + 1 + 3) & ~3
-    return data[start:start + size].decode()
 
 
 def _env(**kw):
@@ -54,7 +47,7 @@ def test_go_uses_and_carries_the_environment_proxy(run_reimage, loopdev, tmp_pat
         forward_proxy.port in r.out, r.out
     assert "not for localhost,.internal.example" in r.out, r.out
     assert PASSWORD not in out, "the proxy password was printed"
-    job = _job_of(saved)
+    job = job_of_initrd(saved)
     assert "http-proxy = " + proxy in job
     assert "no-proxy = localhost,.internal.example" in job
     assert "https-proxy" not in job  # only what the environment says
@@ -69,7 +62,7 @@ def test_go_proxy_option_overrides_the_environment(run_reimage, loopdev, tmp_pat
                    env=_env(http_proxy="http://127.0.0.1:9", https_proxy="http://127.0.0.1:9"))
     assert r.rc == 0, r.out + r.err
     assert "(from --proxy)" in r.out, r.out
-    job = _job_of(saved)
+    job = job_of_initrd(saved)
     assert "http-proxy = " + forward_proxy.url() in job
     assert "https-proxy = " + forward_proxy.url() in job
     assert "127.0.0.1:9" not in job
@@ -95,6 +88,6 @@ def test_initrd_proxy_option_goes_into_the_job(run_reimage, tmp_path):
     assert r.rc == 0, r.out + r.err
     assert PASSWORD not in r.out + r.err
     assert oct(os.stat(out).st_mode & 0o777) == "0o600", "a proxy password makes it secret"
-    job = _job_of(out)
+    job = job_of_initrd(out)
     assert "http-proxy = http://u:%s@10.0.2.2:3128" % PASSWORD in job
     assert "https-proxy = http://u:%s@10.0.2.2:3128" % PASSWORD in job

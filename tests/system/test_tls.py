@@ -13,6 +13,8 @@ import time
 
 import pytest
 
+from conftest import job_of_initrd
+
 INSECURE_WARNING = ("TLS certificate verification is OFF (--insecure): anyone on the network "
                     "path can serve a forged image; only the digest and signature checks "
                     "protect you")
@@ -294,15 +296,6 @@ def test_encrypted_client_key_refused_without_prompting(flash, tls_nginx, tls_pk
 # reimage go: the same options are checked on this machine and carried into the job
 # --------------------------------------------------------------------------
 
-def _job_of(initrd):
-    """The job file from a saved flasher's uncompressed job archive (newc)."""
-    data = initrd.read_bytes()
-    i = data.index(b"etc/reimage/job.conf\0")
-    size = int(data[data.rindex(b"070701", 0, i):i][54:62], 16)
-    start = (i + len("etc/reimage/job.conf") + 1 + 3) & ~3
-    return data[start:start + size].decode()
-
-
 def _go(run_reimage, loopdev, tmp_path, url, *args):
     dev = loopdev(16 * 1024 * 1024, pattern=False)
     kernel = tmp_path / "vmlinuz"  # a dry run never loads it
@@ -325,7 +318,7 @@ def test_go_carries_client_cert_and_ca_into_the_job(run_reimage, loopdev, tls_ng
     key = [l for l in tls_pki.client_key.read_text().splitlines() if not l.startswith("-----")]
     assert not any(k in r.out + r.err for k in key)
     assert oct(os.stat(saved).st_mode & 0o777) == "0o600"
-    job = _job_of(saved)
+    job = job_of_initrd(saved)
     for l in key:
         assert "tls-client-key = " + l in job
     assert "tls-cacert = -----BEGIN CERTIFICATE-----" in job
@@ -338,7 +331,7 @@ def test_go_insecure_is_loud_in_the_plan_and_the_job(run_reimage, loopdev, tls_n
     assert r.rc == 0, r.out + r.err
     assert "tls:      VERIFICATION OFF (--insecure)" in r.out
     assert "WARNING: TLS certificate verification is OFF" in r.out
-    assert "tls-insecure = yes" in _job_of(saved)
+    assert "tls-insecure = yes" in job_of_initrd(saved)
 
 
 def test_go_refuses_an_untrusted_server_before_anything(run_reimage, loopdev, tls_nginx,
