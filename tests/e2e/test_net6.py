@@ -35,7 +35,7 @@ def test_flasher_on_an_ipv6_only_network(images, build_flasher, vm, tmp_path):
         initrd = build_flasher("--src", "http://[fec0::2]:%d/img.zst" % port, "--dst", "/dev/vda",
                                "--sha256", images.sha("zstd"), "--then", "poweroff")
         v = vm(initrd, disk, netdev_opts=",ipv4=off,ipv6=on")
-        rc = v.wait_exit(240)
+        rc = v.wait_exit(480)
         out = v.text()
         assert rc == 0, out[-4000:]
         # which address, which method
@@ -123,7 +123,7 @@ def test_go_carries_bond_vlan_bridge_and_ipv6_only(images, kernel, reimage_bin, 
                           netdev_opts=",ipv4=off,ipv6=on",
                           extra=("-netdev", "user,id=n1,ipv4=off,ipv6=on", "-device",
                                  "virtio-net-pci,netdev=n1,mac=52:54:00:12:34:57"))
-        rc = v.wait_exit(600)
+        rc = v.wait_exit(1200)  # two boots and a flasher build under TCG on a loaded host
         out = v.text()
         assert rc == 0, relevant(out)
         # the VLAN on the bond, carried by the dry run
