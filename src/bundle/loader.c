@@ -200,6 +200,14 @@ static int check_target(const struct bundle_meta *m, struct disk_identity *id, c
 		    m->dst, format_bytes(a, sizeof(a), id->size), format_bytes(b, sizeof(b), m->dst_size));
 		return EXIT_REFUSED;
 	}
+	if (m->image_size && m->image_size > id->size) {
+		char a[32], b[32];
+		err("%s here holds %s, but the image the bundle writes needs %s (read from the "
+		    "image's header when the bundle was made): the disk is too small",
+		    m->dst, format_bytes(a, sizeof(a), id->size),
+		    format_bytes(b, sizeof(b), m->image_size));
+		return EXIT_REFUSED;
+	}
 	if (target_check_block_device(st.st_rdev, m->dst, why, sizeof(why)) == -EBUSY) {
 		why[strcspn(why, ";")] = 0; /* the advice that follows is for reimage flash */
 		snprintf(inuse, inuselen, "in use now: %s (fine: the flasher writes it after this "
@@ -225,6 +233,7 @@ int main(int argc, char *argv[])
 	struct utsname u;
 	_cleanup_close_ int self = -EBADF, kfd = -EBADF, ifd = -EBADF;
 	char why[2048] = "", lock[64], inuse[1200], cmdline[KEXEC_CMDLINE_MAX] = "", hex[65];
+	enum kexec_loader loader;
 	char a[32], b[32], pc[4096];
 	bool info = false, dry_run = false, yes = false, loaded = false, refused = false;
 	uint64_t total;
@@ -316,11 +325,11 @@ int main(int argc, char *argv[])
 		       : "");
 	if (geteuid() != 0)
 		printf("  kexec:    not checked (not root; a real run needs root)\n");
-	else if (kexec_file_probe(why, sizeof(why)) < 0) {
+	else if (kexec_probe(&loader, why, sizeof(why)) < 0) {
 		err("%s", why);
 		refused = true;
 	} else
-		printf("  kexec:    kexec_file_load available\n");
+		printf("  kexec:    %s\n", kexec_loader_name(loader));
 	total = mem_total();
 	printf("  memory:   %s in all; kernel %s + flasher %s to load\n",
 	       format_bytes(a, sizeof(a), total),

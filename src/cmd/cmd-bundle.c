@@ -19,7 +19,10 @@
 #include "cmd/commands.h"
 #include "cmd/flasher-args.h"
 #include "crypto/digest.h"
+#include "flash/image-probe.h"
+#include "flash/source.h"
 #include "format/bundle.h"
+#include "format/arm64-image.h"
 #include "format/elf.h"
 #include "format/url.h"
 #include "initrd/flasher.h"
@@ -122,7 +125,37 @@ static int do_info(const char *path)
 }
 
 /* The static loader: --loader, else next to this binary (the build tree), else libexecdir. */
-static int find_loader(const char *given, uint8_t **ret, size_t *ret_len, char *path, size_t n)
+#define EM_X86_64_ 62
+#define EM_AARCH64_ 183
+
+/* The machine a kernel runs on, by its header: a bzImage is x86_64; an arm64 Image (as it is,
+ * gzip'd or EFI zboot: the loader unwraps those) is arm64. Its release into kver when the
+ * kernel says it ("" when only --kernel-version can). EM_* or -ENOEXEC / -EPROTONOSUPPORT. */
+static int kernel_machine(const uint8_t *k, size_t len, char *kver, size_t kverlen)
+{
+	enum kernel_wrapper w;
+	struct arm64_image img;
+	int r = bundle_kernel_probe(k, len, kver, kverlen);
+
+	if (r == 0)
+		return EM_X86_64_;
+	if (r != -ENOEXEC)
+		return r;
+	if (kernel_wrapper_detect(k, len, &w, NULL, NULL, NULL, 0) < 0)
+		return -ENOEXEC;
+	kver[0] = 0;
+	if (w == KERNEL_WRAPPER_NONE) {
+		r = arm64_image_parse(k, len, &img);
+		if (r < 0)
+			return r == -ENOEXEC ? -ENOEXEC : -EPROTONOSUPPORT;
+		if (arm64_image_release(k, len, kver, kverlen) < 0)
+			kver[0] = 0;
+	}
+	return EM_AARCH64_;
+}
+
+static int find_loader(const char *given, int machine, uint8_t **ret, size_t *ret_len, char *path,
+		       size_t n)
 {
 	char self[PATH_MAX], tried[3 * PATH_MAX] = "";
 	ssize_t l = readlink("/proc/self/exe", self, sizeof(self) - 1);
@@ -166,14 +199,66 @@ static int find_loader(const char *given, uint8_t **ret, size_t *ret_len, char *
 	if (!info)
 		return log_error_errno(-ENOMEM, "out of memory");
 	r = elf_parse(*ret, *ret_len, info);
-	if (r != 0 || info->machine != 62 /* EM_X86_64 */) {
-		log_error("%s is not a static x86_64 program: not a bundle loader", path);
+	if (r != 0 || info->machine != machine) {
+		if (r == 0 && (info->machine == EM_X86_64_ || info->machine == EM_AARCH64_))
+			log_error("%s is a loader for %s, but the kernel is for %s: give the loader "
+				  "of the kernel's machine with --loader (the arm64 one is "
+				  "build-arm64/reimage-bundle-loader, made by scripts/build-arm64)",
+				  path, info->machine == EM_AARCH64_ ? "arm64" : "x86_64",
+				  machine == EM_AARCH64_ ? "arm64" : "x86_64");
+		else
+			log_error("%s is not a static %s program: not a bundle loader", path,
+				  machine == EM_AARCH64_ ? "arm64" : "x86_64");
 		free(info);
 		free(*ret);
 		*ret = NULL;
 		return -ENOEXEC;
 	}
 	free(info);
+	return 0;
+}
+
+/* What the source's first bytes say, read now (the bundle's loader has no network): a format
+ * or qcow2 feature the flasher would refuse stops the build; a qcow2's virtual size goes into
+ * the meta for the loader to check against the disk. A source not reachable from here is only
+ * a warning: the machine the bundle runs on may see networks this one does not. */
+static int bundle_probe_image(const struct flasher_args *a, uint64_t *ret_min)
+{
+	struct source_config sc = { .location = a->job.src, .headers = a->job.headers,
+				    .n_headers = a->job.n_headers, .retries = 0,
+				    .retry_for_ms = 5000, .connect_timeout_ms = 5000,
+				    .stall_timeout_ms = 15000, .low_speed = 1, .tls = a->tls };
+	_cleanup_free_ uint8_t *head = malloc(64U << 10);
+	struct image_probe p;
+	uint64_t size = UINT64_MAX;
+	char err[1024] = "", why[1024];
+	size_t n = 0;
+	int r;
+
+	*ret_min = 0;
+	if (!a->job.src)
+		return 0;
+	if (!head)
+		return -ENOMEM;
+	r = source_probe(&sc, head, 64U << 10, &n, &size, err, sizeof(err));
+	if (r < 0) {
+		log_warning("could not read the image from here (%s); its format and size are checked "
+			    "by the flasher only", err[0] ? err : strerror(-r));
+		return 0;
+	}
+	r = image_probe(head, n, size, &p, why, sizeof(why));
+	if (r < 0) {
+		log_error("%s; no bundle was written", why);
+		return r;
+	}
+	if (a->job.member && p.container != CONTAINER_TAR) {
+		log_error("--member %s was given but the image is a %s, not a tar archive; no bundle "
+			  "was written", a->job.member, p.what);
+		return -EINVAL;
+	}
+	log_info("image: %s", p.what);
+	if (p.min_size != UINT64_MAX)
+		*ret_min = p.min_size;
 	return 0;
 }
 
@@ -316,6 +401,7 @@ int cmd_bundle(int argc, char *argv[])
 	uint8_t tail[BUNDLE_TRAILER_SIZE], file_sha[32];
 	static const uint8_t zeros[PAGE];
 	size_t loader_len = 0, kernel_len = 0, append_len = 0, pad;
+	int machine;
 	int c, r, ex = 2, meta_len;
 
 	log_set_prefix("reimage bundle");
@@ -383,24 +469,31 @@ int cmd_bundle(int argc, char *argv[])
 		ex = 1;
 		goto out;
 	}
-	r = bundle_kernel_probe(kernel, kernel_len, kver, sizeof(kver));
-	if (r == -ENOEXEC || r == -EBADMSG) {
-		log_error("%s is not an x86 bzImage kernel; a bundle carries a kernel that "
-			  "kexec_file_load takes on x86_64 (e.g. /boot/vmlinuz-VERSION)",
+	machine = kernel_machine(kernel, kernel_len, kver, sizeof(kver));
+	if (machine == -ENOEXEC || machine == -EBADMSG) {
+		log_error("%s is neither an x86 bzImage nor an arm64 Image; a bundle carries a "
+			  "kernel that kexec can load (e.g. /boot/vmlinuz-VERSION)",
 			  kernel_path);
 		ex = 1;
 		goto out;
 	}
-	if (r < 0) {
-		log_error("%s is a bzImage that kexec_file_load refuses (it needs boot protocol "
-			  "2.12 or later, a 64-bit kernel loadable above 4 GiB)",
+	if (machine < 0) {
+		log_error("%s is a kernel that kexec refuses (x86: it needs boot protocol 2.12 or "
+			  "later, a 64-bit kernel loadable above 4 GiB; arm64: a little-endian "
+			  "Image from Linux 3.17 or later)",
 			  kernel_path);
 		ex = 1;
+		goto out;
+	}
+	if (!kver[0] && !a.kver_set) {
+		log_error("%s does not say its release (a compressed arm64 kernel): give "
+			  "--kernel-version", kernel_path);
+		ex = 2;
 		goto out;
 	}
 	if (!a.kver_set)
 		a.o.kver = kver;
-	else if (strcmp(a.o.kver, kver) != 0) {
+	else if (kver[0] && strcmp(a.o.kver, kver) != 0) {
 		log_error("--kernel-version %s, but %s says it is %s: modules must match the kernel",
 			  a.o.kver, kernel_path, kver);
 		goto out;
@@ -425,7 +518,7 @@ int cmd_bundle(int argc, char *argv[])
 			goto out;
 		}
 	}
-	r = find_loader(loader_arg, &loader, &loader_len, loader_path, sizeof(loader_path));
+	r = find_loader(loader_arg, machine, &loader, &loader_len, loader_path, sizeof(loader_path));
 	if (r < 0) {
 		ex = 1;
 		goto out;
@@ -459,6 +552,8 @@ int cmd_bundle(int argc, char *argv[])
 	snprintf(m.dst_wwn, sizeof(m.dst_wwn), "%s", a.job.dst_wwn ? a.job.dst_wwn : "");
 	snprintf(m.dst_model, sizeof(m.dst_model), "%s", a.job.dst_model ? a.job.dst_model : "");
 	m.dst_size = a.job.dst_size;
+	if (bundle_probe_image(&a, &m.image_size) < 0)
+		goto out;
 	m.secrets = a.secrets;
 	meta_len = bundle_meta_format(&m, meta, sizeof(meta));
 	if (meta_len < 0 || bundle_meta_parse(meta, (size_t)meta_len, &m) < 0) {

@@ -83,8 +83,12 @@ static void help(void)
 	       "      --sums-sig FILE|URL   detached OpenPGP signature of the --sums list, checked\n"
 	       "                            with gpgv before the list is used\n"
 	       "      --keyring FILE        the signing keys for --sums-sig (binary or armored)\n"
-	       "      --image-sha256 HEX    SHA-256 of the decompressed image\n"
+	       "      --image-sha256 HEX    SHA-256 of the disk image (decompressed; for a qcow2 or\n"
+	       "                            a tar, of the raw disk it holds)\n"
 	       "      --verify              read the written data back and compare\n"
+	       "Images:\n"
+	       "      --member NAME         the member of a tar archive that holds the disk image\n"
+	       "                            (needed when the archive holds several files)\n"
 	       "HTTP:\n"
 	       "      --header 'N: V'       extra request header (repeatable; value never printed)\n"
 	       "      --header-file FILE    request headers, one per line\n"
@@ -128,6 +132,7 @@ enum {
 	OPT_LOW_SPEED,
 	OPT_PROGRESS,
 	OPT_JSON,
+	OPT_MEMBER,
 };
 
 static const struct option options[] = {
@@ -149,6 +154,7 @@ static const struct option options[] = {
 	{ "low-speed", required_argument, NULL, OPT_LOW_SPEED },
 	{ "progress", required_argument, NULL, OPT_PROGRESS },
 	{ "json", no_argument, NULL, OPT_JSON },
+	{ "member", required_argument, NULL, OPT_MEMBER },
 	TLS_LONG_OPTIONS,
 	{ "quiet", no_argument, NULL, 'q' },
 	{ "help", no_argument, NULL, 'h' },
@@ -314,6 +320,7 @@ static int parse_args(int argc, char *argv[], struct args *a)
 			}
 			break;
 		case OPT_JSON: a->json = true; break;
+		case OPT_MEMBER: a->o.member = optarg; break;
 		case 'q': a->quiet = true; break;
 		case 'h': help(); return 1;
 		default:

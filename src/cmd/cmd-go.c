@@ -19,9 +19,11 @@
 #include "basic/macro.h"
 #include "basic/parse-util.h"
 #include "cmd/commands.h"
+#include "cmd/identity-options.h"
 #include "cmd/proxy-options.h"
 #include "cmd/tls-options.h"
 #include "flash/decompress.h"
+#include "flash/image-probe.h"
 #include "flash/pipeline.h"
 #include "flash/source.h"
 #include "flash/sums.h"
@@ -63,11 +65,13 @@ static void help(void)
 	       "       reimage go --hold [SRC --to DISK] [OPTIONS]\n"
 	       "\n"
 	       "Reimage this machine in place: check the source, the target and the memory, build\n"
-	       "the flasher around the running kernel, load it with kexec_file_load and hand over.\n"
+	       "the flasher around the running kernel, load it with kexec_file_load (kexec_load where\n"
+	       "the kernel has none) and hand over.\n"
 	       "The flasher then writes SRC over DISK, the disk this system may be running from.\n"
 	       "\n"
 	       "      --to DISK             the whole disk to overwrite (e.g. /dev/sda)\n"
 	       "      --sha256 HEX  --sums FILE|URL  --name NAME  --image-sha256 HEX  --verify\n"
+	       "      --member NAME         the tar member holding the disk image\n"
 	       "      --sums-sig FILE|URL --keyring FILE   OpenPGP signature of --sums, checked here\n"
 	       "                            with gpgv; the flasher then enforces the digest\n"
 	       "      --minisig FILE|URL --pubkey FILE|KEY   minisign signature, checked by the flasher\n"
@@ -95,6 +99,7 @@ static void help(void)
 	       TLS_OPTIONS_HELP
 	       "                            (the files' contents travel in the job; the key as a\n"
 	       "                            secret)\n"
+	       IDENTITY_OPTIONS_HELP
 	       "  -h, --help\n");
 }
 
@@ -102,7 +107,7 @@ enum {
 	OPT_TO = 0x100, OPT_SHA256, OPT_SUMS, OPT_NAME, OPT_IMAGE_SHA256, OPT_VERIFY, OPT_HEADER,
 	OPT_HEADER_FILE, OPT_THEN, OPT_YES, OPT_DRY_RUN, OPT_SAVE, OPT_KERNEL, OPT_ADD_MODULE,
 	OPT_NO_CARRY, OPT_RETRIES, OPT_RETRY_FOR, OPT_ATTEMPTS, OPT_MINISIG, OPT_PUBKEY, OPT_SUMS_SIG, OPT_KEYRING,
-	OPT_HOLD, OPT_HOLD_TIMEOUT, OPT_SSH_PORT, OPT_AUTHORIZED_KEYS, OPT_PROXY,
+	OPT_HOLD, OPT_HOLD_TIMEOUT, OPT_SSH_PORT, OPT_AUTHORIZED_KEYS, OPT_PROXY, OPT_MEMBER,
 };
 
 static const struct option options[] = {
@@ -112,6 +117,7 @@ static const struct option options[] = {
 	{ "name", required_argument, NULL, OPT_NAME },
 	{ "image-sha256", required_argument, NULL, OPT_IMAGE_SHA256 },
 	{ "verify", no_argument, NULL, OPT_VERIFY },
+	{ "member", required_argument, NULL, OPT_MEMBER },
 	{ "header", required_argument, NULL, OPT_HEADER },
 	{ "header-file", required_argument, NULL, OPT_HEADER_FILE },
 	{ "then", required_argument, NULL, OPT_THEN },
@@ -134,6 +140,7 @@ static const struct option options[] = {
 	{ "sums-sig", required_argument, NULL, OPT_SUMS_SIG },
 	{ "keyring", required_argument, NULL, OPT_KEYRING },
 	TLS_LONG_OPTIONS,
+	IDENTITY_LONG_OPTIONS,
 	{ "help", no_argument, NULL, 'h' },
 	{}
 };
@@ -144,6 +151,7 @@ struct go {
 	const char *proxy;
 	char proxy_desc[1200];
 	struct source_tls tls;
+	struct identity_options ido;
 	char *modules[32];
 	size_t n_modules;
 	char *key_files[16];
@@ -180,6 +188,7 @@ static int parse_args(int argc, char *argv[], struct go *g)
 	int c, r;
 
 	job_init(&g->job);
+	identity_options_init(&g->ido);
 	g->carry = true;
 	optind = 0;
 	while ((c = getopt_long(argc, argv, "h", options, NULL)) >= 0) {
@@ -198,6 +207,12 @@ static int parse_args(int argc, char *argv[], struct go *g)
 		case OPT_SUMS: g->sums = optarg; break;
 		case OPT_NAME: g->name = optarg; break;
 		case OPT_VERIFY: g->job.verify = true; break;
+		case OPT_MEMBER:
+			free(g->job.member);
+			g->job.member = strdup(optarg);
+			if (!g->job.member)
+				return -ENOMEM;
+			break;
 		case OPT_HEADER:
 			r = add_header(g, optarg, "--header");
 			if (r < 0)
@@ -294,6 +309,11 @@ static int parse_args(int argc, char *argv[], struct go *g)
 		default:
 			if (tls_option_apply(&g->tls, c, optarg))
 				break;
+			r = identity_option_apply(&g->ido, c, optarg);
+			if (r > 0)
+				break;
+			if (r < 0)
+				return r;
 			log_error("run 'reimage go --help' for the options");
 			return -EINVAL;
 		}
@@ -315,6 +335,11 @@ static int parse_args(int argc, char *argv[], struct go *g)
 		return r;
 	if (g->job.hold && argc == optind) {
 		/* nothing to write: the operator brings the image over SSH */
+		if (identity_options_any(&g->ido)) {
+			log_error("the identity options (--keep-identity, --hostname, --copy, ...) "
+				  "describe the system the flasher writes: give SRC");
+			return -EINVAL;
+		}
 		if (g->sums || g->minisig || g->pubkey || g->job.have_sha256 ||
 		    g->job.have_image_sha256 || g->job.n_headers || g->tls.cacert || g->tls.pin ||
 		    g->tls.client_cert || g->tls.insecure) {
@@ -507,10 +532,13 @@ int cmd_go(int argc, char *argv[])
 	uint8_t head[PROBE_SIZE];
 	size_t head_len = 0, len;
 	uint64_t src_size = UINT64_MAX, declared, needed, total, kernel_size = 0;
+	struct image_probe probe = { .min_size = UINT64_MAX };
 	struct memory_budget budget;
 	int r, ex = 1, ifd = -1;
 	bool loaded = false;
 	struct hold_keys *hold = NULL;
+	struct identity_collected idc = { 0 };
+	struct flasher_secret secrets[IDENTITY_MAX_FILES + 8];
 
 	log_set_prefix("reimage go");
 	r = parse_args(argc, argv, &g);
@@ -599,12 +627,30 @@ no_target:
 			goto out;
 		}
 	}
-	declared = decompress_declared_size(head, head_len);
-	if (compression_detect(head, head_len) == COMPRESSION_RAW)
-		declared = src_size;
+	declared = UINT64_MAX;
+	if (g.job.src) {
+		/* what the first bytes say: a format that cannot be written, a qcow2's virtual size
+		 * and refused features (flash/image-probe.h) */
+		r = image_probe(head, head_len, src_size, &probe, why, sizeof(why));
+		if (r < 0) {
+			log_error("%s; nothing was loaded", why);
+			ex = 5;
+			goto out;
+		}
+		declared = probe.min_size;
+		if (g.job.member && probe.container != CONTAINER_TAR) {
+			log_error("--member %s was given but the image is a %s, not a tar archive; "
+				  "nothing was loaded", g.job.member, probe.what);
+			ex = 2;
+			goto out;
+		}
+	}
 	if (g.job.src && declared != UINT64_MAX && declared > id.size) {
-		log_error("the image (at least %s) is larger than %s (%s); nothing was loaded",
-			  format_bytes(sz, sizeof(sz), declared), g.to, format_bytes(sz2, sizeof(sz2), id.size));
+		log_error("the image (%s%s%s) is larger than %s (%s); nothing was loaded",
+			  probe.container == CONTAINER_QCOW2 ? "its virtual size " : "at least ",
+			  format_bytes(sz, sizeof(sz), declared),
+			  probe.container == CONTAINER_QCOW2 ? ", a qcow2" : "", g.to,
+			  format_bytes(sz2, sizeof(sz2), id.size));
 		ex = 6;
 		goto out;
 	}
@@ -707,6 +753,16 @@ no_target:
 	} else
 		snprintf(net, sizeof(net), "DHCP, SLAAC and DHCPv6 (--no-carry-network)");
 
+	/* --- the new system's identity: keys, name, network, files --- */
+	if (identity_options_any(&g.ido)) {
+		r = identity_collect(&g.ido, &g.job, &idc, err, sizeof(err));
+		if (r < 0) {
+			log_error("%s; nothing was loaded", err);
+			ex = 2;
+			goto out;
+		}
+	}
+
 	/* --- hold: who may log in, and the machine's own SSH identity --- */
 	if (g.job.hold) {
 		hold = calloc(1, sizeof(*hold));
@@ -731,13 +787,22 @@ no_target:
 		.modules = MODULES_HOST,
 		.extra_modules = g.modules,
 		.n_extra_modules = g.n_modules,
-		.fs_modules = job_may_boot_new_system(&g.job),
+		/* also to mount the new system and configure it */
+		.fs_modules = job_may_boot_new_system(&g.job) || job_wants_configure(&g.job),
 		.job_text = job_text,
 		.compression = INITRD_COMPRESSION_ZSTD,
 		.hold_tools = g.job.hold,
 	};
 	if (hold)
 		fo.n_secrets = hold_keys_secrets(hold, &fo.secrets);
+	if (idc.n_files) {
+		/* one job archive: the hold's files and the new system's */
+		for (size_t i = 0; i < fo.n_secrets && i < 8; i++)
+			secrets[i] = fo.secrets[i];
+		memcpy(secrets + fo.n_secrets, idc.files, idc.n_files * sizeof(idc.files[0]));
+		fo.n_secrets += idc.n_files;
+		fo.secrets = secrets;
+	}
 	{
 		char moddir[600];
 		snprintf(moddir, sizeof(moddir), "/lib/modules/%s", u.release);
@@ -787,6 +852,9 @@ no_target:
 		url_redact(g.job.src, shown, sizeof(shown));
 		printf("  source:   %s (%s, %s)\n", shown, compression_name(compression_detect(head, head_len)),
 		       src_size != UINT64_MAX ? format_bytes(sz, sizeof(sz), src_size) : "size unknown");
+		if (probe.what[0])
+			printf("  image:    %s%s%s\n", probe.what, g.job.member ? ", member " : "",
+			       g.job.member ? g.job.member : "");
 	}
 	if (g.job.have_sha256) {
 		hex_encode(g.job.sha256, 32, hex);
@@ -828,12 +896,15 @@ no_target:
 	       strcmp(lock, "none") && strcmp(lock, "not available")
 		       ? ": the distribution-signed kernel loads; an unsigned one will be refused"
 		       : "");
+	print_kexec_loader("  loader:   ");
 	printf("  flasher:  %s (%s unpacked), %zu modules (loaded now), job %llu bytes (0600)\n",
 	       format_bytes(sz, sizeof(sz), img.len), format_bytes(sz2, sizeof(sz2), img.unpacked),
 	       img.n_modules, (unsigned long long)img.sizes[INITRD_KIND_JOB]);
 	printf("  memory:   needs about %s, %s in all\n", format_bytes(sz, sizeof(sz), needed),
 	       format_bytes(sz2, sizeof(sz2), total));
 	printf("  network:  %s\n", net);
+	if (g.job.src)
+		identity_print_plan(stdout, &g.job, &idc);
 	if (hold)
 		print_hold(&g.job, hold);
 	else
@@ -913,6 +984,7 @@ out:
 		hold_keys_done(hold);
 		free(hold);
 	}
+	identity_collected_done(&idc);
 	log_forget_secrets();
 	return ex;
 }

@@ -21,7 +21,9 @@ static void help(void)
 	       "       reimage kexec --exec | --unload | --status\n"
 	       "\n"
 	       "Load a kernel with kexec_file_load (signature-checked where the kernel enforces\n"
-	       "it, so it works under Secure Boot with a signed kernel), and jump into it.\n"
+	       "it, so it works under Secure Boot with a signed kernel), and jump into it. Where\n"
+	       "the kernel has no kexec_file_load (Debian's arm64 kernels), reimage lays out the\n"
+	       "segments itself and uses kexec_load, with its own purgatory checking them.\n"
 	       "\n"
 	       "      --initrd FILE     the initramfs\n"
 	       "      --cmdline S       the new kernel's command line\n"
@@ -30,7 +32,7 @@ static void help(void)
 	       "      --exec            jump into the loaded kernel: through 'systemctl kexec' when\n"
 	       "                        systemd is PID 1, else sync and reboot(KEXEC)\n"
 	       "      --unload          unload the loaded kernel\n"
-	       "      --status          whether a kernel is loaded, and the lockdown state\n"
+	       "      --status          whether a kernel is loaded, the loader, the lockdown state\n"
 	       "  -h, --help\n");
 }
 
@@ -80,6 +82,7 @@ int cmd_kexec(int argc, char *argv[])
 			       strcmp(lock, "none") ? " (only signed kernels can be kexec'ed)" : "");
 		else
 			printf("lockdown: not available in this kernel\n");
+		print_kexec_loader("loader: ");
 		printf("hand-over: %s\n", systemd_is_pid1() ? "systemctl kexec (systemd is PID 1)"
 							   : "sync + reboot(LINUX_REBOOT_CMD_KEXEC)");
 		return 0;

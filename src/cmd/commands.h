@@ -15,3 +15,4 @@ int cmd_kexec(int argc, char *argv[]);
 int cmd_go(int argc, char *argv[]);
 int cmd_status(int argc, char *argv[]);
 int cmd_done(int argc, char *argv[]);
+int cmd_configure(int argc, char *argv[]);

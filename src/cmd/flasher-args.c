@@ -12,6 +12,7 @@
 #include "basic/macro.h"
 #include "basic/parse-util.h"
 #include "format/url.h"
+#include "net/carry.h"
 
 void flasher_args_init(struct flasher_args *a)
 {
@@ -28,6 +29,7 @@ void flasher_args_init(struct flasher_args *a)
 	snprintf(a->running, sizeof(a->running), "%s", u.release);
 	a->o.kver = a->running;
 	job_init(&a->job);
+	identity_options_init(&a->ido);
 }
 
 /* job options turned into job-file lines, then parsed like a job file */
@@ -78,6 +80,9 @@ int flasher_args_option(struct flasher_args *a, int c, const char *arg)
 		a->tls_set = true;
 		return 1;
 	}
+	r = identity_option_apply(&a->ido, c, arg);
+	if (r != 0)
+		return r;
 	switch (c) {
 	case FLASHER_OPT_COMPRESSION:
 		if (initrd_compression_from_string(arg, &a->o.compression) < 0) {
@@ -117,6 +122,7 @@ int flasher_args_option(struct flasher_args *a, int c, const char *arg)
 	case FLASHER_OPT_SHA256: r = jobtext_add(a, "sha256", arg); break;
 	case FLASHER_OPT_IMAGE_SHA256: r = jobtext_add(a, "image-sha256", arg); break;
 	case FLASHER_OPT_VERIFY: r = jobtext_add(a, "verify", "yes"); break;
+	case FLASHER_OPT_MEMBER: r = jobtext_add(a, "member", arg); break;
 	case FLASHER_OPT_THEN: r = jobtext_add(a, "then", arg); break;
 	case FLASHER_OPT_HOLD: r = jobtext_add(a, "hold", "yes"); break;
 	case FLASHER_OPT_HOLD_TIMEOUT: r = jobtext_add(a, "hold-timeout", arg); break;
@@ -164,6 +170,48 @@ static int count_secret(const char *secret)
 	return 0;
 }
 
+/* The new system's identity into the job and its archive (after the hold's files). */
+static int identity_finish(struct flasher_args *a, char *err, size_t errlen)
+{
+	struct identity_options *o = &a->ido;
+	size_t n = 0;
+	int r;
+
+	if (!identity_options_any(o))
+		return 0;
+	if (a->no_hold && (o->keep_identity || o->keep_host_keys || o->keep_network ||
+			   o->keep_authorized_keys)) {
+		log_error("--keep-identity, --keep-ssh-host-keys, --keep-network and "
+			  "--keep-authorized-keys keep what the machine running reimage has, and a "
+			  "bundle runs on another machine: give --hostname, --ssh-authorized-keys, "
+			  "--cloud-init-* and --copy instead, or run reimage go there");
+		return -EINVAL;
+	}
+	if ((o->keep_network || o->keep_identity) && a->job.n_addresses == 0) {
+		char net[512];
+		if (net_carry_collect(&a->job, net, sizeof(net)) == 0)
+			log_info("network to keep: %s", net);
+	}
+	a->idc = calloc(1, sizeof(*a->idc));
+	if (!a->idc)
+		return log_error_errno(-ENOMEM, "out of memory");
+	r = identity_collect(o, &a->job, a->idc, err, errlen);
+	if (r < 0) {
+		log_error("%s", err);
+		return r;
+	}
+	for (size_t i = 0; i < a->o.n_secrets && n < 8; i++)
+		a->all_secrets[n++] = a->o.secrets[i];
+	for (size_t i = 0; i < a->idc->n_files; i++)
+		a->all_secrets[n++] = a->idc->files[i];
+	a->o.secrets = a->all_secrets;
+	a->o.n_secrets = n;
+	a->secrets = true;
+	/* the flasher mounts the new system to configure it */
+	a->o.fs_modules = true;
+	return 0;
+}
+
 int flasher_args_finish(struct flasher_args *a, bool host_default)
 {
 	char err[1024] = "";
@@ -182,6 +230,11 @@ int flasher_args_finish(struct flasher_args *a, bool host_default)
 		return r;
 	if (a->n_key_files && !a->jobtext && !a->job_file) {
 		log_error("--authorized-keys goes with a job in hold mode (--hold or 'hold = yes')");
+		return -EINVAL;
+	}
+	if (identity_options_any(&a->ido) && !a->jobtext && !a->job_file) {
+		log_error("the identity options (--keep-identity, --hostname, --copy, ...) describe "
+			  "the system a job writes: give --src and --dst (or --job) too");
 		return -EINVAL;
 	}
 	if (!a->modules_set)
@@ -250,6 +303,9 @@ int flasher_args_finish(struct flasher_args *a, bool host_default)
 			log_error("--authorized-keys goes with a job in hold mode (--hold or 'hold = yes')");
 			return -EINVAL;
 		}
+		r = identity_finish(a, err, sizeof(err));
+		if (r < 0)
+			return r;
 		r = job_format(&a->job, &a->job_formatted);
 		if (r < 0)
 			return log_error_errno(r, "out of memory");
@@ -275,5 +331,10 @@ void flasher_args_done(struct flasher_args *a)
 		hold_keys_done(a->hold);
 		free(a->hold);
 		a->hold = NULL;
+	}
+	if (a->idc) {
+		identity_collected_done(a->idc);
+		free(a->idc);
+		a->idc = NULL;
 	}
 }

@@ -6,6 +6,7 @@
 #include <getopt.h>
 #include <stdbool.h>
 
+#include "cmd/identity-options.h"
 #include "cmd/tls-options.h"
 #include "format/job.h"
 #include "initrd/flasher.h"
@@ -34,6 +35,7 @@ enum {
 	FLASHER_OPT_HOLD_TIMEOUT,
 	FLASHER_OPT_SSH_PORT,
 	FLASHER_OPT_AUTHORIZED_KEYS,
+	FLASHER_OPT_MEMBER,
 	FLASHER_OPT_PROXY,
 };
 
@@ -59,8 +61,9 @@ enum {
 		{ "hold-timeout", required_argument, NULL, FLASHER_OPT_HOLD_TIMEOUT },             \
 		{ "ssh-port", required_argument, NULL, FLASHER_OPT_SSH_PORT },                     \
 		{ "authorized-keys", required_argument, NULL, FLASHER_OPT_AUTHORIZED_KEYS },       \
+		{ "member", required_argument, NULL, FLASHER_OPT_MEMBER },                         \
 		{ "proxy", required_argument, NULL, FLASHER_OPT_PROXY },                           \
-		TLS_LONG_OPTIONS
+		TLS_LONG_OPTIONS, IDENTITY_LONG_OPTIONS
 
 /* The help lines for those options, with the command's defaults for --kernel-version and
  * --modules. */
@@ -78,6 +81,7 @@ enum {
 	"      --job FILE            a job file (see docs/job-file.md)\n"                          \
 	"      --src URL --dst DEV   what to write where\n"                                        \
 	"      --sha256 HEX  --image-sha256 HEX  --verify\n"                                       \
+	"      --member NAME         the tar member holding the disk image\n"                     \
 	"      --header 'N: V'  --header-file FILE   (secrets: only root may read the output)\n"    \
 	"      --then reboot|poweroff|hold|kexec   (kexec also adds file system drivers)\n"         \
 	"      --hold  --hold-timeout TIME  --ssh-port N   hold mode (see reimage go --help)\n"    \
@@ -85,7 +89,8 @@ enum {
 	"      --proxy URL           the flasher fetches through this proxy (http and https)\n"  \
 	"      --cacert FILE  --pin sha256//BASE64  --client-cert FILE --client-key FILE\n"      \
 	"      --insecure            TLS for the job's source, as reimage flash (the files'\n"   \
-	"                            contents go into the job; the key is a secret)\n"
+	"                            contents go into the job; the key is a secret)\n"          \
+	IDENTITY_OPTIONS_HELP
 
 struct flasher_args {
 	struct flasher_options o; /* what flasher_build() gets */
@@ -101,6 +106,9 @@ struct flasher_args {
 	size_t n_key_files;
 	bool no_hold; /* set by the caller: hold mode makes no sense for it (a bundle) */
 	struct hold_keys *hold;
+	struct identity_options ido; /* the new system's identity */
+	struct identity_collected *idc;
+	struct flasher_secret all_secrets[IDENTITY_MAX_FILES + 8];
 	char running[256]; /* uname -r */
 	/* after flasher_args_finish() */
 	bool have_job;

@@ -22,7 +22,8 @@ static const struct command commands[] = {
 	{ "go", cmd_go, "reimage this machine in place: build the flasher, kexec into it" },
 	{ "initrd", cmd_initrd, "build the RAM-only flasher initramfs, or list one" },
 	{ "bundle", cmd_bundle, "write one executable that reimages the machine it runs on" },
-	{ "kexec", cmd_kexec, "load a kernel with kexec_file_load, unload it, or jump into it" },
+	{ "configure", cmd_configure, "fit a written disk and give its system this machine's identity" },
+	{ "kexec", cmd_kexec, "load a kernel (kexec_file_load, or kexec_load where there is none), unload it, or jump into it" },
 	{ "status", cmd_status, "inside a flasher: what it is doing, what was written, the hold" },
 	{ "done", cmd_done, "inside a flasher in hold mode: end the hold (reboot, poweroff, kexec)" },
 	{ "init", cmd_init, "PID 1 of the flasher (automatic when run as process 1)" },
@@ -37,7 +38,7 @@ static void usage(FILE *out)
 		"\n"
 		"Commands:\n");
 	for (size_t i = 0; i < ELEMENTSOF(commands); i++)
-		fprintf(out, "  %-8s %s\n", commands[i].name, commands[i].summary);
+		fprintf(out, "  %-9s %s\n", commands[i].name, commands[i].summary);
 	fprintf(out,
 		"\n"
 		"Options:\n"

@@ -7,11 +7,15 @@
 #include <lzma.h>
 #include <unistd.h>
 #include <stdbool.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <zlib.h>
 #include <zstd.h>
 #include <zstd_errors.h>
+#if HAVE_ISAL
+#include <isa-l/igzip_lib.h>
+#endif
 
 /* zlib and libbz2 count in unsigned int; feed at most this much per call. */
 #define MIN_UINT(n) ((n) > 0x40000000U ? 0x40000000U : (n))
@@ -27,10 +31,42 @@ struct decompressor {
 		lzma_stream x;
 		ZSTD_DCtx *zs;
 		bz_stream b;
+#if HAVE_ISAL
+		struct inflate_state *isal; /* gzip: ISA-L's inflate, about 2x zlib's speed */
+#endif
 	};
 	size_t zstd_last_ret;
+	uint64_t xz_memlimit;
+	char xz_error[160];
 	unsigned members; /* members started after the first */
 };
+
+void decompress_xz_memlimits(uint64_t avail, uint64_t *ret_threading, uint64_t *ret_stop)
+{
+	uint64_t q = avail / 4;
+
+	*ret_threading = q;
+	/* liblzma uses memlimit_stop for both when threading is above it */
+	*ret_stop = q > DECOMPRESS_MEMLIMIT ? q : DECOMPRESS_MEMLIMIT;
+}
+
+uint64_t decompress_mem_available(void)
+{
+	char line[256];
+	unsigned long long kib;
+	FILE *f = fopen("/proc/meminfo", "re");
+	long pages = sysconf(_SC_AVPHYS_PAGES), page = sysconf(_SC_PAGESIZE);
+
+	if (f) {
+		while (fgets(line, sizeof(line), f))
+			if (sscanf(line, "MemAvailable: %llu kB", &kib) == 1) {
+				fclose(f);
+				return (uint64_t)kib * 1024;
+			}
+		fclose(f);
+	}
+	return pages > 0 && page > 0 ? (uint64_t)pages * (uint64_t)page : 0;
+}
 
 enum compression compression_detect(const uint8_t *b, size_t n)
 {
@@ -62,25 +98,34 @@ static int backend_init(struct decompressor *d)
 {
 	switch (d->kind) {
 	case COMPRESSION_GZIP:
+#if HAVE_ISAL
+		d->isal = malloc(sizeof(*d->isal));
+		if (!d->isal)
+			return -ENOMEM;
+		isal_inflate_init(d->isal);
+		d->isal->crc_flag = ISAL_GZIP; /* parse the header, check the CRC */
+		return 0;
+#else
 		memset(&d->z, 0, sizeof(d->z));
 		return inflateInit2(&d->z, 15 + 16) == Z_OK ? 0 : -ENOMEM;
+#endif
 	case COMPRESSION_XZ: {
 		lzma_stream init = LZMA_STREAM_INIT;
 		long cpus = sysconf(_SC_NPROCESSORS_ONLN);
-		long pages = sysconf(_SC_AVPHYS_PAGES), page = sysconf(_SC_PAGESIZE);
-		uint64_t avail = pages > 0 && page > 0 ? (uint64_t)pages * (uint64_t)page : 0;
+		uint64_t threading, stop;
 		/* Blocks of a multi-threaded `xz -T` file decode in parallel; liblzma drops to fewer
 		 * threads, or to one, when the blocks would need more than memlimit_threading, and
 		 * single-block files decode as before. memlimit_stop is the hard cap. */
 		lzma_mt mt = {
 			.flags = LZMA_CONCATENATED,
 			.threads = cpus > 1 ? (uint32_t)(cpus < 8 ? cpus : 8) : 1,
-			/* at most a quarter of free memory: a 256 MiB flasher stays in budget */
-			.memlimit_threading = avail / 4 < DECOMPRESS_XZ_THREADS_MEMLIMIT
-						      ? avail / 4
-						      : DECOMPRESS_XZ_THREADS_MEMLIMIT,
-			.memlimit_stop = DECOMPRESS_MEMLIMIT,
 		};
+		/* a quarter of MemAvailable: a 256 MiB flasher stays in budget, a big machine
+		 * decodes as many blocks at once as it has threads */
+		decompress_xz_memlimits(decompress_mem_available(), &threading, &stop);
+		mt.memlimit_threading = threading;
+		mt.memlimit_stop = stop;
+		d->xz_memlimit = stop;
 		d->x = init;
 		return lzma_stream_decoder_mt(&d->x, &mt) == LZMA_OK ? 0 : -ENOMEM;
 	}
@@ -104,7 +149,11 @@ static int backend_init(struct decompressor *d)
 static void backend_end(struct decompressor *d)
 {
 	switch (d->kind) {
+#if HAVE_ISAL
+	case COMPRESSION_GZIP: free(d->isal); d->isal = NULL; break;
+#else
 	case COMPRESSION_GZIP: inflateEnd(&d->z); break;
+#endif
 	case COMPRESSION_XZ: lzma_end(&d->x); break;
 	case COMPRESSION_ZSTD: ZSTD_freeDCtx(d->zs); d->zs = NULL; break;
 	case COMPRESSION_BZIP2: BZ2_bzDecompressEnd(&d->b); break;
@@ -149,6 +198,63 @@ static int fail(struct decompressor *d, int r, const char *msg)
 	return r;
 }
 
+#if HAVE_ISAL
+static int feed_gzip(struct decompressor *d, const uint8_t *in, size_t in_len, size_t *consumed,
+		     uint8_t *out, size_t out_cap, size_t *produced)
+{
+	struct inflate_state *s = d->isal;
+	const uint8_t *ip = in;
+	uint8_t *op = out;
+	size_t il = in_len, ol = out_cap;
+
+	while (ol > 0) {
+		uint32_t before_in, before_out;
+		size_t ci, co;
+		int r;
+
+		if (d->at_boundary) {
+			if (il == 0)
+				break;
+			/* another member must follow; inflate checks its header */
+			isal_inflate_reset(s);
+			s->crc_flag = ISAL_GZIP;
+			d->at_boundary = false;
+			d->members++;
+		}
+		s->next_in = (uint8_t *)ip;
+		s->avail_in = (uint32_t)MIN_UINT(il);
+		s->next_out = op;
+		s->avail_out = (uint32_t)MIN_UINT(ol);
+		before_in = s->avail_in;
+		before_out = s->avail_out;
+		r = isal_inflate(s);
+		d->started = true;
+		/* at the end of a member ISA-L hands back the input it read ahead */
+		ci = before_in - s->avail_in;
+		co = before_out - s->avail_out;
+		ip += ci;
+		il -= ci;
+		op += co;
+		ol -= co;
+		if (r < 0)
+			return fail(d, -EBADMSG,
+				    d->members > 0 && s->total_out == 0
+					    ? "gzip: data after the end of the stream is not gzip"
+				    : r == ISAL_INCORRECT_CHECKSUM
+					    ? "gzip: CRC mismatch (the data is corrupt)"
+					    : "gzip: compressed data is corrupt");
+		if (s->block_state == ISAL_BLOCK_FINISH) {
+			d->at_boundary = true;
+			continue;
+		}
+		if (ci == 0 && co == 0)
+			break;
+	}
+	*consumed = (size_t)(ip - in);
+	*produced = (size_t)(op - out);
+	return 0;
+}
+#else
 static int feed_gzip(struct decompressor *d, const uint8_t *in, size_t in_len, size_t *consumed,
 		     uint8_t *out, size_t out_cap, size_t *produced)
 {
@@ -195,6 +301,7 @@ static int feed_gzip(struct decompressor *d, const uint8_t *in, size_t in_len, s
 	*produced = (size_t)(z->next_out - out);
 	return 0;
 }
+#endif
 
 static int feed_xz(struct decompressor *d, const uint8_t *in, size_t in_len, size_t *consumed,
 		   uint8_t *out, size_t out_cap, size_t *produced)
@@ -218,8 +325,11 @@ static int feed_xz(struct decompressor *d, const uint8_t *in, size_t in_len, siz
 		d->at_boundary = true;
 		return 0;
 	case LZMA_MEMLIMIT_ERROR:
-		return fail(d, -EFBIG, "xz: the stream needs more than 80 MiB of memory to decode "
-				       "(recompress with a dictionary of 64 MiB or less, e.g. xz -6)");
+		snprintf(d->xz_error, sizeof(d->xz_error),
+			 "xz: the stream needs more than %llu MiB of memory to decode (recompress "
+			 "with a dictionary of 64 MiB or less, e.g. xz -6)",
+			 (unsigned long long)(d->xz_memlimit >> 20));
+		return fail(d, -EFBIG, d->xz_error);
 	case LZMA_MEM_ERROR:
 		return fail(d, -ENOMEM, "xz: out of memory");
 	case LZMA_OPTIONS_ERROR:

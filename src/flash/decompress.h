@@ -17,12 +17,19 @@ enum compression {
 
 /* Bytes compression_detect() wants to see (fewer is fine at the end of a short stream). */
 #define COMPRESSION_MAGIC_MAX 6
-/* Memory a single decoder may take: keeps the flasher inside its RAM budget. */
+/* Memory a single decoder may take at least (more where a quarter of MemAvailable is more):
+ * keeps the flasher inside its RAM budget. */
 #define DECOMPRESS_MEMLIMIT (80ULL << 20)
-/* Above this, xz blocks are decoded with fewer threads (or one): it bounds what parallel
- * decoding may add to the flasher's memory. */
-#define DECOMPRESS_XZ_THREADS_MEMLIMIT (56ULL << 20)
 #define DECOMPRESS_ZSTD_WINDOW_LOG_MAX 26
+
+/* The xz decoder's memory limits for avail bytes of MemAvailable: threads may use a quarter of
+ * it (liblzma decodes the blocks of a multi-threaded `xz -T` file in parallel up to that, with
+ * fewer threads or one above it), and a stream is refused above the larger of that and
+ * DECOMPRESS_MEMLIMIT. */
+void decompress_xz_memlimits(uint64_t avail, uint64_t *ret_threading, uint64_t *ret_stop);
+
+/* MemAvailable from /proc/meminfo in bytes (free pages when it cannot be read). */
+uint64_t decompress_mem_available(void);
 
 enum compression compression_detect(const uint8_t *buf, size_t n);
 const char *compression_name(enum compression c);
@@ -36,7 +43,7 @@ void decompressor_free(struct decompressor *d);
 /* Decode from in[0..in_len) into out[0..out_cap). Sets the bytes consumed and produced.
  * When all input was consumed and produced < out_cap, nothing is pending inside the decoder.
  * Returns 0; -EBADMSG for corrupt data (also: data after the end that is not another member);
- * -EFBIG when the stream needs more memory than DECOMPRESS_MEMLIMIT allows;
+ * -EFBIG when the stream needs more memory than decompress_xz_memlimits() allows;
  * -EPROTONOSUPPORT for an option this build cannot decode. decompressor_error() says more. */
 int decompressor_feed(struct decompressor *d, const uint8_t *in, size_t in_len, size_t *consumed,
 		      uint8_t *out, size_t out_cap, size_t *produced);

@@ -10,6 +10,9 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <fcntl.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
 #include "basic/macro.h"
 #include "basic/parse-util.h"
@@ -17,7 +20,9 @@
 #include "crypto/digest.h"
 #include "crypto/minisign-verify.h"
 #include "flash/chunk-queue.h"
+#include "flash/container.h"
 #include "flash/decompress.h"
+#include "flash/disk-digest.h"
 #include "flash/sink.h"
 #include "flash/source.h"
 #include "format/url.h"
@@ -48,6 +53,13 @@ struct flash {
 	bool started;
 
 	uint64_t image_size;
+
+	/* the container layer (flash/container.h), set up by the writer on the first chunk */
+	struct container *ct;
+	enum container_kind ckind;
+	bool ct_hashing; /* the writer hashes the disk image (not the hash thread) */
+	struct disk_digest dd;
+	int src_fd; /* random access to a file source, for qcow2 tables */
 };
 
 static int flash_fail(struct flash *f, int r, int exit_code, const char *fmt, ...)
@@ -200,6 +212,14 @@ static void *reader_thread(void *userdata)
 
 /* ---- stage 2: decompression ---- */
 
+static bool flash_container_is_raw(const uint8_t *buf, size_t n)
+{
+	enum container_kind k = CONTAINER_RAW;
+	char why[8];
+
+	return container_detect(buf, n, &k, why, sizeof(why)) == 0 && k == CONTAINER_RAW;
+}
+
 static void describe_size(char *buf, size_t n, uint64_t v)
 {
 	char h[32];
@@ -249,6 +269,7 @@ static void *decompress_thread(void *userdata)
 		goto done;
 	}
 	if (f->format == COMPRESSION_RAW && f->sink.dev_size != UINT64_MAX &&
+	    flash_container_is_raw(in->data, in->len) &&
 	    atomic_load(&f->total_in) != UINT64_MAX && atomic_load(&f->total_in) > f->sink.dev_size) {
 		char a[64], b[64];
 		describe_size(a, sizeof(a), atomic_load(&f->total_in));
@@ -326,8 +347,21 @@ static void *hash_thread(void *userdata)
 	struct flash *f = userdata;
 	struct chunk *c;
 
+	bool first = true, skip = false;
+
 	while ((c = chunk_queue_pop(&f->q_img))) {
-		int r = digest_update(f->img_digest, c->data, c->len);
+		int r = 0;
+
+		if (first) {
+			/* a container's disk image is hashed by the writer, in disk order */
+			enum container_kind k = CONTAINER_RAW;
+			char why[8];
+			first = false;
+			skip = container_detect(c->data, c->len, &k, why, sizeof(why)) < 0 ||
+			       k != CONTAINER_RAW;
+		}
+		if (!skip)
+			r = digest_update(f->img_digest, c->data, c->len);
 		if (r < 0) {
 			chunk_release(c);
 			flash_fail(f, r, FLASH_EXIT_INTERNAL, "SHA-256 computation failed");
@@ -355,33 +389,236 @@ static int write_fail(struct flash *f, int r)
 			  strerror(-r));
 }
 
+static int writer_hash(struct flash *f, uint64_t off, const uint8_t *p, uint64_t len)
+{
+	int r;
+
+	if (!f->ct_hashing)
+		return 0;
+	r = disk_digest_add(&f->dd, off, p, len);
+	if (r == -EFBIG)
+		return flash_fail(f, r, FLASH_EXIT_DATA,
+				  "the %s stores its data too far out of disk order to compute the "
+				  "SHA-256 of the disk image (--image-sha256, --verify) while streaming "
+				  "(more than %llu MiB held); check the published file with "
+				  "--sha256/--sums instead, or rewrite it with qemu-img convert",
+				  container_name(f->ckind),
+				  (unsigned long long)(DISK_DIGEST_HELD_MAX >> 20));
+	if (r == -EBADMSG)
+		return flash_fail(f, r, FLASH_EXIT_DATA, "the %s maps some disk bytes twice",
+				  container_name(f->ckind));
+	if (r < 0)
+		return flash_fail(f, r, FLASH_EXIT_INTERNAL, "SHA-256 computation failed");
+	return 0;
+}
+
+static int emit_size(void *userdata, uint64_t size)
+{
+	struct flash *f = userdata;
+	int r;
+
+	if (f->sink.dev_size != UINT64_MAX && size > f->sink.dev_size) {
+		char a[64], b[64];
+		describe_size(a, sizeof(a), size);
+		describe_size(b, sizeof(b), f->sink.dev_size);
+		return flash_fail(f, -EFBIG, FLASH_EXIT_TARGET,
+				  "the disk image in the %s is %s, larger than the target %s, %s",
+				  container_name(f->ckind), a, f->o->dst, b);
+	}
+	/* the held tail of a file target sits at the image's last MiB, so writes may scatter */
+	r = sink_set_size(&f->sink, size);
+	if (r < 0)
+		return write_fail(f, r);
+	return 0;
+}
+
+/* Files are created (truncated) at the first byte that goes past the held first MiB, so an
+ * image refused early (a tar with several files, a qcow2 with a backing file) leaves them as
+ * they were. */
+static int writer_open(struct flash *f)
+{
+	int r;
+
+	if (f->sink.opened)
+		return 0;
+	r = sink_open(&f->sink);
+	if (r < 0)
+		return flash_fail(f, r, FLASH_EXIT_WRITE, "cannot create %s: %s", f->o->dst,
+				  strerror(-r));
+	return 0;
+}
+
+static int emit_write(void *userdata, uint64_t off, const uint8_t *p, size_t len)
+{
+	struct flash *f = userdata;
+	int r = writer_hash(f, off, p, len);
+
+	if (r < 0)
+		return r;
+	if (off + len > SINK_HOLD_SIZE) {
+		r = writer_open(f);
+		if (r < 0)
+			return r;
+	}
+	r = sink_write(&f->sink, off, p, len);
+	return r < 0 ? write_fail(f, r) : 0;
+}
+
+static int emit_zero(void *userdata, uint64_t off, uint64_t len)
+{
+	struct flash *f = userdata;
+	int r = writer_hash(f, off, NULL, len);
+
+	if (r < 0)
+		return r;
+	if (off + len > SINK_HOLD_SIZE) {
+		r = writer_open(f);
+		if (r < 0)
+			return r;
+	}
+	r = sink_write_zeroes(&f->sink, off, len);
+	return r < 0 ? write_fail(f, r) : 0;
+}
+
+static int read_at(void *userdata, uint64_t off, uint8_t *buf, size_t len, char *why,
+		   size_t whylen)
+{
+	struct flash *f = userdata;
+	struct source_config cfg = {
+		.location = f->o->src,
+		.headers = f->o->headers,
+		.n_headers = f->o->n_headers,
+		.retries = f->o->retries,
+		.retry_for_ms = f->o->retry_for_ms,
+		.connect_timeout_ms = f->o->connect_timeout_ms,
+		.stall_timeout_ms = f->o->stall_timeout_ms,
+		.low_speed = f->o->low_speed,
+		.tls = f->o->tls,
+		/* the table bytes are compared with the stream's: a resume may go on blind */
+		.end_verified = true,
+	};
+	size_t got = 0;
+	int r;
+
+	if (f->src_fd >= 0) {
+		while (got < len) {
+			ssize_t n = pread(f->src_fd, buf + got, len - got, (off_t)(off + got));
+			if (n < 0 && errno == EINTR)
+				continue;
+			if (n < 0) {
+				r = negative_errno();
+				snprintf(why, whylen, "reading %s failed: %s", f->src_display,
+					 strerror(-r));
+				return r;
+			}
+			if (n == 0)
+				return -EIO;
+			got += (size_t)n;
+		}
+		return 0;
+	}
+	r = source_read_range(&cfg, off, buf, len, &got, why, whylen);
+	if (r < 0)
+		return r;
+	return got == len ? 0 : -EIO;
+}
+
+static int writer_start(struct flash *f, const struct chunk *c)
+{
+	struct container_options co = { .member = f->o->member };
+	struct container_output out = {
+		.userdata = f, .size = emit_size, .write = emit_write, .zero = emit_zero
+	};
+	struct container_input in = { .userdata = f, .read_at = read_at };
+	char why[1024];
+	int r;
+
+	r = container_detect(c->data, c->len, &f->ckind, why, sizeof(why));
+	if (r < 0)
+		return flash_fail(f, r, FLASH_EXIT_DATA, "%s", why);
+	if (f->o->member && f->ckind != CONTAINER_TAR)
+		return flash_fail(f, -EINVAL, FLASH_EXIT_USAGE,
+				  "--member %s was given but the image is %s, not a tar archive",
+				  f->o->member, container_name(f->ckind));
+	f->ct_hashing = f->hashing_image && f->ckind != CONTAINER_RAW;
+	if (f->ct_hashing)
+		disk_digest_init(&f->dd, f->img_digest);
+	/* qcow2 tables by random access when the stream is the published file itself */
+	if (f->ckind == CONTAINER_QCOW2 && f->format == COMPRESSION_RAW &&
+	    strcmp(f->o->src, "-") != 0) {
+		if (!url_is_http(f->o->src)) {
+			struct stat st;
+			f->src_fd = open(f->o->src, O_RDONLY | O_CLOEXEC | O_NOCTTY);
+			if (f->src_fd >= 0 && (fstat(f->src_fd, &st) < 0 ||
+					       !(S_ISREG(st.st_mode) || S_ISBLK(st.st_mode))))
+				f->src_fd = safe_close(f->src_fd);
+		}
+		if (f->src_fd < 0 && !url_is_http(f->o->src))
+			in.read_at = NULL;
+	} else
+		in.read_at = NULL;
+	if (f->ckind != CONTAINER_RAW)
+		progress_note(f->p, "The image is a %s%s; writing the disk image it holds",
+			      container_name(f->ckind),
+			      f->ckind == CONTAINER_QCOW2 && in.read_at
+				      ? " (tables read first, then the file once in order)"
+				      : "");
+	r = container_new(f->ckind, &co, &out, &in, &f->ct);
+	if (r < 0)
+		return flash_fail(f, r, FLASH_EXIT_INTERNAL, "cannot set up the %s reader: %s",
+				  container_name(f->ckind), strerror(-r));
+	return 0;
+}
+
+static int container_fail(struct flash *f, int r)
+{
+	if (flash_failed(f))
+		return r;
+	if (r == -ENOMEM)
+		return flash_fail(f, r, FLASH_EXIT_INTERNAL, "out of memory in the %s reader",
+				  container_name(f->ckind));
+	if (r == -EPIPE)
+		return flash_fail(f, r, FLASH_EXIT_DATA, "the image is truncated: %s",
+				  container_error(f->ct));
+	if (r == -EINVAL || r == -ENOENT)
+		return flash_fail(f, r, FLASH_EXIT_USAGE, "%s", container_error(f->ct));
+	if (r == -EHOSTUNREACH || r == -ETIMEDOUT || r == -ECONNRESET || r == -EACCES ||
+	    r == -EPROTO || r == -ESTALE || r == -EKEYREJECTED)
+		return flash_fail(f, r, FLASH_EXIT_SOURCE, "reading the qcow2 tables failed: %s",
+				  container_error(f->ct));
+	return flash_fail(f, r, FLASH_EXIT_DATA, "%s", container_error(f->ct));
+}
+
 static void *writer_thread(void *userdata)
 {
 	struct flash *f = userdata;
 	struct chunk *c;
+	int r;
 
 	while ((c = chunk_queue_pop(&f->q_write))) {
-		const uint8_t *p = c->data;
-		uint64_t off = c->offset;
-		size_t len = c->len;
-		int r = 0;
-
-		if (!f->sink.opened) {
-			r = sink_open(&f->sink);
-			if (r < 0) {
-				flash_fail(f, r, FLASH_EXIT_WRITE, "cannot create %s: %s", f->o->dst,
-					   strerror(-r));
-				chunk_release(c);
-				break;
-			}
+		r = 0;
+		if (!f->ct && writer_start(f, c) < 0) {
+			chunk_release(c);
+			break;
 		}
-		r = sink_write(&f->sink, off, p, len);
-		f->image_size = c->offset + c->len;
+		r = container_feed(f->ct, c->data, c->len);
 		atomic_fetch_add(&f->out, c->len);
 		chunk_release(c);
 		if (r < 0) {
-			write_fail(f, r);
+			container_fail(f, r);
 			break;
+		}
+	}
+	if (f->ct && !flow_is_aborted(&f->flow) && !flash_failed(f)) {
+		r = container_finish(f->ct, &f->image_size);
+		if (r < 0)
+			container_fail(f, r);
+		else if (f->ct_hashing) {
+			r = disk_digest_finish(&f->dd, f->image_size);
+			if (r < 0)
+				flash_fail(f, r, r == -EBADMSG ? FLASH_EXIT_DATA : FLASH_EXIT_INTERNAL,
+					   "the %s maps disk bytes twice or past its size",
+					   container_name(f->ckind));
 		}
 	}
 	atomic_fetch_add(&f->finished, 1);
@@ -509,6 +746,7 @@ int flash_run(const struct flash_options *o, struct progress *p, const volatile 
 		.p = p,
 		.interrupted = interrupted,
 		.total_in = UINT64_MAX,
+		.src_fd = -EBADF,
 	};
 	pthread_t threads[4];
 	void *(*fns[4])(void *) = { reader_thread, decompress_thread, hash_thread, writer_thread };
@@ -595,8 +833,13 @@ out:
 	res->written = f.sink.written;
 	res->touched = f.sink.touched;
 	res->zeroed = f.sink.zeroed;
-	snprintf(res->format, sizeof(res->format), "%s",
-		 f.started ? compression_name(f.format) : "unknown");
+	snprintf(res->format, sizeof(res->format), "%s%s%s",
+		 f.started ? compression_name(f.format) : "unknown",
+		 f.ct && f.ckind != CONTAINER_RAW ? "+" : "",
+		 f.ct && f.ckind != CONTAINER_RAW ? container_name(f.ckind) : "");
+	container_free(f.ct);
+	disk_digest_done(&f.dd);
+	safe_close(f.src_fd);
 
 	sink_close(&f.sink);
 	chunk_pool_destroy(&f.comp_pool);

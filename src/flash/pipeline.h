@@ -35,6 +35,7 @@ enum flash_exit {
 struct flash_options {
 	const char *src; /* URL, path or "-" */
 	const char *dst; /* block device or file */
+	const char *member; /* tar: the member that holds the disk image; NULL: the only one */
 	char *const *headers;
 	size_t n_headers;
 

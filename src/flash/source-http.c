@@ -187,8 +187,9 @@ static int check_response(struct http_source *s)
 			 s->display_url);
 		return s->stop_error = -EPROTO;
 	}
-	/* Same file? Compare the strongest validator we had. */
-	if (s->pos > 0 || s->etag[0] || s->last_modified[0]) {
+	/* Same file? Compare the strongest validator we had. (The first answer to a range read,
+	 * source_read_range, starts at range_start and is no resume.) */
+	if (s->pos > s->cfg->range_start || s->etag[0] || s->last_modified[0]) {
 		bool changed = false, unconfirmed = false;
 		if (s->etag[0]) {
 			unconfirmed = !s->resp_etag[0];
@@ -199,7 +200,7 @@ static int check_response(struct http_source *s)
 				  strcmp(s->last_modified, s->resp_last_modified) != 0;
 		} else
 			unconfirmed = true;
-		if (unconfirmed && s->pos > 0 && !s->cfg->end_verified) {
+		if (unconfirmed && s->pos > s->cfg->range_start && !s->cfg->end_verified) {
 			/* a server that ignores If-Range, or answers without the validator it gave
 			 * before, may send another version's bytes: never splice blind */
 			snprintf(s->errbuf, s->errlen,
@@ -862,8 +863,12 @@ static int attempt(struct http_source *s, struct curl_slist *user_headers, char 
 			 s->last_reason[0] ? s->last_reason : "connection lost");
 		return -ESTALE;
 	}
-	if (s->pos > 0) {
-		snprintf(range, sizeof(range), "%llu-", (unsigned long long)s->pos);
+	if (s->pos > 0 || s->cfg->range_len > 0) {
+		if (s->cfg->range_len > 0) /* source_read_range: just these bytes */
+			snprintf(range, sizeof(range), "%llu-%llu", (unsigned long long)s->pos,
+				 (unsigned long long)(s->cfg->range_start + s->cfg->range_len - 1));
+		else
+			snprintf(range, sizeof(range), "%llu-", (unsigned long long)s->pos);
 		curl_easy_setopt(s->curl, CURLOPT_RANGE, range);
 		if (s->etag[0] || s->last_modified[0]) {
 			snprintf(ifrange, sizeof(ifrange), "If-Range: %s",
@@ -950,6 +955,7 @@ int source_http_run(const struct source_config *cfg, const struct source_callbac
 		.total = UINT64_MAX,
 		.errbuf = errbuf,
 		.errlen = errlen,
+		.pos = cfg->range_start,
 	};
 	struct curl_slist *headers = NULL;
 	char curl_err[CURL_ERROR_SIZE], reason[256];

@@ -167,3 +167,53 @@ int source_probe(const struct source_config *c, uint8_t *head, size_t head_cap, 
 	*ret_size = p.size;
 	return 0;
 }
+
+int source_read_range(const struct source_config *c, uint64_t off, uint8_t *buf, size_t len,
+		      size_t *ret_len, char *errbuf, size_t errlen)
+{
+	struct source_config rc = *c;
+	struct probe p = { .head = buf, .cap = len, .size = UINT64_MAX };
+	struct source_callbacks cb = { .userdata = &p, .deliver = probe_deliver };
+	_cleanup_close_ int fd = -EBADF;
+	int r;
+
+	if (strcmp(c->location, "-") == 0)
+		return -ESPIPE;
+	if (len == 0) {
+		*ret_len = 0;
+		return 0;
+	}
+	if (!url_is_http(c->location)) {
+		size_t got = 0;
+
+		fd = open(c->location, O_RDONLY | O_CLOEXEC | O_NOCTTY);
+		if (fd < 0) {
+			r = negative_errno();
+			snprintf(errbuf, errlen, "cannot open %s: %s", c->location, strerror(-r));
+			return r;
+		}
+		while (got < len) {
+			ssize_t n = pread(fd, buf + got, len - got, (off_t)(off + got));
+			if (n < 0 && errno == EINTR)
+				continue;
+			if (n < 0) {
+				r = negative_errno();
+				snprintf(errbuf, errlen, "reading %s failed: %s", c->location,
+					 strerror(-r));
+				return r;
+			}
+			if (n == 0)
+				break;
+			got += (size_t)n;
+		}
+		*ret_len = got;
+		return 0;
+	}
+	rc.range_start = off;
+	rc.range_len = len;
+	r = source_http_run(&rc, &cb, errbuf, errlen);
+	if (r < 0 && r != -EALREADY)
+		return r;
+	*ret_len = p.len;
+	return 0;
+}

@@ -31,6 +31,9 @@ struct source_config {
 	uint64_t stall_timeout_ms;  /* below low_speed for this long = stalled */
 	uint64_t low_speed;	    /* bytes per second */
 	struct source_tls tls;
+	/* http only: fetch [range_start, range_start + range_len) instead of the whole file
+	 * (range_len 0: to the end); used by source_read_range */
+	uint64_t range_start, range_len;
 	/* The stream is checked against a digest or signature at its end, so a resume may go on
 	 * where the server gives no validator (ETag, Last-Modified) to prove that the bytes are of
 	 * the same version: a splice of two versions then fails that check. false: such a resume
@@ -81,6 +84,12 @@ int source_read_all(const struct source_config *c, size_t cap, char **ret_buf, s
  * server does not say. Same errors as source_run. */
 int source_probe(const struct source_config *c, uint8_t *head, size_t head_cap, size_t *ret_len,
 		 uint64_t *ret_size, char *errbuf, size_t errlen);
+
+/* Read len bytes at offset off of a file or an http(s) URL (a Range request, retried like the
+ * stream); *ret_len is less than len only when the source ends first. -ESPIPE for standard
+ * input; otherwise the errors of source_run. */
+int source_read_range(const struct source_config *c, uint64_t off, uint8_t *buf, size_t len,
+		      size_t *ret_len, char *errbuf, size_t errlen);
 
 /* Check the syntax of a --pin value: one or more "sha256//" + the base64 (RFC 4648) of 32 bytes,
  * separated by ';' (the format of CURLOPT_PINNEDPUBLICKEY). Returns 0 or -EINVAL. */

@@ -126,7 +126,7 @@ static int set_text(char *field, size_t n, bool *seen, const char *v, size_t vle
 	return 0;
 }
 
-static int meta_line(struct bundle_meta *m, bool seen[7], const char *k, size_t klen, const char *v,
+static int meta_line(struct bundle_meta *m, bool seen[8], const char *k, size_t klen, const char *v,
 		     size_t vlen)
 {
 	char num[32];
@@ -146,15 +146,16 @@ static int meta_line(struct bundle_meta *m, bool seen[7], const char *k, size_t 
 		return set_text(m->dst_wwn, sizeof(m->dst_wwn), &seen[3], v, vlen);
 	if (KEY("dst-model"))
 		return set_text(m->dst_model, sizeof(m->dst_model), &seen[4], v, vlen);
-	if (KEY("dst-size")) {
-		if (seen[5] || vlen >= sizeof(num))
+	if (KEY("dst-size") || KEY("image-size")) {
+		bool *s = KEY("dst-size") ? &seen[5] : &seen[7];
+		if (*s || vlen >= sizeof(num))
 			return -EBADMSG;
 		memcpy(num, v, vlen);
 		num[vlen] = 0;
 		if (parse_u64(num, &u) < 0)
 			return -EBADMSG;
-		m->dst_size = u;
-		seen[5] = true;
+		*(KEY("dst-size") ? &m->dst_size : &m->image_size) = u;
+		*s = true;
 		return 0;
 	}
 	if (KEY("secrets")) {
@@ -174,7 +175,7 @@ static int meta_line(struct bundle_meta *m, bool seen[7], const char *k, size_t 
 int bundle_meta_parse(const char *text, size_t len, struct bundle_meta *ret)
 {
 	struct bundle_meta m = { 0 };
-	bool seen[7] = { false };
+	bool seen[8] = { false };
 	size_t pos = 0;
 
 	if (!text || len > BUNDLE_TEXT_MAX)
@@ -238,6 +239,8 @@ int bundle_meta_format(const struct bundle_meta *m, char *buf, size_t n)
 		ADD("dst-model = %s\n", m->dst_model);
 	if (m->dst_size)
 		ADD("dst-size = %llu\n", (unsigned long long)m->dst_size);
+	if (m->image_size)
+		ADD("image-size = %llu\n", (unsigned long long)m->image_size);
 	ADD("secrets = %s\n", m->secrets ? "yes" : "no");
 #undef ADD
 	return (int)o;

@@ -69,11 +69,12 @@ struct bundle_meta {
 	char dst[128]; /* /dev/... */
 	char dst_serial[128], dst_wwn[128], dst_model[128];
 	uint64_t dst_size; /* 0: not recorded */
+	uint64_t image_size; /* the disk must hold at least this (a qcow2's virtual size); 0: not known */
 	bool secrets;	   /* the job holds request headers */
 };
 
 /* Parse text[0..len). Keys: kernel-version, dst (required, an absolute /dev/ path), dst-serial,
- * dst-wwn, dst-model, dst-size, secrets (yes|no). Returns 0, or -EBADMSG for an unknown or
+ * dst-wwn, dst-model, dst-size, image-size, secrets (yes|no). Returns 0, or -EBADMSG for an unknown or
  * repeated key, a missing dst, a value too long, a control character, or a NUL byte. */
 int bundle_meta_parse(const char *text, size_t len, struct bundle_meta *ret);
 /* Write m as text into buf. The length, or -ENOBUFS. */

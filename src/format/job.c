@@ -38,6 +38,52 @@ bool job_may_boot_new_system(const struct job *j)
 	return j->then == JOB_THEN_KEXEC || j->hold;
 }
 
+bool job_wants_configure(const struct job *j)
+{
+	return j->hostname || j->keep_network || j->authorized_keys || j->ci_user_data ||
+	       j->ci_meta_data || j->grow || j->n_host_keys || j->n_copies;
+}
+
+bool job_hostname_is_valid(const char *s)
+{
+	size_t n = strlen(s), label = 0;
+
+	if (n == 0 || n > 253)
+		return false;
+	for (size_t i = 0; i <= n; i++) {
+		char c = s[i];
+		if (c == '.' || c == 0) {
+			if (label == 0 || label > 63 || s[i - 1] == '-')
+				return false;
+			label = 0;
+			continue;
+		}
+		if (!((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
+		      (c == '-' && label > 0)))
+			return false;
+		label++;
+	}
+	return true;
+}
+
+bool job_dest_path_is_valid(const char *s)
+{
+	size_t n = strlen(s);
+
+	if (n < 2 || n >= 4096 || s[0] != '/' || s[n - 1] == '/' || strstr(s, "//"))
+		return false;
+	for (const char *p = s; *p; p++)
+		if ((unsigned char)*p < 0x20 || *p == 0x7f)
+			return false;
+	for (const char *p = s + 1; *p;) {
+		size_t c = strcspn(p, "/");
+		if ((c == 1 && p[0] == '.') || (c == 2 && p[0] == '.' && p[1] == '.'))
+			return false;
+		p += c + (p[c] == '/');
+	}
+	return true;
+}
+
 static void wipe_free(char *s)
 {
 	if (s) {
@@ -53,11 +99,16 @@ void job_done(struct job *j)
 	free(j->dst_serial);
 	free(j->dst_wwn);
 	free(j->dst_model);
+	free(j->member);
 	free(j->net_path);
 	free(j->tls_cacert);
 	free(j->tls_client_cert);
 	wipe_free(j->tls_client_key);
 	free(j->tls_pin);
+	free(j->net_ifname);
+	free(j->hostname);
+	for (size_t i = 0; i < j->n_copies; i++)
+		free(j->copies[i].dest);
 	/* a proxy's user info is a secret */
 	if (j->http_proxy)
 		explicit_bzero(j->http_proxy, strlen(j->http_proxy));
@@ -172,7 +223,7 @@ struct key {
 
 static const struct key keys[] = {
 	{ "src" }, { "dst" }, { "dst-serial" }, { "dst-wwn" }, { "dst-model" }, { "dst-size" },
-	{ "sha256" }, { "image-sha256" }, { "verify" }, { "header", KEY_REPEAT },
+	{ "sha256" }, { "image-sha256" }, { "verify" }, { "header", KEY_REPEAT }, { "member" },
 	{ "retries" }, { "retry-for" }, { "attempts" }, { "then" }, { "target-timeout" },
 	{ "net-timeout" }, { "net-mac" }, { "net-path" }, { "net-address", KEY_REPEAT },
 	{ "net-gateway", KEY_REPEAT }, { "net-dns", KEY_REPEAT }, { "dhcp-fallback" },
@@ -182,6 +233,9 @@ static const struct key keys[] = {
 	{ "tls-cacert", KEY_REPEAT }, { "tls-client-cert", KEY_REPEAT },
 	{ "tls-client-key", KEY_REPEAT }, { "tls-pin" }, { "tls-insecure" },
 	{ "hold" }, { "hold-timeout" }, { "ssh-port" },
+	{ "net-ifname" }, { "hostname" }, { "keep-network" }, { "authorized-keys" },
+	{ "cloud-init-user-data" }, { "cloud-init-meta-data" }, { "grow" },
+	{ "ssh-host-key", KEY_REPEAT }, { "copy", KEY_REPEAT },
 	{ "http-proxy" }, { "https-proxy" }, { "no-proxy" },
 };
 
@@ -266,6 +320,8 @@ static int apply(struct job *j, const char *k, const char *v, const char **why)
 		return set_string(&j->dst_wwn, v);
 	if (!strcmp(k, "dst-model"))
 		return set_string(&j->dst_model, v);
+	if (!strcmp(k, "member"))
+		return *v ? set_string(&j->member, v) : (*why = "empty member name", -EINVAL);
 	if (!strcmp(k, "net-path"))
 		return set_string(&j->net_path, v);
 	if (!strcmp(k, "dst-size")) {
@@ -428,6 +484,53 @@ static int apply(struct job *j, const char *k, const char *v, const char **why)
 	}
 	if (!strcmp(k, "tls-insecure"))
 		return parse_bool(v, &j->tls_insecure) < 0 ? (*why = "expected yes or no", -EINVAL) : 0;
+	if (!strcmp(k, "net-ifname")) {
+		if (!*v || strlen(v) >= 16 || strpbrk(v, "/: \t") || !strcmp(v, ".") || !strcmp(v, ".."))
+			return *why = "expected a network interface name", -EINVAL;
+		return set_string(&j->net_ifname, v);
+	}
+	if (!strcmp(k, "hostname")) {
+		if (!job_hostname_is_valid(v))
+			return *why = "expected a host name: letters, digits, '-' and '.'", -EINVAL;
+		return set_string(&j->hostname, v);
+	}
+	if (!strcmp(k, "keep-network") || !strcmp(k, "authorized-keys") || !strcmp(k, "grow") ||
+	    !strcmp(k, "cloud-init-user-data") || !strcmp(k, "cloud-init-meta-data")) {
+		bool *b = !strcmp(k, "keep-network")	     ? &j->keep_network
+			  : !strcmp(k, "authorized-keys")    ? &j->authorized_keys
+			  : !strcmp(k, "grow")		     ? &j->grow
+			  : !strcmp(k, "cloud-init-user-data") ? &j->ci_user_data
+							       : &j->ci_meta_data;
+		return parse_bool(v, b) < 0 ? (*why = "expected yes or no", -EINVAL) : 0;
+	}
+	if (!strcmp(k, "ssh-host-key")) {
+		if (strcmp(v, "ed25519") && strcmp(v, "ecdsa") && strcmp(v, "rsa"))
+			return *why = "expected ed25519, ecdsa or rsa", -EINVAL;
+		for (size_t i = 0; i < j->n_host_keys; i++)
+			if (!strcmp(j->host_keys[i], v))
+				return *why = "given twice", -EINVAL;
+		if (j->n_host_keys >= JOB_MAX_HOST_KEYS)
+			return *why = "too many host keys", -EINVAL;
+		snprintf(j->host_keys[j->n_host_keys++], sizeof(j->host_keys[0]), "%s", v);
+		return 0;
+	}
+	if (!strcmp(k, "copy")) {
+		/* "MODE DEST": the mode first, so that DEST may hold any character but '/'-rules */
+		char *end;
+		unsigned long mode;
+		if (j->n_copies >= JOB_MAX_COPIES)
+			return *why = "at most 32 copied files", -EINVAL;
+		if (*v < '0' || *v > '7')
+			return *why = "expected an octal MODE, a space and an absolute DEST", -EINVAL;
+		mode = strtoul(v, &end, 8);
+		if (*end != ' ' || mode > 07777 || !job_dest_path_is_valid(end + 1))
+			return *why = "expected an octal MODE, a space and an absolute DEST", -EINVAL;
+		j->copies[j->n_copies].dest = strdup(end + 1);
+		if (!j->copies[j->n_copies].dest)
+			return -ENOMEM;
+		j->copies[j->n_copies++].mode = (uint32_t)mode;
+		return 0;
+	}
 	if (!strcmp(k, "minisign-comment-base64")) {
 		/* the comment's bytes exactly as signed: a plain value would lose its leading and
 		 * trailing blanks to the trimming of every value */
@@ -693,6 +796,8 @@ int job_format(const struct job *j, char **ret)
 		sb_printf(&b, "dst-model = %s\n", j->dst_model);
 	if (j->dst_size)
 		sb_printf(&b, "dst-size = %llu\n", (unsigned long long)j->dst_size);
+	if (j->member)
+		sb_printf(&b, "member = %s\n", j->member);
 	if (j->have_sha256) {
 		hex_encode(j->sha256, 32, hex);
 		sb_printf(&b, "sha256 = %s\n", hex);
@@ -773,6 +878,24 @@ int job_format(const struct job *j, char **ret)
 		sb_printf(&b, "tls-pin = %s\n", j->tls_pin);
 	if (j->tls_insecure)
 		sb_printf(&b, "tls-insecure = yes\n");
+	if (j->net_ifname)
+		sb_printf(&b, "net-ifname = %s\n", j->net_ifname);
+	if (j->hostname)
+		sb_printf(&b, "hostname = %s\n", j->hostname);
+	if (j->keep_network)
+		sb_printf(&b, "keep-network = yes\n");
+	if (j->authorized_keys)
+		sb_printf(&b, "authorized-keys = yes\n");
+	if (j->ci_user_data)
+		sb_printf(&b, "cloud-init-user-data = yes\n");
+	if (j->ci_meta_data)
+		sb_printf(&b, "cloud-init-meta-data = yes\n");
+	if (j->grow)
+		sb_printf(&b, "grow = yes\n");
+	for (size_t i = 0; i < j->n_host_keys; i++)
+		sb_printf(&b, "ssh-host-key = %s\n", j->host_keys[i]);
+	for (size_t i = 0; i < j->n_copies; i++)
+		sb_printf(&b, "copy = %04o %s\n", (unsigned)j->copies[i].mode, j->copies[i].dest);
 	if (j->http_proxy)
 		sb_printf(&b, "http-proxy = %s\n", j->http_proxy);
 	if (j->https_proxy)

@@ -17,6 +17,8 @@
 #define JOB_MAX_ADDRESSES 8
 #define JOB_MAX_DNS 4
 #define JOB_MAX_LINKS 8
+#define JOB_MAX_COPIES 32
+#define JOB_MAX_HOST_KEYS 3
 
 enum job_then {
 	JOB_THEN_REBOOT,
@@ -37,6 +39,7 @@ struct job {
 	char *dst_serial, *dst_wwn, *dst_model;
 	uint64_t dst_size;
 
+	char *member; /* the tar member that holds the disk image (reimage flash --member) */
 	bool have_sha256, have_image_sha256, verify;
 	uint8_t sha256[32], image_sha256[32];
 	char *headers[JOB_MAX_HEADERS]; /* secrets */
@@ -83,7 +86,33 @@ struct job {
 	bool hold;
 	uint64_t hold_timeout_ms; /* while nothing was written; 0: no timeout */
 	unsigned ssh_port;
+
+	/* the new system's identity, written into it after a verified write (docs/flasher.md,
+	 * "Configuring the new system"); the files travel in the job archive under
+	 * /etc/reimage/identity/ */
+	char *net_ifname; /* the carried interface's name, for ifupdown and cloud-init */
+	char *hostname;
+	bool keep_network;   /* write the carried network configuration */
+	bool authorized_keys; /* identity/authorized_keys: root's and cloud-init's default user's */
+	bool ci_user_data, ci_meta_data; /* identity/user-data, identity/meta-data */
+	bool grow;	     /* grow the last root partition and its file system to the disk's end */
+	char host_keys[JOB_MAX_HOST_KEYS][16]; /* ed25519, ecdsa, rsa: identity/ssh_host_NAME_key */
+	size_t n_host_keys;
+	struct job_copy {
+		char *dest; /* absolute path in the new system; contents in identity/copy-N */
+		uint32_t mode;
+	} copies[JOB_MAX_COPIES];
+	size_t n_copies;
 };
+
+/* Does the job ask for anything to be written into the new system after the image? */
+bool job_wants_configure(const struct job *j);
+/* Is s a host name the job takes (RFC 1123 labels of letters, digits and '-', 1 to 63 each,
+ * 253 in all)? */
+bool job_hostname_is_valid(const char *s);
+/* Is s an absolute path the job may write to (no "." or ".." component, no "//", no trailing
+ * '/', printable, under PATH_MAX)? */
+bool job_dest_path_is_valid(const char *s);
 
 /* Defaults: retries 10, retry-for 10 min, attempts 3, then reboot, target-timeout 60 s,
  * net-timeout 120 s, dhcp-fallback yes, hold no, hold-timeout 15 min, ssh-port 22. */

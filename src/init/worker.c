@@ -18,6 +18,7 @@
 #include "format/url.h"
 #include "init/boot-new.h"
 #include "init/coldplug.h"
+#include "init/configure.h"
 #include "init/hold.h"
 #include "init/init.h"
 #include "init/network.h"
@@ -152,6 +153,7 @@ static int run_job(const struct job *j, const char *target, struct flash_result 
 			.have_sha256 = j->have_sha256,
 			.have_image_sha256 = j->have_image_sha256,
 			.verify = j->verify,
+			.member = j->member,
 			.retries = j->retries,
 			.retry_for_ms = j->retry_for_ms,
 			.connect_timeout_ms = 30000,
@@ -189,6 +191,29 @@ static int run_job(const struct job *j, const char *target, struct flash_result 
 	}
 	progress_destroy(&p);
 	return r;
+}
+
+/* After a verified write, before `then`: the disk fitted, the new system given its identity.
+ * A failure holds (with SSH in hold mode): a machine that reboots into a system nobody can
+ * reach is worse than one that waits. */
+static void configure_step(const struct job *j, const char *target)
+{
+	struct identity_source src = { .dir = IDENTITY_DIR };
+	char err[2048], msg[2400];
+	int r;
+
+	status_write("configuring", target);
+	r = configure_new_system(j, &src, target, err, sizeof(err));
+	identity_dir_wipe(IDENTITY_DIR);
+	sync();
+	if (r >= 0)
+		return;
+	snprintf(msg, sizeof(msg),
+		 "the image was written and verified, but configuring the new system failed: %s. "
+		 "Nothing boots from here on its own: fix it over SSH (hold mode) or reflash",
+		 err);
+	log_error("%s", msg);
+	give_up(j, "configure-failed", msg);
 }
 
 _Noreturn void worker_main(void)
@@ -271,8 +296,11 @@ _Noreturn void worker_main(void)
 	if (!j.hold)
 		network_stop();
 	sync();
-	if (r < 0)
+	if (r < 0) {
+		identity_dir_wipe(IDENTITY_DIR);
 		give_up(&j, "failed", res.message);
+	}
+	configure_step(&j, target);
 	log_info("done: %s written to %s and verified; then: %s", shown, target,
 		 job_then_to_string(j.then));
 	status_write("done", "");

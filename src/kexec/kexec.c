@@ -17,6 +17,7 @@
 
 #include "basic/macro.h"
 #include "basic/parse-util.h"
+#include "kexec/kexec-classic.h"
 
 #ifndef KEXEC_FILE_UNLOAD
 #define KEXEC_FILE_UNLOAD 0x00000001
@@ -180,10 +181,51 @@ int kexec_load_fd(int kernel_fd, const char *kernel_name, int initrd_fd, const c
 	}
 	if (syscall(SYS_kexec_file_load, kernel_fd, initrd_fd, len, cmdline, flags) < 0) {
 		int err = errno;
+		/* no kexec_file_load in this kernel (Debian's arm64 kernels): lay out the
+		 * segments ourselves and use kexec_load */
+		if (err == ENOSYS)
+			return kexec_classic_load(kernel_fd, kernel_name, initrd_fd, cmdline, why,
+						  whylen);
 		explain(err, kernel_name, kernel_fd, initrd_fd, len, why, whylen);
 		return -err;
 	}
 	return 0;
+}
+
+const char *kexec_loader_name(enum kexec_loader l)
+{
+	return l == KEXEC_LOADER_CLASSIC ? "kexec_load (this kernel has no kexec_file_load; "
+					   "reimage lays out the segments, its purgatory checks "
+					   "their SHA-256)"
+					 : "kexec_file_load";
+}
+
+void print_kexec_loader(const char *prefix)
+{
+	enum kexec_loader l;
+	char why[1024];
+
+	if (geteuid() != 0)
+		printf("%snot checked (not root)\n", prefix);
+	else if (kexec_probe(&l, why, sizeof(why)) == 0)
+		printf("%s%s\n", prefix, kexec_loader_name(l));
+	else
+		printf("%snone can load here: %s\n", prefix, why);
+}
+
+int kexec_probe(enum kexec_loader *ret, char *why, size_t whylen)
+{
+	int r = kexec_file_probe(why, whylen);
+
+	if (r == -ENOSYS) {
+		r = kexec_classic_probe(why, whylen);
+		if (r == 0)
+			*ret = KEXEC_LOADER_CLASSIC;
+		return r;
+	}
+	if (r == 0)
+		*ret = KEXEC_LOADER_FILE;
+	return r;
 }
 
 int kexec_load(const char *kernel_path, int initrd_fd, const char *cmdline, char *why,
@@ -217,6 +259,8 @@ int kexec_unload(char *why, size_t whylen)
 {
 	if (syscall(SYS_kexec_file_load, -1, -1, 0UL, NULL, (unsigned long)KEXEC_FILE_UNLOAD) < 0) {
 		int err = errno;
+		if (err == ENOSYS)
+			return kexec_classic_unload(why, whylen);
 		snprintf(why, whylen, "unloading the kexec image failed: %s", strerror(err));
 		return -err;
 	}

@@ -10,8 +10,9 @@
 /* x86's bzImage command line limit (arch/x86/kernel/kexec-bzimage64.c) */
 #define KEXEC_CMDLINE_MAX 2048
 
-/* Load kernel_path with the initramfs in initrd_fd (-1 for none) and cmdline. 0, or -errno
- * with the cause and the way out in why. */
+/* Load kernel_path with the initramfs in initrd_fd (-1 for none) and cmdline: with
+ * kexec_file_load, or where the kernel has none, with kexec_load and reimage's own segment
+ * layout (arm64; see kexec-classic.h). 0, or -errno with the cause and the way out in why. */
 int kexec_load(const char *kernel_path, int initrd_fd, const char *cmdline, char *why,
 	       size_t whylen);
 /* The same with the kernel already open (a memfd, say); kernel_name is for messages. */
@@ -21,6 +22,20 @@ int kexec_load_fd(int kernel_fd, const char *kernel_name, int initrd_fd, const c
  * filtered by seccomp) / -EPERM (not root, kexec_load_disabled, ...) with why. Loads nothing
  * and leaves a loaded image alone. */
 int kexec_file_probe(char *why, size_t whylen);
+
+enum kexec_loader {
+	KEXEC_LOADER_FILE,    /* kexec_file_load: the kernel parses and checks the image */
+	KEXEC_LOADER_CLASSIC, /* kexec_load with reimage's segments and purgatory */
+};
+/* Which loader kexec_load() uses on this system. 0 and *ret; or -errno with why when neither
+ * can load (-EPERM for kexec_load under lockdown, -EPROTONOSUPPORT where reimage has no
+ * kexec_load loader for this machine). Loads nothing. */
+int kexec_probe(enum kexec_loader *ret, char *why, size_t whylen);
+/* A phrase for plans and status lines. */
+const char *kexec_loader_name(enum kexec_loader l);
+/* Print prefix and which loader will be used, or why none can ("not checked" when not
+ * root: the probe needs CAP_SYS_BOOT to say anything). */
+void print_kexec_loader(const char *prefix);
 /* 0, or -errno with why. */
 int kexec_unload(char *why, size_t whylen);
 /* 1 when a kexec image is loaded, 0 when not, -errno when it cannot be told. */

@@ -294,6 +294,10 @@ int net_carry_collect(struct job *j, char *desc, size_t desclen)
 	}
 	memcpy(j->mac, link.mac, 6);
 	j->have_mac = true;
+	/* the new system's ifupdown and cloud-init name the interface (udev gives the same
+	 * hardware the same name there) */
+	free(j->net_ifname);
+	j->net_ifname = strdup(ifname);
 	snprintf(path, sizeof(path), "/sys/class/net/%s/device", ifname);
 	if (realpath(path, real)) {
 		const char *last = NULL;

@@ -68,7 +68,7 @@ def test_bundle_reimages_a_machine_without_reimage(nginx, served, images, kernel
     assert "reimage bundle (made by reimage" in out
     assert "(verified)" in out
     assert "target:   /dev/nvme0n1: " in out and "holds the running root" in out
-    assert "kexec_file_load available" in out
+    assert "kexec:    kexec_file_load" in out
     assert "loaded the flasher; handing over to it now" in out
     assert "TEST-COMMAND-EXIT" not in out, "the bundle returned instead of handing over"
     # the flasher: DHCP (nothing was carried over), wrote and verified the image

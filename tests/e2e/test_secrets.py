@@ -17,6 +17,7 @@ from vmlib import start_nginx
 pytestmark = pytest.mark.e2e
 
 TOKEN = "tok-8d1f5c0e7a2b49e6"
+COPIED = "copied-9b4e1f7a3c2d5068"
 BEARER = "bearer-3f9a0c6d2e8b41a7"
 PASSWORD = "pw-5e2c9b7a1d4f8063"
 
@@ -47,6 +48,24 @@ def make_pki(d):
     return d
 
 
+def make_system_image(path):
+    """A 24 MiB GPT disk with an ext4 root (the x86-64 root type) holding /etc/os-release: a
+    system the flasher can configure (host keys, copied files)."""
+    tree = path.parent / "sys-root"
+    (tree / "etc" / "ssh").mkdir(parents=True)
+    (tree / "etc" / "os-release").write_text("ID=debian\n")
+    root = path.parent / "sys-root.img"
+    subprocess.run(["truncate", "-s", "20M", str(root)], check=True)
+    subprocess.run(["mkfs.ext4", "-q", "-F", "-d", str(tree), str(root)], check=True)
+    subprocess.run(["truncate", "-s", "24M", str(path)], check=True)
+    subprocess.run(["sfdisk", "-q", str(path)], check=True, text=True,
+                   input="label: gpt\nstart=2048, size=20M, "
+                         "type=4F68BCE3-E8CD-4DB1-96E7-FBCAF984B709\n")
+    subprocess.run(["dd", "if=%s" % root, "of=%s" % path, "bs=1M", "seek=1", "conv=notrunc",
+                    "status=none"], check=True)
+    return path
+
+
 @pytest.fixture
 def tls_server(tmp_path, images):
     """nginx on 127.0.0.1 with TLS and a required client certificate; logs the
@@ -57,7 +76,8 @@ def tls_server(tmp_path, images):
     www = base / "www"
     www.mkdir(parents=True)
     shutil.copy(images.paths["zstd"], www / "disk.img.zst")
-    for p in (base, www, www / "disk.img.zst"):
+    make_system_image(www / "system.img")
+    for p in (base, www, www / "disk.img.zst", www / "system.img"):
         os.chmod(p, 0o755 if p.is_dir() else 0o644)
     proc, port = start_nginx(
         base, www, listen_extra=" ssl",
@@ -76,8 +96,9 @@ def test_every_channel_of_a_go_run_is_clean(tls_server, kernel, hold_root, nginx
     key), in hold mode so that the test can log in to the flasher afterwards and look at every
     channel: the console, the kernel log (dmesg), /proc/cmdline, the flasher's files (its whole
     root and /run), `reimage status`, and the --json events of a `reimage flash` run in the
-    flasher with a header and a URL token. The secrets must have reached the servers, and
-    appear nowhere else."""
+    flasher with a header and a URL token. The job also keeps the machine's SSH host keys and
+    copies a file into the new system: those are secrets too. The secrets must have reached
+    the servers (and the new system), and appear nowhere else."""
     from test_hold import free_port, known_hosts, ssh_cmd, ssh_retry, start
 
     pki, base, port = tls_server
@@ -87,17 +108,23 @@ def test_every_channel_of_a_go_run_is_clean(tls_server, kernel, hold_root, nginx
     for f in ("ca.crt", "client.crt", "client.key"):
         shutil.copy(pki / f, etc / f)
     (etc / "headers").write_text("Authorization: Bearer %s\n" % BEARER)
+    (etc / "copied").write_text("%s\n" % COPIED)
     key_lines = [l for l in (pki / "client.key").read_text().splitlines()
                  if l and not l.startswith("-----")]
-    secrets = [TOKEN, BEARER, PASSWORD] + key_lines
-    url = "https://reimage:%s@10.0.2.2:%d/disk.img.zst?token=%s" % (PASSWORD, port, TOKEN)
+    host_key_lines = [l for p in sorted((tree / "etc" / "ssh").glob("ssh_host_*_key"))
+                      for l in p.read_text().splitlines() if l and not l.startswith("-----")]
+    assert host_key_lines
+    secrets = [TOKEN, BEARER, PASSWORD, COPIED] + key_lines + host_key_lines
+    system_sha = hashlib.sha256((base / "www" / "system.img").read_bytes()).hexdigest()
+    url = "https://reimage:%s@10.0.2.2:%d/system.img?token=%s" % (PASSWORD, port, TOKEN)
     ssh_port = free_port()
     v = start(kernel, hold_root, tmp_path,
               "modprobe virtio_rng; reimage go '%s' --to /dev/nvme0n1 --sha256 %s "
               "--header-file /etc/secret-test/headers --cacert /etc/secret-test/ca.crt "
               "--client-cert /etc/secret-test/client.crt "
-              "--client-key /etc/secret-test/client.key --hold --hold-timeout 10m --yes"
-              % (url, images.sha("zstd")),
+              "--client-key /etc/secret-test/client.key --hold --hold-timeout 10m --yes "
+              "--keep-ssh-host-keys --copy /etc/secret-test/copied:/etc/copied:0600"
+              % (url, system_sha),
               hostfwd=["tcp:127.0.0.1:%d-:22" % ssh_port])
     try:
         known = known_hosts(tmp_path, ssh_port, 
@@ -113,6 +140,12 @@ def test_every_channel_of_a_go_run_is_clean(tls_server, kernel, hold_root, nginx
         status = run("reimage status")
         assert status.returncode == 0, status.stderr
         assert "written:  /dev/nvme0n1" in status.stdout
+        # the identity went into the new system, and its files left the flasher's RAM
+        new = run("mkdir -p /tmp/new && mount -o ro /dev/nvme0n1p1 /tmp/new && "
+                  "cat /tmp/new/etc/copied && ls -l /tmp/new/etc/ssh && umount /tmp/new; "
+                  "ls /etc/reimage/identity")
+        assert COPIED in new.stdout and "ssh_host_ed25519_key" in new.stdout, new.stdout + new.stderr
+        assert "No such file" in new.stderr, "the identity files are still in the flasher"
         dmesg = run("dmesg")
         assert dmesg.returncode == 0 and "reimage: flasher started" in dmesg.stdout
         cmdline = run("cat /proc/cmdline")
@@ -155,6 +188,7 @@ def test_every_channel_of_a_go_run_is_clean(tls_server, kernel, hold_root, nginx
         for name, text in channels.items():
             for s in secrets:
                 assert s not in text, "a secret (%r) reached %s" % (s[:12], name)
+        assert "configure: wrote /etc/copied" in console
         with open(v.disk, "rb") as f:
             assert hashlib.sha256(f.read(images.size)).hexdigest() == images.sha256
     finally:

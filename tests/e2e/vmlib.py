@@ -13,6 +13,7 @@ from pathlib import Path
 CACHE = Path(os.environ.get("REIMAGE_TEST_CACHE", "/var/cache/reimage-test"))
 META_PACKAGE = "linux-image-cloud-amd64"
 QEMU = shutil.which("qemu-system-x86_64") or "/usr/bin/qemu-system-x86_64"
+QEMU_ARM64 = shutil.which("qemu-system-aarch64") or "/usr/bin/qemu-system-aarch64"
 
 
 class Kernel:
@@ -20,13 +21,22 @@ class Kernel:
         self.sysroot = Path(sysroot)
         self.version = version
         self.vmlinuz = self.sysroot / "boot" / ("vmlinuz-" + version)
+        self.arch = "arm64" if version.endswith("-arm64") else "amd64"
+
+    def qemu(self):
+        """The QEMU program, machine options and serial console name for this kernel: the PC
+        for amd64; for arm64 the virt board (its device tree comes from QEMU, as firmware
+        would give it) with the emulator's most capable CPU, under TCG."""
+        if self.arch == "arm64":
+            return [QEMU_ARM64, "-machine", "virt,accel=tcg", "-cpu", "max"], "ttyAMA0"
+        return [QEMU, "-machine", "accel=tcg"], "ttyS0"
 
 
-def _kernel_package():
-    out = subprocess.run(["apt-cache", "depends", META_PACKAGE], capture_output=True, text=True)
-    m = re.search(r"Depends: (linux-image-\S+)", out.stdout)
+def _kernel_package(meta=META_PACKAGE):
+    out = subprocess.run(["apt-cache", "depends", meta], capture_output=True, text=True)
+    m = re.search(r"Depends: (linux-image-[^\s:]+)", out.stdout)
     if not m:
-        raise RuntimeError("cannot tell which kernel %s depends on: %s" % (META_PACKAGE, out.stderr))
+        raise RuntimeError("cannot tell which kernel %s depends on: %s" % (meta, out.stderr))
     return m.group(1)
 
 
@@ -44,20 +54,28 @@ class _CacheLock:
         self.f.close()  # releases the lock
 
 
-def fetch_kernel():
-    """Debian's cloud kernel, unpacked into the cache, with a module index."""
+def fetch_kernel(arch=None):
+    """Debian's cloud kernel, unpacked into the cache, with a module index. arch "arm64" gives
+    the arm64 cloud kernel (dpkg --add-architecture arm64 must have been done, as
+    scripts/install-deps does); its sysroot directory name says the architecture."""
     with _CacheLock():
-        return _fetch_kernel()
+        return _fetch_kernel(arch)
 
 
-def _fetch_kernel():
-    pkg = _kernel_package()
+def _fetch_kernel(arch=None):
+    if arch:
+        pkg = _kernel_package("linux-image-cloud-%s:%s" % (arch, arch))
+        return _unpack_kernel(pkg, pkg + ":" + arch)
+    return _unpack_kernel(_kernel_package(), _kernel_package())
+
+
+def _unpack_kernel(pkg, download_name):
     version = pkg[len("linux-image-"):]
     sysroot = CACHE / ("sysroot-" + version)
     if not (sysroot / "boot" / ("vmlinuz-" + version)).exists():
         debs = sorted(CACHE.glob(pkg + "_*.deb"))
         if not debs:
-            r = subprocess.run(["apt-get", "download", pkg], cwd=CACHE, capture_output=True,
+            r = subprocess.run(["apt-get", "download", download_name], cwd=CACHE, capture_output=True,
                                text=True)
             debs = sorted(CACHE.glob(pkg + "_*.deb"))
             assert debs, "apt-get download %s failed: %s" % (pkg, r.stderr)
@@ -68,6 +86,27 @@ def _fetch_kernel():
     if not (sysroot / "lib" / "modules" / version / "modules.dep").exists():
         subprocess.run(["depmod", "-b", str(sysroot), version], check=True)
     return Kernel(sysroot, version)
+
+
+def fetch_arm64_tools():
+    """busybox (static) and kmod for arm64, from Debian's arm64 packages, unpacked into the
+    cache: the tools of an arm64 "running system" built on this x86_64 host. Returns the
+    directory they were unpacked into."""
+    with _CacheLock():
+        tools = CACHE / "arm64-tools"
+        if not (tools / "bin" / "busybox").exists() or not (tools / "bin" / "kmod").exists():
+            tmp = CACHE / "arm64-tools.tmp"
+            shutil.rmtree(tmp, ignore_errors=True)
+            tmp.mkdir()
+            for pkg in ("busybox-static:arm64", "kmod:arm64"):
+                r = subprocess.run(["apt-get", "download", pkg], cwd=tmp, capture_output=True,
+                                   text=True)
+                assert r.returncode == 0, "apt-get download %s failed: %s" % (pkg, r.stderr)
+            for deb in tmp.glob("*.deb"):
+                subprocess.run(["dpkg", "-x", str(deb), str(tmp)], check=True)
+            shutil.rmtree(tools, ignore_errors=True)
+            os.replace(tmp, tools)
+        return tools
 
 
 class _QemuRun:
@@ -121,11 +160,12 @@ class Vm(_QemuRun):
     def __init__(self, kernel, initrd, disk, append, mem, tmp_path, nic_mac=None, extra=(),
                  hostfwd=(), netdev_opts=""):
         self.console = tmp_path / ("console-%d.log" % int(time.time() * 1000))
-        args = [QEMU, "-machine", "accel=tcg", "-m", str(mem), "-smp", "1",
+        machine, tty = kernel.qemu()
+        args = [*machine, "-m", str(mem), "-smp", "1",
                 "-display", "none", "-monitor", "none", "-no-reboot",
                 "-serial", "file:%s" % self.console,
                 "-kernel", str(kernel.vmlinuz), "-initrd", str(initrd),
-                "-append", "console=ttyS0 panic=-1 " + append,
+                "-append", "console=%s panic=-1 " % tty + append,
                 "-drive", "file=%s,if=none,id=d0,format=raw" % disk,
                 "-device", "virtio-blk-pci,drive=d0,serial=REIMAGE-TEST-1",
                 # netdev_opts: e.g. ",ipv4=off,ipv6=on" for an IPv6-only network (SLAAC
@@ -199,23 +239,33 @@ def _cpio_extract(data, dest):
             os.symlink(body.decode(), p)
 
 
-def build_running_root(kernel, reimage_bin, base, with_reimage=True, include=()):
+def build_running_root(kernel, reimage_bin, base, with_reimage=True, include=(), binary=None):
     """The root file system tree of the running-system VM, in base/root. with_reimage=False
     leaves reimage itself out (its libraries stay, as on any Debian system), for programs that
     must run without it, such as bundles; include: more host programs (with their libraries)
-    at the same paths."""
+    at the same paths. For an arm64 kernel, binary is the arm64 reimage (build-arm64/reimage)
+    and busybox and kmod come from Debian's arm64 packages."""
     base = Path(base)
     tree = base / "root"
     tree.mkdir(parents=True)
     cpio = base / "base.cpio"
+    arm64 = kernel.arch == "arm64"
     # kmod for depmod, as on any Debian system (reimage go indexes the flasher's modules)
     extra = [a for p in include for a in ("--include", p)]
+    if arm64:
+        tools = fetch_arm64_tools()
+        extra += ["--binary", str(binary)]
+    else:
+        extra += ["--include", "/usr/bin/kmod"]
     r = subprocess.run([reimage_bin, "initrd", "-o", str(cpio), "--compression", "none",
-                        "--modules", "none", "--kernel-version", kernel.version,
-                        "--include", "/usr/bin/kmod", *extra],
+                        "--modules", "none", "--kernel-version", kernel.version, *extra],
                        capture_output=True, text=True)
     assert r.returncode == 0, r.stderr
     _cpio_extract(cpio.read_bytes(), tree)
+    if arm64:
+        # its libraries (libkmod, liblzma, libzstd, libcrypto) are reimage's too
+        (tree / "usr" / "bin").mkdir(parents=True, exist_ok=True)
+        shutil.copy2(tools / "bin" / "kmod", tree / "usr" / "bin" / "kmod")
     (tree / "usr" / "bin" / "reimage").unlink()
     if with_reimage:
         os.symlink("/init", tree / "usr" / "bin" / "reimage")
@@ -223,7 +273,7 @@ def build_running_root(kernel, reimage_bin, base, with_reimage=True, include=())
         (tree / "init").unlink()
     for d in ("bin", "sbin", "usr/sbin", "proc", "sys", "dev", "run", "tmp", "boot", "lib/modules"):
         (tree / d).mkdir(parents=True, exist_ok=True)
-    shutil.copy2(BUSYBOX, tree / "bin" / "busybox")
+    shutil.copy2(tools / "bin" / "busybox" if arm64 else BUSYBOX, tree / "bin" / "busybox")
     os.symlink("/usr/bin/kmod", tree / "sbin" / "depmod")
     for applet in ("sh", "mount", "modprobe", "ip", "sleep", "cat", "sync", "poweroff", "echo",
                    "ls", "sed", "grep", "dd", "sha256sum", "head"):
@@ -246,11 +296,12 @@ class RunningSystem(_QemuRun):
     def __init__(self, kernel, disk, console, mem, hostfwd=(), extra=(), netdev_opts=""):
         self.disk = disk
         self.console = console
-        args = [QEMU, "-machine", "accel=tcg", "-m", str(mem), "-smp", "1",
+        machine, tty = kernel.qemu()
+        args = [*machine, "-m", str(mem), "-smp", "1",
                 "-display", "none", "-monitor", "none", "-no-reboot",
                 "-serial", "file:%s" % console,
                 "-kernel", str(kernel.vmlinuz),
-                "-append", "console=ttyS0 panic=-1 " + self.APPEND,
+                "-append", "console=%s panic=-1 " % tty + self.APPEND,
                 "-drive", "file=%s,if=none,id=d0,format=raw" % disk,
                 "-device", "nvme,drive=d0,serial=REIMAGE-NVME-1",
                 # netdev_opts: e.g. ",ipv4=off,ipv6=on" for an IPv6-only network (SLAAC
@@ -351,6 +402,45 @@ def _debootstrap_root():
                         "--include=systemd-sysv,udev,kmod,iproute2", DEBOOTSTRAP_SUITE, str(tmp),
                         DEBOOTSTRAP_MIRROR], capture_output=True, text=True, env=env)
     assert r.returncode == 0, "debootstrap failed:\n%s\n%s" % (r.stdout[-3000:], r.stderr[-3000:])
+    os.replace(tmp, tree)
+    return tree
+
+
+# python3-cffi-backend: debootstrap does not resolve the virtual package python3-cryptography
+# depends on
+CLOUD_PACKAGES = ("systemd-sysv,udev,kmod,iproute2,ifupdown,openssh-server,cloud-init,"
+                  "python3-cffi-backend")
+
+
+def cloud_root():
+    """A Debian tree like a cloud image (cloud-init, ifupdown, OpenSSH), made once with
+    debootstrap into the cache: no network configuration, no password, no key, no host keys
+    (the test's new system)."""
+    with _CacheLock():
+        return _cloud_root()
+
+
+def _cloud_root():
+    tree = CACHE / ("cloud-root-" + DEBOOTSTRAP_SUITE)
+    if (tree / "usr" / "bin" / "cloud-init").exists():
+        return tree
+    tmp = CACHE / ("cloud-root-" + DEBOOTSTRAP_SUITE + ".tmp")
+    shutil.rmtree(tmp, ignore_errors=True)
+    env = dict(os.environ)
+    if DEBOOTSTRAP_PROXY and "http_proxy" not in env:
+        env["http_proxy"] = DEBOOTSTRAP_PROXY
+    r = subprocess.run(["debootstrap", "--variant=minbase", "--include=" + CLOUD_PACKAGES,
+                        DEBOOTSTRAP_SUITE, str(tmp), DEBOOTSTRAP_MIRROR],
+                       capture_output=True, text=True, env=env)
+    assert r.returncode == 0, "debootstrap failed:\n%s\n%s" % (r.stdout[-3000:], r.stderr[-3000:])
+    # an image is made without host keys (each machine makes its own on first boot) and
+    # without the package caches and documentation that only make it larger
+    for p in (tmp / "etc" / "ssh").glob("ssh_host_*"):
+        p.unlink()
+    for d in ("var/cache/apt", "var/lib/apt/lists", "usr/share/doc", "usr/share/man",
+              "usr/share/locale", "usr/share/info"):
+        shutil.rmtree(tmp / d, ignore_errors=True)
+        (tmp / d).mkdir(parents=True, exist_ok=True)
     os.replace(tmp, tree)
     return tree
 
@@ -497,10 +587,10 @@ def newc(entries):
     return bytes(out)
 
 
-def marker_initrds(kernel, tag):
+def marker_initrds(kernel, tag, busybox=BUSYBOX):
     """Two archives, as a distribution with an early microcode cpio would have: the first holds
     /init, busybox and the disk drivers, the second a tag file; the flasher must hand over
-    both, in order."""
+    both, in order. busybox: the one for the kernel's machine (fetch_arm64_tools for arm64)."""
     moddir = kernel.sysroot / "lib" / "modules" / kernel.version
     mods = []
     for name in DISK_MODULES:
@@ -510,19 +600,19 @@ def marker_initrds(kernel, tag):
     main = newc([("bin", stat.S_IFDIR | 0o755, b""), ("proc", stat.S_IFDIR | 0o755, b""),
                  ("dev", stat.S_IFDIR | 0o755, b""), ("etc", stat.S_IFDIR | 0o755, b""),
                  ("lib", stat.S_IFDIR | 0o755, b""), ("lib/modules", stat.S_IFDIR | 0o755, b""),
-                 ("bin/busybox", stat.S_IFREG | 0o755, Path("/bin/busybox").read_bytes()),
+                 ("bin/busybox", stat.S_IFREG | 0o755, Path(busybox).read_bytes()),
                  ("init", stat.S_IFREG | 0o755, NEW_INIT.encode())] + mods)
     extra = newc([("etc", stat.S_IFDIR | 0o755, b""),
                   ("etc/new-system-tag", stat.S_IFREG | 0o644, ("initrd-" + tag).encode())])
     return main, extra
 
 
-def new_root_tree(tree, tag, init=None):
+def new_root_tree(tree, tag, init=None, busybox=BUSYBOX):
     """The new system's root file system: busybox and an /sbin/init (by default one that
     prints the marker, its root device and its command line, then powers off)."""
     for d in ("bin", "sbin", "etc", "proc"):
         (tree / d).mkdir(parents=True, exist_ok=True)
-    shutil.copy2("/bin/busybox", tree / "bin" / "busybox")
+    shutil.copy2(busybox, tree / "bin" / "busybox")
     (tree / "sbin" / "init").write_text(init or ROOT_INIT)
     os.chmod(tree / "sbin" / "init", 0o755)
     (tree / "etc" / "new-system-tag").write_text(tag)

@@ -218,7 +218,7 @@ def test_dry_run_loads_nothing(made):
     if os.path.exists("/dev/vda"):
         assert "target:   /dev/vda: " in r.stdout
     if r.returncode == 0:
-        assert "kexec_file_load available" in r.stdout
+        assert "kexec:    kexec_file_load" in r.stdout
         assert "dry run: verified and checked; nothing was loaded" in r.stdout
     else:
         assert r.returncode == 4, r.stderr
@@ -276,7 +276,7 @@ def test_build_refusals(run_reimage, kernel_args, tmp_path):
     assert r.rc == 2 and "must be a device path" in r.err
     r = run_reimage("bundle", "-o", str(out), "--kernel", "/etc/hostname", "--src", "http://h/i",
                     "--dst", "/dev/vda")
-    assert r.rc == 1 and "is not an x86 bzImage kernel" in r.err
+    assert r.rc == 1 and "is neither an x86 bzImage nor an arm64 Image" in r.err
     r = bundle(run_reimage, kernel_args, out, "--src", "http://h/i", "--dst", "/dev/vda",
                "--kernel-version", "9.9.9-nope")
     assert r.rc == 2 and "modules must match the kernel" in r.err
@@ -292,3 +292,38 @@ def test_build_is_reproducible(run_reimage, kernel_args, tmp_path):
         r = bundle(run_reimage, kernel_args, p, "--src", "http://h/i", "--dst", "/dev/vda")
         assert r.rc == 0, r.err
     assert a.read_bytes() == b.read_bytes()
+
+
+@pytest.mark.loop
+def test_bundle_reads_the_image_header_when_built(run_reimage, kernel_args, nginx, loopdev,
+                                                   tmp_path):
+    """Issue 12: the bundle's build reads the source's first bytes: a format the flasher
+    cannot write stops it; a qcow2's virtual size goes into the meta, and the loader refuses
+    a disk that is smaller, before anything is loaded."""
+    vmdk = tmp_path / "d.vmdk"
+    subprocess.run(["qemu-img", "create", "-q", "-f", "vmdk", str(vmdk), "4M"], check=True)
+    r = bundle(run_reimage, kernel_args, tmp_path / "x.run", "--src",
+               nginx.put("b-d.vmdk", src=vmdk), "--dst", "/dev/vda")
+    assert r.rc != 0, r.err
+    assert "VMDK" in r.err and "qemu-img convert -O raw" in r.err
+    assert not (tmp_path / "x.run").exists()
+    big = tmp_path / "big.qcow2"
+    subprocess.run(["qemu-img", "create", "-q", "-f", "qcow2", str(big), "64M"], check=True)
+    dev = loopdev(16 * MiB, pattern=False)
+    out = tmp_path / "big.run"
+    r = bundle(run_reimage, kernel_args, out, "--src", nginx.put("b-big.qcow2", src=big),
+               "--dst", dev.path)
+    assert r.rc == 0, r.err
+    assert "qcow2 version 3, virtual size 64.0 MiB" in r.err + r.out
+    before = kexec_loaded()
+    p = run_bundle(out, "--dry-run")
+    assert kexec_loaded() == before
+    assert p.returncode == 4, p.stdout + p.stderr
+    assert "needs 64.0 MiB" in p.stderr and "too small" in p.stderr
+def test_keep_options_are_refused_for_a_bundle(run_reimage, kernel_args, tmp_path):
+    """A bundle runs on another machine: what it would keep is not here."""
+    out = tmp_path / "x.run"
+    for opt in ("--keep-identity", "--keep-ssh-host-keys", "--keep-network"):
+        r = bundle(run_reimage, kernel_args, out, "--src", "http://h/i", "--dst", "/dev/vda", opt)
+        assert r.rc == 2 and "a bundle runs on another machine" in r.err, r.err
+    assert not out.exists()

@@ -130,3 +130,37 @@ def test_tls_options_go_into_the_job(run_reimage, tmp_path):
     assert r.rc != 0 and "is not PEM text" in r.err
     r = build(run_reimage, out, "--cacert", ca)
     assert r.rc != 0 and "belong to a job" in r.err
+
+
+def test_identity_options_go_into_the_job_archive(run_reimage, tmp_path):
+    """--hostname, --ssh-authorized-keys, --copy, --cloud-init-*, --grow: job keys, and the
+    files in the 0600 archive under etc/reimage/identity (never in the job text)."""
+    src = tmp_path / "app.conf"
+    src.write_text("token=identity-secret-42\n")
+    keys = tmp_path / "keys.pub"
+    subprocess.run(["ssh-keygen", "-q", "-t", "ed25519", "-N", "", "-C", "op@initrd", "-f",
+                    str(tmp_path / "keys")], check=True)
+    ud = tmp_path / "ud"
+    ud.write_text("#cloud-config\n")
+    out = tmp_path / "flasher.img"
+    r = build(run_reimage, out, "--src", "https://h/img.zst", "--dst", "/dev/vda",
+              "--hostname", "web-7", "--ssh-authorized-keys", keys, "--copy",
+              "%s:/etc/app.conf:0640" % src, "--cloud-init-user-data", ud, "--grow")
+    assert r.rc == 0, r.err
+    assert "identity-secret-42" not in r.out + r.err
+    job = _job_text(out)
+    for line in ("hostname = web-7", "authorized-keys = yes", "copy = 0640 /etc/app.conf",
+                 "cloud-init-user-data = yes", "grow = yes"):
+        assert line + "\n" in job, job
+    assert "identity-secret-42" not in job
+    member1 = listing(run_reimage, out).split("# member 1 (none)")[1]
+    for name in ("etc/reimage/identity\n", "etc/reimage/identity/copy-0",
+                 "etc/reimage/identity/authorized_keys", "etc/reimage/identity/user-data"):
+        assert name in member1, member1
+    assert "d0700" in member1 and "-0600        25 etc/reimage/identity/copy-0" in member1
+    # without a job there is no new system to configure
+    r = build(run_reimage, out, "--hostname", "web-7")
+    assert r.rc != 0 and "--src and --dst" in r.err
+    r = build(run_reimage, out, "--src", "https://h/i", "--dst", "/dev/vda", "--copy",
+              "%s:etc/x" % src)
+    assert r.rc != 0 and "absolute path" in r.err

@@ -180,11 +180,35 @@ TEST(empty)
 	ASSERT_EQ(decode(COMPRESSION_XZ, comp, 0, 1, 1, out, sizeof(out), &len), -EPIPE);
 }
 
+TEST(xz_memlimits)
+{
+	uint64_t threading, stop;
+
+	/* a machine with memory to spare: a quarter of MemAvailable for parallel blocks */
+	decompress_xz_memlimits(20ULL << 30, &threading, &stop);
+	ASSERT_EQ(threading, 5ULL << 30);
+	ASSERT_EQ(stop, 5ULL << 30);
+	/* a 256 MiB flasher (~200 MiB available): threads within 50 MiB, streams up to 80 MiB */
+	decompress_xz_memlimits(200ULL << 20, &threading, &stop);
+	ASSERT_EQ(threading, 50ULL << 20);
+	ASSERT_EQ(stop, DECOMPRESS_MEMLIMIT);
+	ASSERT_TRUE(decompress_mem_available() > 0);
+}
+
+TEST(gzip_corrupt_crc)
+{
+	size_t n = compress_gzip(img, 100000, comp, sizeof(comp)), len;
+
+	comp[n - 6] ^= 0x55; /* the CRC-32 in the trailer */
+	ASSERT_EQ(decode(COMPRESSION_GZIP, comp, n, 4096, 4096, out, sizeof(out), &len), -EBADMSG);
+}
+
 int main(void)
 {
 	static const struct test_case cases[] = { T(detect), T(raw), T(gzip), T(gzip_multi), T(xz),
 						  T(xz_multi), T(zstd), T(zstd_multi), T(bzip2),
-						  T(bzip2_multi), T(declared_size), T(empty) };
+						  T(bzip2_multi), T(declared_size), T(empty),
+						  T(xz_memlimits), T(gzip_corrupt_crc) };
 	make_image();
 	return run_tests(cases, sizeof(cases) / sizeof(cases[0]));
 }

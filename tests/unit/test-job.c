@@ -342,5 +342,78 @@ TEST(hold_errors)
 	job_done(&j);
 }
 
+static const char identity[] =
+	"src = http://h/i\ndst = /dev/vda\n"
+	"net-ifname = ens3\nhostname = web-1.example.org\nkeep-network = yes\n"
+	"authorized-keys = yes\ncloud-init-user-data = yes\ncloud-init-meta-data = no\n"
+	"grow = yes\nssh-host-key = ed25519\nssh-host-key = rsa\n"
+	"copy = 0600 /etc/app/secret.conf\ncopy = 755 /usr/local/bin/tool with space\n";
+
+static void check_identity(const struct job *j)
+{
+	ASSERT_STREQ(j->net_ifname, "ens3");
+	ASSERT_STREQ(j->hostname, "web-1.example.org");
+	ASSERT_TRUE(j->keep_network && j->authorized_keys && j->ci_user_data && !j->ci_meta_data);
+	ASSERT_TRUE(j->grow);
+	ASSERT_EQ(j->n_host_keys, 2);
+	ASSERT_STREQ(j->host_keys[1], "rsa");
+	ASSERT_EQ(j->n_copies, 2);
+	ASSERT_STREQ(j->copies[0].dest, "/etc/app/secret.conf");
+	ASSERT_EQ(j->copies[0].mode, 0600);
+	ASSERT_STREQ(j->copies[1].dest, "/usr/local/bin/tool with space");
+	ASSERT_EQ(j->copies[1].mode, 0755);
+	ASSERT_TRUE(job_wants_configure(j));
+}
+
+TEST(identity_roundtrip)
+{
+	struct job j, k;
+	char err[256] = "", *text;
+
+	ASSERT_EQ(job_parse(identity, strlen(identity), &j, err, sizeof(err)), 0);
+	check_identity(&j);
+	ASSERT_EQ(job_format(&j, &text), 0);
+	ASSERT_EQ(job_parse(text, strlen(text), &k, err, sizeof(err)), 0);
+	check_identity(&k);
+	free(text);
+	job_done(&j);
+	job_done(&k);
+	ASSERT_EQ(job_parse("src = http://h/i\ndst = /dev/vda\n", 32, &j, err, sizeof(err)), 0);
+	ASSERT_TRUE(!job_wants_configure(&j));
+	job_done(&j);
+}
+
+TEST(identity_errors)
+{
+	static const char *const bad[] = {
+		"hostname = -leading\n", "hostname = a..b\n", "hostname = under_score\n",
+		"hostname = \n", "hostname = trailing-.x\n",
+		"ssh-host-key = dsa\n", "ssh-host-key = rsa\nssh-host-key = rsa\n",
+		"copy = /etc/x\n", "copy = 0600 relative\n", "copy = 0600 /etc/../x\n",
+		"copy = 0600 /etc//x\n", "copy = 0600 /etc/x/\n", "copy = 17777 /etc/x\n",
+		"copy = 0600 /\n", "copy = 0600 /a/./b\n", "grow = sometimes\n",
+		"net-ifname = a/b\n", "net-ifname = waytoolongname0123\n", "hostname = a\nhostname = b\n",
+	};
+	struct job j;
+	char err[256], text[256];
+
+	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		err[0] = 0;
+		snprintf(text, sizeof(text), "src = http://h/i\ndst = /dev/vda\n%s", bad[i]);
+		if (job_parse(text, strlen(text), &j, err, sizeof(err)) == 0) {
+			fprintf(stderr, "accepted: %s", bad[i]);
+			ASSERT_TRUE(false);
+		}
+		ASSERT_TRUE(err[0] != 0);
+	}
+	ASSERT_TRUE(job_hostname_is_valid("a"));
+	ASSERT_TRUE(job_hostname_is_valid("xn--bcher-kva.example"));
+	ASSERT_TRUE(!job_hostname_is_valid("a.b-"));
+	ASSERT_TRUE(job_dest_path_is_valid("/etc/x"));
+	ASSERT_TRUE(!job_dest_path_is_valid("/etc/.."));
+	ASSERT_TRUE(job_dest_path_is_valid("/etc/..x"));
+}
+
 RUN(T(parse_and_roundtrip), T(errors), T(cmdline), T(job_from_cmdline), T(then_kexec_roundtrip),
-    T(minisign_roundtrip), T(tls_roundtrip), T(hold), T(hold_errors), T(minisign_comment_bytes_exact))
+    T(minisign_roundtrip), T(tls_roundtrip), T(hold), T(hold_errors), T(minisign_comment_bytes_exact),
+    T(identity_roundtrip), T(identity_errors))

@@ -1,0 +1,131 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
+/* kexec_load(2): probing, unloading, the kernel's refusals explained, and the dispatch to the
+ * machine's segment loader. */
+#include "kexec/kexec-classic.h"
+
+#include <errno.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/syscall.h>
+#include <unistd.h>
+
+#include "kexec/kexec.h"
+#include "kexec/kexec-internal.h"
+
+#ifndef KEXEC_ARCH_DEFAULT
+#define KEXEC_ARCH_DEFAULT 0
+#endif
+
+void kexec_classic_explain(int err, const char *what, char *why, size_t whylen)
+{
+	char lock[64], v[16] = "";
+	FILE *f;
+
+	switch (err) {
+	case EPERM:
+		f = fopen("/proc/sys/kernel/kexec_load_disabled", "re");
+		if (f) {
+			if (!fgets(v, sizeof(v), f))
+				v[0] = 0;
+			fclose(f);
+		}
+		if (v[0] == '1')
+			snprintf(why, whylen,
+				 "kexec is disabled on this system (kernel.kexec_load_disabled = 1, "
+				 "which stays set until the next boot): reboot into a system that "
+				 "allows kexec");
+		else if (geteuid() != 0)
+			snprintf(why, whylen, "kexec needs root (CAP_SYS_BOOT): run as root");
+		else if (lockdown_mode(lock, sizeof(lock)) == 0 && strcmp(lock, "none") != 0)
+			snprintf(why, whylen,
+				 "the kernel is locked down (%s, e.g. Secure Boot) and refuses "
+				 "kexec_load, the only loader this kernel has (it was built without "
+				 "kexec_file_load, which could check a signed kernel): reimage cannot "
+				 "kexec here; turn Secure Boot off, or boot a kernel with "
+				 "CONFIG_KEXEC_FILE",
+				 lock);
+		else
+			snprintf(why, whylen,
+				 "the kernel refused kexec_load (no CAP_SYS_BOOT in this namespace, or "
+				 "a security module said no)");
+		break;
+	case EACCES:
+		snprintf(why, whylen,
+			 "the kernel refused kexec_load (IMA: with Secure Boot on, only "
+			 "signature-checked kexec_file_load is allowed, which this kernel lacks)");
+		break;
+	case ENOSYS:
+		snprintf(why, whylen,
+			 "this kernel has neither kexec_file_load nor kexec_load (built without "
+			 "CONFIG_KEXEC and CONFIG_KEXEC_FILE, or a seccomp filter such as a "
+			 "container's blocks both): this system cannot kexec; on a Raspberry Pi or "
+			 "another board, check /boot/config-$(uname -r) (or /proc/config.gz) for "
+			 "CONFIG_KEXEC=y");
+		break;
+	case EBUSY:
+		snprintf(why, whylen,
+			 "another kexec load or execution is in progress (or a secondary CPU is "
+			 "stuck in the kernel); wait for it and try again");
+		break;
+	case EADDRNOTAVAIL:
+	case ENOMEM:
+		snprintf(why, whylen,
+			 "not enough free RAM for %s: the kernel, the initramfs, the device tree "
+			 "and the purgatory must each fit into usable RAM; free some memory or use "
+			 "a smaller flasher",
+			 what);
+		break;
+	case EINVAL:
+		snprintf(why, whylen,
+			 "the kernel refused the kexec_load segments of %s as invalid (together "
+			 "over half of the RAM, or a layout it does not accept)",
+			 what);
+		break;
+	default:
+		snprintf(why, whylen, "kexec_load of %s failed: %s", what, strerror(err));
+	}
+}
+
+int kexec_classic_probe(char *why, size_t whylen)
+{
+#if defined(__aarch64__) || defined(__x86_64__)
+	/* kexec_load checks the caller's permission, the lockdown and IMA hooks, then the flags
+	 * (kernel/kexec.c, kexec_load_check): an unknown flag tells "allowed" (EINVAL) from
+	 * "refused" without loading anything */
+	if (syscall(SYS_kexec_load, 0UL, 0UL, NULL, 0x8000UL) == 0 || errno == EINVAL)
+		return 0;
+	{
+		int err = errno;
+		kexec_classic_explain(err, "the kernel", why, whylen);
+		return -err;
+	}
+#else
+	snprintf(why, whylen,
+		 "this kernel has no kexec_file_load, and reimage's kexec_load loader exists only "
+		 "for arm64 and x86_64: boot a kernel built with CONFIG_KEXEC_FILE");
+	return -EPROTONOSUPPORT;
+#endif
+}
+
+int kexec_classic_unload(char *why, size_t whylen)
+{
+	if (syscall(SYS_kexec_load, 0UL, 0UL, NULL, (unsigned long)KEXEC_ARCH_DEFAULT) < 0) {
+		int err = errno;
+		snprintf(why, whylen, "unloading the kexec image failed: %s", strerror(err));
+		return -err;
+	}
+	return 0;
+}
+
+int kexec_classic_load(int kernel_fd, const char *kernel_name, int initrd_fd, const char *cmdline,
+		       char *why, size_t whylen)
+{
+#if defined(__aarch64__)
+	return kexec_arm64_load(kernel_fd, kernel_name, initrd_fd, cmdline, why, whylen);
+#elif defined(__x86_64__)
+	return kexec_x86_64_load(kernel_fd, kernel_name, initrd_fd, cmdline, why, whylen);
+#else
+	(void)kernel_fd, (void)kernel_name, (void)initrd_fd, (void)cmdline;
+	return kexec_classic_probe(why, whylen);
+#endif
+}
