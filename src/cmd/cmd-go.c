@@ -745,15 +745,25 @@ no_target:
 	/* --- network --- */
 	if (g.carry) {
 		r = net_carry_collect(&g.job, net, sizeof(net));
+		if (r == -EPROTONOSUPPORT) {
+			log_error("cannot carry this system's network to the flasher: %s; the flasher "
+				  "rebuilds only VLANs (802.1Q), bonds (active-backup, 802.3ad) and "
+				  "bridges; use --no-carry-network if DHCP or SLAAC on the bare NIC "
+				  "reaches the source; nothing was loaded",
+				  net);
+			ex = 2;
+			goto out;
+		}
 		if (r < 0) {
-			snprintf(net, sizeof(net), "DHCP (%s)",
+			snprintf(net, sizeof(net), "DHCP, SLAAC and DHCPv6 (%s)",
 				 r == -ENETUNREACH ? "no default route here to carry over"
 						   : "this system's configuration could not be read");
 			g.job.n_addresses = 0;
+			g.job.n_links = 0;
 		} else
 			strncat(net, " (carried over; DHCP as a fallback)", sizeof(net) - strlen(net) - 1);
 	} else
-		snprintf(net, sizeof(net), "DHCP (--no-carry-network)");
+		snprintf(net, sizeof(net), "DHCP, SLAAC and DHCPv6 (--no-carry-network)");
 
 	/* --- the new system's identity: keys, name, network, files --- */
 	if (identity_options_any(&g.ido)) {

@@ -234,6 +234,7 @@ static const struct key keys[] = {
 	{ "retries" }, { "retry-for" }, { "attempts" }, { "then" }, { "target-timeout" },
 	{ "net-timeout" }, { "net-mac" }, { "net-path" }, { "net-address", KEY_REPEAT },
 	{ "net-gateway", KEY_REPEAT }, { "net-dns", KEY_REPEAT }, { "dhcp-fallback" },
+	{ "net-link", KEY_REPEAT },
 	{ "minisign-pubkey" }, { "minisign-sig" }, { "minisign-comment" }, { "minisign-global-sig" },
 	{ "minisign-comment-base64" },
 	{ "tls-cacert", KEY_REPEAT }, { "tls-client-cert", KEY_REPEAT },
@@ -413,6 +414,27 @@ static int apply(struct job *j, const char *k, const char *v, const char **why)
 			if (j->gateways[i].family == g.family)
 				return *why = "one gateway per address family", -EINVAL;
 		j->gateways[j->n_gateways++] = g;
+		return 0;
+	}
+	if (!strcmp(k, "net-link")) {
+		struct net_link l;
+		if (j->n_links >= JOB_MAX_LINKS)
+			return *why = "at most 8 net-link lines", -EINVAL;
+		if (net_link_parse(v, &l, why) < 0)
+			return -EINVAL;
+		for (size_t i = 0; i < j->n_links; i++)
+			if (!strcmp(j->links[i].name, l.name))
+				return *why = "this interface name has a net-link line already", -EINVAL;
+		for (size_t m = 0; m < l.n_lower; m++) {
+			bool found = net_link_lower_is_mac(l.lower[m], NULL);
+			for (size_t i = 0; !found && i < j->n_links; i++)
+				found = !strcmp(j->links[i].name, l.lower[m]);
+			if (!found)
+				return *why = "a lower link is neither a MAC nor the name of an "
+					      "earlier net-link line",
+				       -EINVAL;
+		}
+		j->links[j->n_links++] = l;
 		return 0;
 	}
 	if (!strcmp(k, "net-dns")) {
@@ -857,6 +879,11 @@ int job_format(const struct job *j, char **ret)
 	for (size_t i = 0; i < j->n_dns; i++) {
 		job_ip_format(&j->dns[i], false, ip, sizeof(ip));
 		sb_printf(&b, "net-dns = %s\n", ip);
+	}
+	for (size_t i = 0; i < j->n_links; i++) {
+		char line[512];
+		if (net_link_format(&j->links[i], line, sizeof(line)) == 0)
+			sb_printf(&b, "net-link = %s\n", line);
 	}
 	sb_printf(&b, "dhcp-fallback = %s\n", j->dhcp_fallback ? "yes" : "no");
 	if (j->have_minisig) {
