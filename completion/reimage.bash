@@ -22,20 +22,21 @@ _reimage()
 	local job="--proxy --member --job --src --to --dst --sha256 --image-sha256 --verify --header --header-file
 		--then --hold --hold-timeout --ssh-port --authorized-keys $tls"
 	local identity="--keep-identity --keep-ssh-host-keys --keep-authorized-keys --ssh-authorized-keys --keep-network --hostname --cloud-init-user-data --cloud-init-meta-data --copy --grow --no-grow"
+	local report="--report --report-cacert --report-header --report-header-file --start-jitter"
 	local build="--compression --kernel-version --sysroot --modules --add-module --include
 		--binary"
 	local -A opts=(
 		[flash]="--to --member --sha256 --sums --name --sums-sig --keyring --minisig --pubkey
 			--image-sha256 --verify --header --header-file --retries --retry-for
 			--connect-timeout --stall-timeout --low-speed --progress --json -q --quiet
-			$tls -h --help -V --version"
+			$tls $report -h --help -V --version"
 		[go]="--to --dst --member --sha256 --sums --name --image-sha256 --verify --sums-sig --keyring
 			--minisig --pubkey --header --header-file --then --yes --dry-run --json
 			--save-initrd --kernel --add-module --no-carry-network --retries --retry-for
-			--attempts --hold --hold-timeout --ssh-port --authorized-keys --proxy $tls $identity
+			--attempts --hold --hold-timeout --ssh-port --authorized-keys --proxy $tls $identity $report
 			-h --help -V --version"
-		[initrd]="-o --output --list --json $build $job $identity -h --help -V --version"
-		[bundle]="-o --output --info --json --kernel --append --loader $build $job $identity
+		[initrd]="-o --output --list --json $build $job $identity $report -h --help -V --version"
+		[bundle]="-o --output --info --json --kernel --append --loader $build $job $identity $report
 			-h --help -V --version"
 		[kexec]="-l --load --initrd --ramdisk --cmdline --command-line --reuse-cmdline
 			--append -e --exec -u --unload -S --status -s --kexec-file-syscall
@@ -82,13 +83,13 @@ _reimage()
 	--sha256 | --image-sha256 | --header | --pin | --name | --retries | --retry-for | \
 	--attempts | --connect-timeout | --stall-timeout | --low-speed | --hold-timeout | \
 	--ssh-port | --append | --cmdline | --command-line | --add-module | --src | --proxy | \
-	--member | --hostname | --copy)
+	--member | --hostname | --copy | --report | --report-header | --start-jitter)
 		return ;;
 	-o | --output | --list | --info | --sums | --sums-sig | --keyring | --minisig | \
 	--pubkey | --header-file | --cacert | --client-cert | --client-key | --job | \
 	--save-initrd | --kernel | --loader | --include | --binary | --initrd | --ramdisk | \
 	--authorized-keys | --ssh-authorized-keys | --cloud-init-user-data | --cloud-init-meta-data | \
-	--identity-dir)
+	--identity-dir | --report-cacert | --report-header-file)
 		COMPREPLY=($(compgen -f -- "$cur"))
 		compopt -o filenames 2>/dev/null
 		return ;;

@@ -17,6 +17,7 @@
 #include "basic/macro.h"
 #include "basic/parse-util.h"
 #include "cmd/commands.h"
+#include "cmd/report-options.h"
 #include "cmd/tls-options.h"
 #include "flash/pipeline.h"
 #include "flash/progress.h"
@@ -27,8 +28,10 @@
 #include "format/minisign.h"
 #include "initrd/initrd.h"
 #include "format/http-header.h"
+#include "format/json.h"
 #include "format/sha256sums.h"
 #include "init/hold.h"
+#include "init/target.h"
 #include "init/write-state.h"
 
 #define MAX_HEADERS 64
@@ -99,6 +102,7 @@ static void help(void)
 	       "                            (default 60s; 0 disables)\n"
 	       "      --low-speed BYTES     bytes per second (default 1024)\n"
 	       TLS_OPTIONS_HELP
+	       REPORT_OPTIONS_HELP
 	       "Output:\n"
 	       "      --progress MODE       auto, bar, line or none (default auto)\n"
 	       "      --json                JSON events on stdout, one per line\n"
@@ -160,6 +164,7 @@ static const struct option options[] = {
 	{ "version", no_argument, NULL, 'V' },
 	{ "member", required_argument, NULL, OPT_MEMBER },
 	TLS_LONG_OPTIONS,
+	REPORT_LONG_OPTIONS,
 	{ "quiet", no_argument, NULL, 'q' },
 	{ "help", no_argument, NULL, 'h' },
 	{}
@@ -173,6 +178,7 @@ struct args {
 	const char *to; /* --to DST, the spelling go, initrd and bundle share */
 	enum progress_mode mode;
 	bool mode_set, json, quiet;
+	struct report_options report;
 };
 
 static int add_header(struct args *a, const char *h, const char *origin)
@@ -333,6 +339,11 @@ static int parse_args(int argc, char *argv[], struct args *a)
 		default:
 			if (tls_option_apply(&a->o.tls, c, optarg))
 				break;
+			r = report_option_apply(&a->report, c, optarg);
+			if (r < 0)
+				return r;
+			if (r > 0)
+				break;
 			log_error("run 'reimage flash --help' for the options");
 			return -EINVAL;
 		}
@@ -360,6 +371,9 @@ static int parse_args(int argc, char *argv[], struct args *a)
 		return -EINVAL;
 	}
 	r = tls_options_check(&a->o.tls);
+	if (r < 0)
+		return r;
+	r = report_options_check(&a->report);
 	if (r < 0)
 		return r;
 	a->o.headers = a->headers;
@@ -471,6 +485,7 @@ int cmd_flash(int argc, char *argv[])
 	struct flash_result res;
 	struct sigaction sa = { .sa_handler = on_signal };
 	char msg[2048] = "";
+	struct report *report = NULL;
 	int r, ex;
 
 	log_set_prefix("reimage flash");
@@ -520,6 +535,29 @@ int cmd_flash(int argc, char *argv[])
 	progress_init(&p, a.mode, a.quiet);
 	/* the fetches below run libcurl on this thread: a SIGPIPE from a socket is not ours */
 	pipe_block(true);
+	{
+		struct disk_identity id = { 0 };
+		struct stat st;
+		char shown[2048], js[4200], jd[4200];
+		const char *base = strrchr(a.o.dst, '/') ? strrchr(a.o.dst, '/') + 1 : a.o.dst;
+
+		if (stat(a.o.dst, &st) == 0 && S_ISBLK(st.st_mode))
+			(void)disk_identity_read(base, &id);
+		r = report_options_start(&a.report, &a.o.tls, "flash", NULL,
+					 id.serial[0] ? id.serial : id.wwn[0] ? id.wwn : NULL, &report);
+		if (r < 0) {
+			ex = FLASH_EXIT_INTERNAL;
+			goto out;
+		}
+		p.report = report;
+		url_redact(a.o.src, shown, sizeof(shown));
+		log_redact(shown, msg, sizeof(msg));
+		json_quote(msg, js, sizeof(js));
+		json_quote(a.o.dst, jd, sizeof(jd));
+		msg[0] = 0;
+		report_event(report, "started", "\"src\":%s,\"dst\":%s", js, jd);
+	}
+	report_options_jitter(a.report.start_jitter_ms, a.quiet || a.json, &interrupted);
 	if (a.minisig || a.pubkey) {
 		ex = load_minisign(&a, &p, msg, sizeof(msg));
 		if (ex != 0) {
@@ -553,11 +591,27 @@ int cmd_flash(int argc, char *argv[])
 	if (a.o.on_touch && res.touched)
 		write_state_mark(a.o.dst, r >= 0 ? WRITE_VERIFIED : WRITE_FAILED);
 	ex = res.exit_code;
-	if (r < 0)
-		progress_error(&p, ex ? ex : FLASH_EXIT_INTERNAL, res.message);
-	else
+	if (r < 0) {
+		if (!ex)
+			ex = FLASH_EXIT_INTERNAL;
+		progress_error(&p, ex, res.message);
+	} else
 		progress_done(&p, res.format, res.in, res.out, res.written, res.zeroed);
+	snprintf(msg, sizeof(msg), "%s", r < 0 ? res.message : "");
+	{
+		char stats[512], f[64];
+		json_quote(res.format, f, sizeof(f));
+		snprintf(stats, sizeof(stats),
+			 "\"format\":%s,\"in\":%llu,\"out\":%llu,\"written\":%llu,\"zeroed\":%llu", f,
+			 (unsigned long long)res.in, (unsigned long long)res.out,
+			 (unsigned long long)res.written, (unsigned long long)res.zeroed);
+		report_options_result(report, ex, msg, "exit", stats);
+	}
+	msg[0] = 0;
 out:
+	if (report && msg[0])
+		report_options_result(report, ex, msg, "exit", NULL);
+	report_finish(report);
 	progress_destroy(&p);
 	source_http_global_cleanup();
 out_headers:
@@ -565,6 +619,7 @@ out_headers:
 		explicit_bzero(a.headers[i], strlen(a.headers[i]));
 		free(a.headers[i]);
 	}
+	report_options_done(&a.report);
 	log_forget_secrets();
 	return ex;
 }

@@ -22,6 +22,7 @@
 #include "cmd/commands.h"
 #include "cmd/json-out.h"
 #include "cmd/identity-options.h"
+#include "cmd/report-options.h"
 #include "cmd/proxy-options.h"
 #include "cmd/tls-options.h"
 #include "flash/decompress.h"
@@ -104,6 +105,7 @@ static void help(void)
 	       "                            (the files' contents travel in the job; the key as a\n"
 	       "                            secret)\n"
 	       IDENTITY_OPTIONS_HELP
+	       REPORT_OPTIONS_HELP
 	       "  -h, --help  -V, --version\n"
 	       "\n"
 	       "See 'man reimage-go' (exit codes: 'man reimage').\n");
@@ -150,6 +152,7 @@ static const struct option options[] = {
 	{ "keyring", required_argument, NULL, OPT_KEYRING },
 	TLS_LONG_OPTIONS,
 	IDENTITY_LONG_OPTIONS,
+	REPORT_LONG_OPTIONS,
 	{ "help", no_argument, NULL, 'h' },
 	{}
 };
@@ -167,6 +170,7 @@ struct go {
 	size_t n_key_files;
 	bool yes, dry_run, carry, then_given, hold_opts, json;
 	char kernel_buf[512];
+	struct report_options report;
 };
 
 static int add_header(struct go *g, const char *h, const char *origin)
@@ -325,10 +329,17 @@ static int parse_args(int argc, char *argv[], struct go *g)
 				break;
 			if (r < 0)
 				return r;
+			r = report_option_apply(&g->report, c, optarg);
+			if (r < 0)
+				return r;
+			if (r > 0)
+				break;
 			log_error("run 'reimage go --help' for the options");
 			return -EINVAL;
 		}
 	}
+	if (report_options_check(&g->report) < 0)
+		return -EINVAL;
 	if (g->hold_opts && !g->job.hold) {
 		log_error("--hold-timeout, --ssh-port and --authorized-keys go with --hold");
 		return -EINVAL;
@@ -660,6 +671,7 @@ int cmd_go(int argc, char *argv[])
 	struct hold_keys *hold = NULL;
 	struct identity_collected idc = { 0 };
 	struct flasher_secret secrets[IDENTITY_MAX_FILES + 8];
+	struct report *report = NULL;
 
 	log_set_prefix("reimage go");
 	r = parse_args(argc, argv, &g);
@@ -856,15 +868,25 @@ no_target:
 	/* --- network --- */
 	if (g.carry) {
 		r = net_carry_collect(&g.job, net, sizeof(net));
+		if (r == -EPROTONOSUPPORT) {
+			log_error("cannot carry this system's network to the flasher: %s; the flasher "
+				  "rebuilds only VLANs (802.1Q), bonds (active-backup, 802.3ad) and "
+				  "bridges; use --no-carry-network if DHCP or SLAAC on the bare NIC "
+				  "reaches the source; nothing was loaded",
+				  net);
+			ex = 2;
+			goto out;
+		}
 		if (r < 0) {
-			snprintf(net, sizeof(net), "DHCP (%s)",
+			snprintf(net, sizeof(net), "DHCP, SLAAC and DHCPv6 (%s)",
 				 r == -ENETUNREACH ? "no default route here to carry over"
 						   : "this system's configuration could not be read");
 			g.job.n_addresses = 0;
+			g.job.n_links = 0;
 		} else
 			strncat(net, " (carried over; DHCP as a fallback)", sizeof(net) - strlen(net) - 1);
 	} else
-		snprintf(net, sizeof(net), "DHCP (--no-carry-network)");
+		snprintf(net, sizeof(net), "DHCP, SLAAC and DHCPv6 (--no-carry-network)");
 
 	/* --- the new system's identity: keys, name, network, files --- */
 	if (identity_options_any(&g.ido)) {
@@ -888,6 +910,10 @@ no_target:
 			goto out;
 		}
 	}
+
+	/* --- reports: the flasher's go in the job; this machine's plan and hand-over from here */
+	if (report_options_go(&g.report, &g.tls, &g.job, &report) < 0)
+		goto out;
 
 	/* --- the flasher --- */
 	r = job_format(&g.job, &job_text);
@@ -1050,6 +1076,7 @@ no_target:
 		fprintf(g.json ? stderr : stdout, "  saved the flasher to %s (mode 0600: it holds the job)\n",
 			g.save);
 	}
+	report_options_plan(report, &g.job, g.dry_run, net);
 	if (g.dry_run) {
 		fprintf(g.json ? stderr : stdout, "dry run: nothing was loaded (kexec_loaded: %d)\n",
 			kexec_loaded());
@@ -1088,6 +1115,10 @@ no_target:
 	}
 	fprintf(g.json ? stderr : stdout, "loaded the flasher; handing over to it now\n");
 	fflush(stdout);
+	report_event(report, "handing-over", "\"via\":\"%s\"",
+		     systemd_is_pid1() ? "systemctl kexec" : "reboot(KEXEC)");
+	report_finish(report); /* the last events, up to 10 s: the network goes down next */
+	report = NULL;
 	r = kexec_exec(why, sizeof(why));
 	if (r < 0) {
 		log_error("%s", why);
@@ -1104,6 +1135,11 @@ out:
 		else
 			log_error("the flasher was unloaded; this system is unchanged");
 	}
+	if (report && ex != 0)
+		report_options_result(report, ex, "reimage go stopped before the hand-over; this "
+					      "system is unchanged", "exit", NULL);
+	report_finish(report);
+	report_options_done(&g.report);
 	safe_close(ifd);
 	flasher_image_done(&img);
 	if (job_text)

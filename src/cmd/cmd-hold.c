@@ -96,43 +96,25 @@ static void print_addresses(struct json_out *json)
 	freeifaddrs(ifa);
 }
 
-/* reimage status --json: the same facts as the text, for scripts (timeouts in seconds). */
-static int status_json(const char *state, const char *message, const struct hold_info *h)
+/* The events the worker recorded, as it recorded them (the reporter writes whole lines). */
+static int status_json(void)
 {
-	struct json_out o;
-	char dev[256] = "";
-	pid_t wpid = 0;
-	enum write_state wst = WRITE_TOUCHED;
-	bool written = write_state_last(dev, sizeof(dev), &wpid, &wst) > 0;
+	_cleanup_fclose_ FILE *f = fopen(HOLD_EVENTS_FILE, "re");
+	char buf[16384];
+	size_t n;
 
-	json_out_begin(&o, stdout);
-	json_out_bool(&o, "hold", h != NULL);
-	json_out_str(&o, "state", state);
-	json_out_str(&o, "message", message[0] ? message : NULL);
-	json_out_object(&o, "written");
-	json_out_str(&o, "device", written ? dev : NULL);
-	/* touched (not finished), failed (its ends zeroed again) or verified */
-	json_out_str(&o, "result", written ? write_state_to_string(wst) : NULL);
-	json_out_bool(&o, "in_progress", written && wst == WRITE_TOUCHED &&
-					     ((pid_alive(wpid) && (!h || wpid != h->pid)) ||
-					      !strcmp(state, "writing")));
-	json_out_close(&o);
-	if (h) {
-		uint64_t now = now_ms();
-		json_out_object(&o, "timeout");
-		json_out_bool(&o, "running", h->holding && !written && h->deadline_ms);
-		json_out_u64_or_null(&o, "seconds_left",
-				     h->holding && !written && h->deadline_ms
-					     ? (h->deadline_ms > now ? (h->deadline_ms - now + 999) / 1000 : 0)
-					     : UINT64_MAX);
-		json_out_close(&o);
-		json_out_object(&o, "ssh");
-		json_out_u64(&o, "port", h->port);
-		json_out_u64(&o, "sessions", (uint64_t)MAX(hold_ssh_sessions(), 0));
-		json_out_close(&o);
+	if (!f) {
+		if (access(HOLD_STATUS_FILE, F_OK) < 0) {
+			fprintf(stderr, "reimage status: error: not inside a reimage flasher (no %s)\n",
+				HOLD_STATUS_FILE);
+			return 1;
+		}
+		return 0; /* the flasher has not got as far as its first event */
 	}
-	print_addresses(&o);
-	return json_out_end(&o) < 0 ? 1 : 0;
+	while ((n = fread(buf, 1, sizeof(buf), f)) > 0)
+		if (fwrite(buf, 1, n, stdout) != n)
+			return 1;
+	return fflush(stdout) == 0 ? 0 : 1;
 }
 
 int cmd_status(int argc, char *argv[])
@@ -141,26 +123,25 @@ int cmd_status(int argc, char *argv[])
 	struct hold_info h;
 	char line[1024], state[128] = "unknown", message[900] = "", dev[256] = "";
 	pid_t wpid = 0;
-	bool json = false;
 	enum write_state wst = WRITE_TOUCHED;
 	int r;
 
-	for (int i = 1; i < argc; i++) {
-		if (!strcmp(argv[i], "-h") || !strcmp(argv[i], "--help")) {
+	if (argc == 2 && !strcmp(argv[1], "--json"))
+		return status_json();
+	if (argc > 1) {
+		if (!strcmp(argv[1], "-h") || !strcmp(argv[1], "--help")) {
 			printf("Usage: reimage status [--json]\n\nInside a reimage flasher: what it is "
 			       "doing, what was written, the hold\ntimeout, the SSH port and the network "
-			       "addresses.\n\n      --json   one JSON object\n  -h, --help  -V, "
-			       "--version\n\nSee 'man reimage'.\n");
+			       "addresses.\n\n"
+			       "  --json   the run's events so far, one JSON object a line: the objects\n"
+			       "           a --report collector receives (docs/fleet.md)\n"
+			       "  -h, --help  -V, --version\n\nSee 'man reimage'.\n");
 			return 0;
 		}
-		if (!strcmp(argv[i], "-V") || !strcmp(argv[i], "--version"))
+		if (!strcmp(argv[1], "-V") || !strcmp(argv[1], "--version"))
 			return command_version();
-		if (!strcmp(argv[i], "--json")) {
-			json = true;
-			continue;
-		}
 		fprintf(stderr, "reimage status: error: unknown argument '%s'; run 'reimage status "
-				"--help'\n", argv[i]);
+				"--help'\n", argv[1]);
 		return 2;
 	}
 	f = fopen(HOLD_STATUS_FILE, "re");
@@ -177,8 +158,6 @@ int cmd_status(int argc, char *argv[])
 			snprintf(message, sizeof(message), "%s", line + 8);
 	}
 	r = hold_info_read(&h);
-	if (json)
-		return status_json(state, message, r == 0 ? &h : NULL);
 	printf("reimage flasher%s\n", r == 0 ? " (hold mode)" : "");
 	printf("  state:    %s%s%s\n", state, message[0] ? ": " : "", message);
 	if (write_state_last(dev, sizeof(dev), &wpid, &wst) > 0)

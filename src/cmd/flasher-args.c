@@ -83,6 +83,11 @@ int flasher_args_option(struct flasher_args *a, int c, const char *arg)
 	r = identity_option_apply(&a->ido, c, arg);
 	if (r != 0)
 		return r;
+	r = report_option_apply(&a->report, c, arg);
+	if (r != 0) {
+		a->report_set = a->report_set || r > 0;
+		return r;
+	}
 	switch (c) {
 	case FLASHER_OPT_COMPRESSION:
 		if (initrd_compression_from_string(arg, &a->o.compression) < 0) {
@@ -217,9 +222,9 @@ int flasher_args_finish(struct flasher_args *a, bool host_default)
 	char err[1024] = "";
 	int r;
 
-	if (a->job_file && (a->jobtext || a->tls_set)) {
-		log_error("give either --job FILE or job options (--src, --dst, --cacert, ...), not "
-			  "both; a job file has tls-* keys for TLS");
+	if (a->job_file && (a->jobtext || a->tls_set || a->report_set)) {
+		log_error("give either --job FILE or job options (--src, --dst, --cacert, --report, "
+			  "...), not both; a job file has tls-* and report-* keys");
 		return -EINVAL;
 	}
 	if (a->tls_set && !a->jobtext) {
@@ -227,6 +232,12 @@ int flasher_args_finish(struct flasher_args *a, bool host_default)
 		return -EINVAL;
 	}
 	if (a->tls_set && (r = tls_options_check(&a->tls)) < 0)
+		return r;
+	if (a->report_set && !a->jobtext) {
+		log_error("--report and --start-jitter belong to a job: give --src and --dst too");
+		return -EINVAL;
+	}
+	if (a->report_set && (r = report_options_check(&a->report)) < 0)
 		return r;
 	if (a->n_key_files && !a->jobtext && !a->job_file) {
 		log_error("--authorized-keys goes with a job in hold mode (--hold or 'hold = yes')");
@@ -271,6 +282,12 @@ int flasher_args_finish(struct flasher_args *a, bool host_default)
 		}
 		if (a->tls_set && (r = tls_options_to_job(&a->tls, &a->job)) < 0)
 			return r;
+		for (size_t i = 0; i < a->job.n_report_headers; i++) {
+			const char *v = strchr(a->job.report_headers[i], ':');
+			(void)log_add_secret(v ? v + 1 + strspn(v + 1, " \t") : a->job.report_headers[i]);
+		}
+		if (a->report_set && (r = report_options_to_job(&a->report, &a->job)) < 0)
+			return r;
 		n_url_secrets = 0;
 		if (a->job.src)
 			(void)url_foreach_secret(a->job.src, count_secret);
@@ -278,7 +295,10 @@ int flasher_args_finish(struct flasher_args *a, bool host_default)
 			(void)url_foreach_secret(a->job.http_proxy, count_secret);
 		if (a->job.https_proxy)
 			(void)url_foreach_secret(a->job.https_proxy, count_secret);
-		a->secrets = a->job.n_headers > 0 || a->job.tls_client_key || n_url_secrets > 0;
+		if (a->job.report_url)
+			(void)url_foreach_secret(a->job.report_url, count_secret);
+		a->secrets = a->job.n_headers > 0 || a->job.n_report_headers > 0 ||
+			     a->job.tls_client_key || n_url_secrets > 0;
 		/* the flasher may mount the new system to find its kernel */
 		a->o.fs_modules = job_may_boot_new_system(&a->job);
 		if (a->job.hold && a->no_hold) {
@@ -327,6 +347,7 @@ void flasher_args_done(struct flasher_args *a)
 		a->job_formatted = NULL;
 	}
 	job_done(&a->job);
+	report_options_done(&a->report);
 	if (a->hold) {
 		hold_keys_done(a->hold);
 		free(a->hold);

@@ -7,6 +7,7 @@
 #include <stdbool.h>
 
 #include "cmd/identity-options.h"
+#include "cmd/report-options.h"
 #include "cmd/tls-options.h"
 #include "format/job.h"
 #include "initrd/flasher.h"
@@ -64,7 +65,7 @@ enum {
 		{ "authorized-keys", required_argument, NULL, FLASHER_OPT_AUTHORIZED_KEYS },       \
 		{ "member", required_argument, NULL, FLASHER_OPT_MEMBER },                         \
 		{ "proxy", required_argument, NULL, FLASHER_OPT_PROXY },                           \
-		TLS_LONG_OPTIONS, IDENTITY_LONG_OPTIONS
+		TLS_LONG_OPTIONS, IDENTITY_LONG_OPTIONS, REPORT_LONG_OPTIONS
 
 /* The help lines for those options, with the command's defaults for --kernel-version and
  * --modules. */
@@ -91,7 +92,9 @@ enum {
 	"      --cacert FILE  --pin sha256//BASE64  --client-cert FILE --client-key FILE\n"      \
 	"      --insecure            TLS for the job's source, as reimage flash (the files'\n"   \
 	"                            contents go into the job; the key is a secret)\n"          \
-	IDENTITY_OPTIONS_HELP
+	IDENTITY_OPTIONS_HELP                                                                      \
+	"      --report URL  --report-header 'N: V'  --report-cacert FILE  --start-jitter TIME\n" \
+	"                            the flasher's reports to a collector (docs/fleet.md)\n"
 
 struct flasher_args {
 	struct flasher_options o; /* what flasher_build() gets */
@@ -103,6 +106,8 @@ struct flasher_args {
 	bool modules_set, kver_set;
 	struct source_tls tls; /* TLS options, for the job */
 	bool tls_set;
+	struct report_options report; /* --report and friends, for the job */
+	bool report_set;
 	char *key_files[FLASHER_ARGS_MAX_LIST]; /* --authorized-keys */
 	size_t n_key_files;
 	bool no_hold; /* set by the caller: hold mode makes no sense for it (a bundle) */

@@ -85,6 +85,11 @@ static int read_pem(const char *path, const char *opt, char **ret)
 	return 0;
 }
 
+int tls_options_read_pem(const char *path, const char *opt, char **ret)
+{
+	return read_pem(path, opt, ret);
+}
+
 int tls_options_to_job(const struct source_tls *t, struct job *j)
 {
 	int r;

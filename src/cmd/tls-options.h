@@ -44,5 +44,9 @@ int tls_options_check(const struct source_tls *t);
  * (logged). */
 int tls_options_to_job(const struct source_tls *t, struct job *j);
 
+/* Read a PEM file (at most 64 KiB) for the job; opt names the option in errors. 0 or -errno
+ * (logged). */
+int tls_options_read_pem(const char *path, const char *opt, char **ret);
+
 /* For the plan and logs: "system CAs", "CA FILE", "+ pin", "client certificate ..." */
 void tls_options_describe(const struct source_tls *t, char *buf, size_t n);

@@ -16,7 +16,7 @@ void progress_init(struct progress *p, enum progress_mode mode, bool quiet)
 {
 	*p = (struct progress){ .mode = mode, .quiet = quiet };
 	pthread_mutex_init(&p->lock, NULL);
-	p->start_ms = p->rate_ms = p->last_print_ms = now_ms();
+	p->start_ms = p->rate_ms = p->last_print_ms = p->report_last_ms = now_ms();
 }
 
 void progress_destroy(struct progress *p)
@@ -110,6 +110,25 @@ void progress_update(struct progress *p, uint64_t in, uint64_t out, uint64_t tot
 						    : PROGRESS_LINE_INTERVAL_MS;
 	char a[32], b[32], c[32], rate[32], eta[32];
 
+	if (p->report) {
+		char total[32];
+		double secs = 0;
+		bool due;
+
+		pthread_mutex_lock(&p->lock);
+		due = now - p->report_last_ms >= REPORT_PROGRESS_INTERVAL_MS;
+		if (due) {
+			secs = elapsed_s(p);
+			p->report_last_ms = now;
+		}
+		pthread_mutex_unlock(&p->lock);
+		if (due) {
+		json_u64_or_null(total, sizeof(total), total_in);
+		report_event(p->report, "progress",
+			     "\"in\":%llu,\"out\":%llu,\"total_in\":%s,\"seconds\":%.1f",
+			     (unsigned long long)in, (unsigned long long)out, total, secs);
+		}
+	}
 	if (p->mode == PROGRESS_NONE || p->quiet)
 		return;
 	pthread_mutex_lock(&p->lock);
@@ -182,6 +201,13 @@ void progress_update(struct progress *p, uint64_t in, uint64_t out, uint64_t tot
 void progress_retry(struct progress *p, unsigned attempt, uint64_t delay_ms, uint64_t offset,
 		    const char *reason)
 {
+	if (p->report) {
+		char r[1024];
+		json_str(r, sizeof(r), reason);
+		report_event(p->report, "retry",
+			     "\"attempt\":%u,\"delay_ms\":%llu,\"offset\":%llu,\"reason\":%s", attempt,
+			     (unsigned long long)delay_ms, (unsigned long long)offset, r);
+	}
 	pthread_mutex_lock(&p->lock);
 	if (p->mode == PROGRESS_JSON) {
 		char r[1024];
@@ -202,6 +228,12 @@ void progress_retry(struct progress *p, unsigned attempt, uint64_t delay_ms, uin
 
 void progress_verified(struct progress *p, const char *check, const char *hex)
 {
+	if (p->report) {
+		char c[64], h[160];
+		json_str(c, sizeof(c), check);
+		json_str(h, sizeof(h), hex);
+		report_event(p->report, "verified", "\"check\":%s,\"digest\":%s", c, h);
+	}
 	pthread_mutex_lock(&p->lock);
 	if (p->mode == PROGRESS_JSON) {
 		char c[64], h[160];

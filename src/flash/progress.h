@@ -8,6 +8,8 @@
 #include <stdbool.h>
 #include <stdint.h>
 
+#include "flash/report.h"
+
 enum progress_mode {
 	PROGRESS_NONE,
 	PROGRESS_BAR,
@@ -29,6 +31,10 @@ struct progress {
 	/* line mode: also handed each progress line (the flasher's `reimage status` shows it) */
 	void (*on_line)(void *userdata, const char *line);
 	void *on_line_userdata;
+	/* --report: "progress" every REPORT_PROGRESS_INTERVAL_MS, "retry" and "verified" events go
+	 * to the collector too, whatever the mode (NULL: none) */
+	struct report *report;
+	uint64_t report_last_ms;
 };
 
 void progress_init(struct progress *p, enum progress_mode mode, bool quiet);

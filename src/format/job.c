@@ -119,6 +119,13 @@ void job_done(struct job *j)
 	free(j->no_proxy);
 	for (size_t i = 0; i < j->n_headers; i++)
 		wipe_free(j->headers[i]);
+	free(j->report_url);
+	for (size_t i = 0; i < j->n_report_headers; i++)
+		wipe_free(j->report_headers[i]);
+	free(j->report_cacert);
+	free(j->report_run_id);
+	free(j->report_hostname);
+	free(j->report_machine_id);
 	explicit_bzero(j, sizeof(*j));
 }
 
@@ -227,6 +234,7 @@ static const struct key keys[] = {
 	{ "retries" }, { "retry-for" }, { "attempts" }, { "then" }, { "target-timeout" },
 	{ "net-timeout" }, { "net-mac" }, { "net-path" }, { "net-address", KEY_REPEAT },
 	{ "net-gateway", KEY_REPEAT }, { "net-dns", KEY_REPEAT }, { "dhcp-fallback" },
+	{ "net-link", KEY_REPEAT },
 	{ "minisign-pubkey" }, { "minisign-sig" }, { "minisign-comment" }, { "minisign-global-sig" },
 	{ "minisign-comment-base64" },
 	{ "tls-cacert", KEY_REPEAT }, { "tls-client-cert", KEY_REPEAT },
@@ -235,6 +243,8 @@ static const struct key keys[] = {
 	{ "net-ifname" }, { "hostname" }, { "keep-network" }, { "authorized-keys" },
 	{ "cloud-init-user-data" }, { "cloud-init-meta-data" }, { "grow" },
 	{ "ssh-host-key", KEY_REPEAT }, { "copy", KEY_REPEAT },
+	{ "report-url" }, { "report-header", KEY_REPEAT }, { "report-cacert", KEY_REPEAT },
+	{ "report-run-id" }, { "report-hostname" }, { "report-machine-id" }, { "start-jitter" },
 	{ "http-proxy" }, { "https-proxy" }, { "no-proxy" },
 };
 
@@ -406,6 +416,27 @@ static int apply(struct job *j, const char *k, const char *v, const char **why)
 		j->gateways[j->n_gateways++] = g;
 		return 0;
 	}
+	if (!strcmp(k, "net-link")) {
+		struct net_link l;
+		if (j->n_links >= JOB_MAX_LINKS)
+			return *why = "at most 8 net-link lines", -EINVAL;
+		if (net_link_parse(v, &l, why) < 0)
+			return -EINVAL;
+		for (size_t i = 0; i < j->n_links; i++)
+			if (!strcmp(j->links[i].name, l.name))
+				return *why = "this interface name has a net-link line already", -EINVAL;
+		for (size_t m = 0; m < l.n_lower; m++) {
+			bool found = net_link_lower_is_mac(l.lower[m], NULL);
+			for (size_t i = 0; !found && i < j->n_links; i++)
+				found = !strcmp(j->links[i].name, l.lower[m]);
+			if (!found)
+				return *why = "a lower link is neither a MAC nor the name of an "
+					      "earlier net-link line",
+				       -EINVAL;
+		}
+		j->links[j->n_links++] = l;
+		return 0;
+	}
 	if (!strcmp(k, "net-dns")) {
 		if (j->n_dns >= JOB_MAX_DNS)
 			return *why = "at most 4 DNS servers", -EINVAL;
@@ -446,6 +477,43 @@ static int apply(struct job *j, const char *k, const char *v, const char **why)
 		if (strncmp(v, "sha256//", 8) != 0)
 			return *why = "expected sha256//BASE64[;sha256//BASE64...]", -EINVAL;
 		return set_string(&j->tls_pin, v);
+	}
+	if (!strcmp(k, "report-url")) {
+		if (strncasecmp(v, "http://", 7) != 0 && strncasecmp(v, "https://", 8) != 0)
+			return *why = "expected an http:// or https:// URL", -EINVAL;
+		return set_string(&j->report_url, v);
+	}
+	if (!strcmp(k, "report-header")) {
+		if (http_request_header_validate(v) < 0)
+			return *why = "expected 'Name: value'", -EINVAL;
+		if (j->n_report_headers >= JOB_MAX_HEADERS)
+			return *why = "too many headers", -EINVAL;
+		j->report_headers[j->n_report_headers] = strdup(v);
+		if (!j->report_headers[j->n_report_headers])
+			return -ENOMEM;
+		j->n_report_headers++;
+		return 0;
+	}
+	if (!strcmp(k, "report-cacert")) {
+		if (!*v)
+			return *why = "expected a line of PEM text", -EINVAL;
+		return append_line(&j->report_cacert, v) == -EFBIG ? (*why = "too long", -EINVAL) : 0;
+	}
+	if (!strcmp(k, "report-run-id") || !strcmp(k, "report-hostname") ||
+	    !strcmp(k, "report-machine-id")) {
+		if (!*v || strlen(v) > 255)
+			return *why = "expected 1 to 255 characters", -EINVAL;
+		return set_string(k[7] == 'r' ? &j->report_run_id
+				  : k[7] == 'h' ? &j->report_hostname
+						: &j->report_machine_id,
+				  v);
+	}
+	if (!strcmp(k, "start-jitter")) {
+		if (parse_duration_ms(v, &u) < 0 || u > 24ULL * 3600 * 1000)
+			return *why = "expected a duration up to 24h such as 30s or 5m", -EINVAL;
+		j->start_jitter_ms = u;
+		return 0;
+
 	}
 	if (!strcmp(k, "http-proxy") || !strcmp(k, "https-proxy")) {
 		if (job_proxy_check(v, why) < 0)
@@ -812,6 +880,11 @@ int job_format(const struct job *j, char **ret)
 		job_ip_format(&j->dns[i], false, ip, sizeof(ip));
 		sb_printf(&b, "net-dns = %s\n", ip);
 	}
+	for (size_t i = 0; i < j->n_links; i++) {
+		char line[512];
+		if (net_link_format(&j->links[i], line, sizeof(line)) == 0)
+			sb_printf(&b, "net-link = %s\n", line);
+	}
 	sb_printf(&b, "dhcp-fallback = %s\n", j->dhcp_fallback ? "yes" : "no");
 	if (j->have_minisig) {
 		uint8_t raw[74];
@@ -880,6 +953,26 @@ int job_format(const struct job *j, char **ret)
 		  (unsigned long long)(j->hold_timeout_ms % 1000));
 	if (j->hold)
 		sb_printf(&b, "hold = yes\nssh-port = %u\n", j->ssh_port);
+	if (j->report_url)
+		sb_printf(&b, "report-url = %s\n", j->report_url);
+	for (size_t i = 0; i < j->n_report_headers; i++)
+		sb_printf(&b, "report-header = %s\n", j->report_headers[i]);
+	for (const char *p = j->report_cacert; p && *p;) {
+		size_t n = strcspn(p, "\n");
+		if (n)
+			sb_printf(&b, "report-cacert = %.*s\n", (int)n, p);
+		p += n + (p[n] == '\n');
+	}
+	if (j->report_run_id)
+		sb_printf(&b, "report-run-id = %s\n", j->report_run_id);
+	if (j->report_hostname)
+		sb_printf(&b, "report-hostname = %s\n", j->report_hostname);
+	if (j->report_machine_id)
+		sb_printf(&b, "report-machine-id = %s\n", j->report_machine_id);
+	if (j->start_jitter_ms)
+		sb_printf(&b, "start-jitter = %llu.%03llu\n",
+			  (unsigned long long)(j->start_jitter_ms / 1000),
+			  (unsigned long long)(j->start_jitter_ms % 1000));
 	if (b.oom) {
 		if (b.s)
 			explicit_bzero(b.s, b.cap);

@@ -10,11 +10,13 @@
 #include <stdint.h>
 
 #include "format/minisign.h"
+#include "format/net-link.h"
 
 #define JOB_MAX_SIZE (256U << 10)
 #define JOB_MAX_HEADERS 32
 #define JOB_MAX_ADDRESSES 8
 #define JOB_MAX_DNS 4
+#define JOB_MAX_LINKS 8
 #define JOB_MAX_COPIES 32
 #define JOB_MAX_HOST_KEYS 3
 
@@ -60,6 +62,10 @@ struct job {
 	struct job_ip dns[JOB_MAX_DNS];
 	size_t n_dns;
 	bool dhcp_fallback; /* try DHCP when the static configuration gets nowhere */
+	/* VLANs, bonds and bridges under the address, bottom first; the addresses go on the last
+	 * one (net-link lines; a lower name refers to an earlier line) */
+	struct net_link links[JOB_MAX_LINKS];
+	size_t n_links;
 
 	/* TLS for the source, as reimage flash --cacert/--pin/--client-cert/--client-key/--insecure;
 	 * certificates and the key as PEM text (the job carries them, not file names) */
@@ -97,6 +103,13 @@ struct job {
 		uint32_t mode;
 	} copies[JOB_MAX_COPIES];
 	size_t n_copies;
+	/* reports to the operator's collector (src/flash/report.h, docs/fleet.md) */
+	char *report_url;
+	char *report_headers[JOB_MAX_HEADERS]; /* secrets */
+	size_t n_report_headers;
+	char *report_cacert; /* PEM text */
+	char *report_run_id, *report_hostname, *report_machine_id; /* of the machine that made it */
+	uint64_t start_jitter_ms; /* wait a random time up to this before the first request */
 };
 
 /* Does the job ask for anything to be written into the new system after the image? */

@@ -15,6 +15,7 @@
 #define HOLD_INFO_FILE HOLD_RUN_DIR "/hold"	     /* the holding worker's pid, port, deadline */
 #define HOLD_REQUEST_FILE HOLD_RUN_DIR "/done-request" /* "ACTION [TARGET]" */
 #define HOLD_STATUS_FILE HOLD_RUN_DIR "/status"
+#define HOLD_EVENTS_FILE HOLD_RUN_DIR "/events" /* the report events, one JSON object a line */
 
 struct hold_info {
 	pid_t pid;		/* the worker; `reimage done` signals it with SIGUSR1 */

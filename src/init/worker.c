@@ -1,6 +1,10 @@
 // SPDX-License-Identifier: GPL-2.0-or-later
 /* The flasher's job, start to end. */
+#include <arpa/inet.h>
 #include <errno.h>
+#include <ifaddrs.h>
+#include <net/if.h>
+#include <sys/stat.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -12,9 +16,11 @@
 #include "basic/time-util.h"
 #include "flash/pipeline.h"
 #include "flash/progress.h"
+#include "flash/report.h"
 #include "flash/source.h"
 #include "format/cmdline.h"
 #include "format/job.h"
+#include "format/json.h"
 #include "format/url.h"
 #include "init/boot-new.h"
 #include "init/coldplug.h"
@@ -71,11 +77,128 @@ static int load_job(struct job *j, char *err, size_t errlen)
 	}
 }
 
+/* The events of this run: to the job's collector, and to HOLD_EVENTS_FILE for `reimage status
+ * --json`. NULL until the drivers are loaded (the events carry the machine's MACs). */
+static struct report *report;
+static int give_up_exit; /* the exit code a "failed" event gives (enum flash_exit) */
+
+static void report_start(const struct job *j, const char *shown)
+{
+	struct report_config c = {
+		.url = j->report_url,
+		.headers = j->report_headers,
+		.n_headers = j->n_report_headers,
+		.origin = "flasher",
+		.run_id = j->report_run_id,
+		.hostname = j->report_hostname,
+		.machine_id = j->report_machine_id,
+		.serial = j->dst_serial ? j->dst_serial : j->dst_wwn,
+		.events_file = HOLD_EVENTS_FILE,
+	};
+	char src[4200], dst[1024];
+
+	/* the collector's CA: its own, else the one the job has for the image server */
+	c.tls.cacert_pem = j->report_cacert ? j->report_cacert : j->tls_cacert;
+	c.tls.insecure = !j->report_cacert && j->tls_insecure;
+	c.tls.client_cert_pem = j->tls_client_cert;
+	c.tls.client_key_pem = j->tls_client_key;
+	for (size_t i = 0; i < j->n_report_headers; i++) {
+		const char *v = strchr(j->report_headers[i], ':');
+		(void)log_add_secret(v ? v + 1 + strspn(v + 1, " \t") : j->report_headers[i]);
+	}
+	(void)mkdir(HOLD_RUN_DIR, 0755);
+	if (report_new(&c, &report) < 0) {
+		log_warning("cannot start the reports to the collector; the job goes on without them");
+		report = NULL;
+		return;
+	}
+	if (j->report_url) {
+		char u[2048];
+		url_redact(j->report_url, u, sizeof(u));
+		log_info("reporting to %s", u);
+	}
+	json_quote(shown, src, sizeof(src));
+	json_quote(j->dst ? j->dst : "", dst, sizeof(dst));
+	report_event(report, "started", "\"src\":%s,\"dst\":%s,\"then\":\"%s\",\"hold\":%s",
+		     j->src ? src : "null", j->dst ? dst : "null", job_then_to_string(j->then),
+		     j->hold ? "true" : "false");
+}
+
+/* "network": the addresses in use and how they came (carried over from the old system, or
+ * DHCP/SLAAC). */
+static void report_network(const struct job *j)
+{
+	struct ifaddrs *ifa = NULL;
+	char list[2048] = "", a[INET6_ADDRSTRLEN], one[INET6_ADDRSTRLEN + 64];
+	bool carried = false;
+	size_t o = 0;
+
+	if (!report || getifaddrs(&ifa) < 0)
+		return;
+	for (struct ifaddrs *i = ifa; i; i = i->ifa_next) {
+		const void *addr;
+		int fam;
+
+		if (!i->ifa_addr || (i->ifa_flags & IFF_LOOPBACK))
+			continue;
+		fam = i->ifa_addr->sa_family;
+		if (fam == AF_INET)
+			addr = &((struct sockaddr_in *)i->ifa_addr)->sin_addr;
+		else if (fam == AF_INET6) {
+			addr = &((struct sockaddr_in6 *)i->ifa_addr)->sin6_addr;
+			if (IN6_IS_ADDR_LINKLOCAL((const struct in6_addr *)addr))
+				continue;
+		} else
+			continue;
+		inet_ntop(fam, addr, a, sizeof(a));
+		for (size_t k = 0; k < j->n_addresses; k++)
+			if (j->addresses[k].family == fam &&
+			    !memcmp(j->addresses[k].addr, addr, fam == AF_INET ? 4 : 16))
+				carried = true;
+		snprintf(one, sizeof(one), "%s{\"interface\":\"%.16s\",\"address\":\"%s\"}",
+			 o ? "," : "", i->ifa_name, a);
+		if (o + strlen(one) + 1 < sizeof(list)) {
+			memcpy(list + o, one, strlen(one) + 1);
+			o += strlen(one);
+		}
+	}
+	freeifaddrs(ifa);
+	report_event(report, "network", "\"method\":\"%s\",\"addresses\":[%s]",
+		     carried ? "carried" : "dhcp", list);
+}
+
+/* "done" or "failed", and what comes next; before a reboot or kexec the collector gets up to
+ * REPORT_FLUSH_MS for the last events. */
+static void report_end(int exit_code, const char *message, const char *next, bool flush)
+{
+	char clean[2048], reason[4200];
+
+	if (!report)
+		return;
+	log_redact(message ? message : "", clean, sizeof(clean));
+	json_quote(clean, reason, sizeof(reason));
+	if (exit_code == 0)
+		report_event(report, "done", "\"exit\":0,\"next\":\"%s\"", next);
+	else
+		report_event(report, "failed", "\"exit\":%d,\"reason\":%s,\"next\":\"%s\"",
+			     exit_code, reason, next);
+	if (flush && report_flush(report, REPORT_FLUSH_MS) < 0)
+		log_warning("the collector did not take the last reports within %d s; going on",
+			    REPORT_FLUSH_MS / 1000);
+}
+
 /* Stop here: in hold mode wait for the operator (SSH is up); else, when no disk was touched,
  * reboot into the untouched old system after the job's timeout; else hold for good (the disk's
  * ends are zeroed: it boots nothing). */
 static _Noreturn void give_up(const struct job *j, const char *state, const char *message)
 {
+	bool reboots = !j->hold && write_state_last(NULL, 0, NULL, NULL) <= 0 &&
+		       j->hold_timeout_ms > 0;
+
+	/* a hold without a source waits for its operator: not a failure */
+	if (strcmp(state, "holding") != 0)
+		report_end(give_up_exit ? give_up_exit : 1, message,
+			   reboots ? "reboot after the timeout" : "hold", false);
 	if (j->hold)
 		hold_wait(j, state, message);
 	watchdog_stop();
@@ -140,6 +263,7 @@ static int run_job(const struct job *j, const char *target, struct flash_result 
 	}
 	p.on_line = progress_to_status;
 	p.on_line_userdata = what;
+	p.report = report;
 	if (j->tls_insecure)
 		log_warning("TLS certificate verification is OFF (the job says tls-insecure): anyone on "
 			    "the network path can serve a forged image; only the digest and signature "
@@ -206,8 +330,13 @@ static void configure_step(const struct job *j, const char *target)
 	r = configure_new_system(j, &src, target, err, sizeof(err));
 	identity_dir_wipe(IDENTITY_DIR);
 	sync();
-	if (r >= 0)
+	if (r >= 0) {
+		char t[600];
+		json_quote(target, t, sizeof(t));
+		report_event(report, "configured", "\"target\":%s,\"identity\":%s", t,
+			     job_wants_configure(j) ? "true" : "false");
 		return;
+	}
 	snprintf(msg, sizeof(msg),
 		 "the image was written and verified, but configuring the new system failed: %s. "
 		 "Nothing boots from here on its own: fix it over SSH (hold mode) or reflash",
@@ -259,6 +388,7 @@ _Noreturn void worker_main(void)
 	}
 	/* after coldplug: the watchdog's driver is a module too */
 	(void)watchdog_start();
+	report_start(&j, shown);
 
 	if (j.hold) {
 		/* the operator comes in over the network: it goes first, and SSH right after */
@@ -268,18 +398,26 @@ _Noreturn void worker_main(void)
 		r = network_up(&j, NULL, err, sizeof(err));
 		if (r < 0)
 			log_error("%s; SSH starts anyway, and the hold timeout still applies", err);
+		else
+			report_network(&j);
 		hold_ssh_start(&j);
+		give_up_exit = FLASH_EXIT_SOURCE;
 		if (r < 0)
 			give_up(&j, "no-network", err);
-		if (!j.src)
+		give_up_exit = 0;
+		if (!j.src) {
+			report_event(report, "holding", "\"reason\":\"waiting for an operator over SSH\"");
 			give_up(&j, "holding", "waiting for an operator over SSH");
+		}
 	}
 
 	status_write("target", "");
 	r = target_find(j.dst, j.dst_serial, j.dst_wwn, j.dst_model, j.dst_size, j.target_timeout_ms,
 			target, sizeof(target), err, sizeof(err));
+	give_up_exit = FLASH_EXIT_TARGET;
 	if (r < 0)
 		give_up(&j, "failed", err);
+	give_up_exit = 0;
 	log_info("target: %s", target);
 
 	if (!j.hold) {
@@ -287,8 +425,19 @@ _Noreturn void worker_main(void)
 		if (source_http_global_init() < 0)
 			give_up(&j, "failed", "cannot initialise libcurl");
 		r = network_up(&j, NULL, err, sizeof(err));
+		give_up_exit = FLASH_EXIT_SOURCE;
 		if (r < 0)
 			give_up(&j, "failed", err);
+		give_up_exit = 0;
+		report_network(&j);
+	}
+	if (j.start_jitter_ms) {
+		/* a fleet rebooted at once must not reach the image server at once */
+		uint64_t d = report_jitter_ms(j.start_jitter_ms);
+		log_info("waiting %.1f s before the first request (start-jitter %.1f s)",
+			 (double)d / 1000.0, (double)j.start_jitter_ms / 1000.0);
+		status_write("jitter", "");
+		sleep_ms(d, NULL);
 	}
 
 	r = run_job(&j, target, &res);
@@ -296,6 +445,7 @@ _Noreturn void worker_main(void)
 	if (!j.hold)
 		network_stop();
 	sync();
+	give_up_exit = res.exit_code ? res.exit_code : FLASH_EXIT_INTERNAL;
 	if (r < 0) {
 		identity_dir_wipe(IDENTITY_DIR);
 		give_up(&j, "failed", res.message);
@@ -304,6 +454,7 @@ _Noreturn void worker_main(void)
 	log_info("done: %s written to %s and verified; then: %s", shown, target,
 		 job_then_to_string(j.then));
 	status_write("done", "");
+	report_end(0, NULL, job_then_to_string(j.then), j.then != JOB_THEN_HOLD);
 	switch (j.then) {
 	case JOB_THEN_POWEROFF:
 		(void)reboot(RB_POWER_OFF);

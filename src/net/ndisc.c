@@ -190,7 +190,7 @@ int ndisc_rdnss_wait(int fd, int ifindex, uint64_t timeout_ms, const volatile in
 						mnl_nlmsg_get_payload_len(nlh), &rd);
 			if (r < 0)
 				log_debug_errno(r, "ndisc: ignoring malformed ND user option: %m");
-			if (r <= 0 || rd.ifindex != ifindex || rd.lifetime_s == 0 ||
+			if (r <= 0 || (ifindex > 0 && rd.ifindex != ifindex) || rd.lifetime_s == 0 ||
 			    rd.n_servers == 0)
 				continue;
 			*ret = rd;

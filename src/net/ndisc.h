@@ -36,7 +36,7 @@ int ndisc_enable_slaac(const char *ifname);
  * arrives once, and then only every few minutes. Returns the fd or -errno. */
 int ndisc_rdnss_listen(void);
 
-/* Read fd (from ndisc_rdnss_listen()) until an RA with RDNSS servers for ifindex arrives (with
+/* Read fd (from ndisc_rdnss_listen()) until an RA with RDNSS servers for ifindex (0: any link) arrives (with
  * a nonzero lifetime). 0 and the servers; -ETIMEDOUT; -ECANCELED when *stop becomes nonzero. */
 int ndisc_rdnss_wait(int fd, int ifindex, uint64_t timeout_ms, const volatile int *stop,
 		     struct ndisc_rdnss *ret);

@@ -6,6 +6,7 @@
 #include <errno.h>
 #include <libmnl/libmnl.h>
 #include <linux/if.h> /* after net/if.h: adds IFF_LOWER_UP */
+#include <linux/if_link.h>
 #include <linux/rtnetlink.h>
 #include <net/if_arp.h>
 #include <poll.h>
@@ -85,6 +86,72 @@ struct link_list {
 	int only_ifindex; /* 0: every link */
 };
 
+/* IFLA_LINKINFO: the kind, the slave kind, and for VLANs and bonds their settings */
+static void linkinfo_parse(const struct nlattr *info, struct netlink_link *l)
+{
+	const struct nlattr *a, *d;
+
+	mnl_attr_for_each_nested(a, info)
+	{
+		uint16_t len = mnl_attr_get_payload_len(a);
+		const char *p = mnl_attr_get_payload(a);
+
+		switch (mnl_attr_get_type(a)) {
+		case IFLA_INFO_KIND:
+		case IFLA_INFO_SLAVE_KIND: {
+			char *dst = mnl_attr_get_type(a) == IFLA_INFO_KIND ? l->kind : l->slave_kind;
+			size_t n = strnlen(p, len);
+			if (n > 0 && n < sizeof(l->kind)) {
+				memcpy(dst, p, n);
+				dst[n] = 0;
+			}
+			break;
+		}
+		case IFLA_INFO_DATA:
+			if (!strcmp(l->kind, "vlan"))
+				mnl_attr_for_each_nested(d, a)
+				{
+					if (mnl_attr_get_type(d) == IFLA_VLAN_ID &&
+					    mnl_attr_get_payload_len(d) == 2)
+						l->vlan_id = mnl_attr_get_u16(d);
+					else if (mnl_attr_get_type(d) == IFLA_VLAN_PROTOCOL &&
+						 mnl_attr_get_payload_len(d) == 2)
+						l->vlan_proto = ntohs(mnl_attr_get_u16(d));
+				}
+			else if (!strcmp(l->kind, "bond"))
+				mnl_attr_for_each_nested(d, a)
+				{
+					if (mnl_attr_get_type(d) == IFLA_BOND_MODE &&
+					    mnl_attr_get_payload_len(d) == 1)
+						l->bond_mode = mnl_attr_get_u8(d);
+				}
+			break;
+		default:
+			break;
+		}
+	}
+}
+
+static void af_spec_parse(const struct nlattr *spec, struct netlink_link *l)
+{
+	const struct nlattr *a, *b;
+
+	mnl_attr_for_each_nested(a, spec)
+	{
+		if (mnl_attr_get_type(a) != AF_INET6)
+			continue;
+		mnl_attr_for_each_nested(b, a)
+		{
+			if (mnl_attr_get_type(b) == IFLA_INET6_FLAGS &&
+			    mnl_attr_get_payload_len(b) == 4) {
+				l->inet6_flags = mnl_attr_get_u32(b);
+				l->has_inet6_flags = true;
+			}
+		}
+	}
+}
+
+/* nlh has been checked to hold an ifinfomsg within nlmsg_len */
 static void link_from_msg(const struct nlmsghdr *nlh, struct netlink_link *l)
 {
 	const struct ifinfomsg *ifi = mnl_nlmsg_get_payload(nlh);
@@ -95,6 +162,7 @@ static void link_from_msg(const struct nlmsghdr *nlh, struct netlink_link *l)
 	l->ifindex = ifi->ifi_index;
 	l->flags = ifi->ifi_flags;
 	l->type = ifi->ifi_type;
+	l->bond_mode = -1;
 	mnl_attr_for_each(attr, nlh, sizeof(*ifi))
 	{
 		uint16_t len = mnl_attr_get_payload_len(attr);
@@ -111,6 +179,10 @@ static void link_from_msg(const struct nlmsghdr *nlh, struct netlink_link *l)
 			if (len == 6)
 				memcpy(l->mac, p, 6);
 			break;
+		case IFLA_PERM_ADDRESS:
+			if (len == 6)
+				memcpy(l->perm_mac, p, 6);
+			break;
 		case IFLA_MTU:
 			if (len == 4)
 				l->mtu = mnl_attr_get_u32(attr);
@@ -121,12 +193,42 @@ static void link_from_msg(const struct nlmsghdr *nlh, struct netlink_link *l)
 				has_carrier = true;
 			}
 			break;
+		case IFLA_MASTER:
+			if (len == 4)
+				l->master = (int)mnl_attr_get_u32(attr);
+			break;
+		case IFLA_LINK:
+			if (len == 4)
+				l->parent = (int)mnl_attr_get_u32(attr);
+			break;
+		case IFLA_LINKINFO:
+			linkinfo_parse(attr, l);
+			break;
+		case IFLA_AF_SPEC:
+			af_spec_parse(attr, l);
+			break;
 		default:
 			break;
 		}
 	}
+	if (l->parent == l->ifindex)
+		l->parent = 0;
 	if (!has_carrier)
 		l->carrier = (l->flags & IFF_LOWER_UP) != 0;
+}
+
+int netlink_link_parse(const void *msg, size_t len, struct netlink_link *ret)
+{
+	const struct nlmsghdr *nlh = msg;
+
+	/* libmnl walks attributes up to the aligned end of the message: that must be in len */
+	if (len < sizeof(*nlh) || nlh->nlmsg_len < sizeof(*nlh) ||
+	    MNL_ALIGN((size_t)nlh->nlmsg_len) > len ||
+	    nlh->nlmsg_type != RTM_NEWLINK ||
+	    mnl_nlmsg_get_payload_len(nlh) < sizeof(struct ifinfomsg))
+		return -EBADMSG;
+	link_from_msg(nlh, ret);
+	return 0;
 }
 
 static int link_cb(const struct nlmsghdr *nlh, void *data)
@@ -269,6 +371,80 @@ int netlink_link_set_mtu(int ifindex, uint32_t mtu)
 	if (mtu == 0)
 		return -EINVAL;
 	return link_change(ifindex, 0, 0, NULL, mtu);
+}
+
+int netlink_link_create(const char *name, const char *kind, int parent, uint16_t vlan_id,
+			int bond_mode)
+{
+	char buf[NL_REQ_BUF];
+	struct nlmsghdr *nlh = mnl_nlmsg_put_header(buf);
+	struct ifinfomsg *ifi;
+	struct nlattr *info, *data;
+	int r;
+
+	if (!name || !name[0] || strlen(name) >= IFNAMSIZ || !kind)
+		return -EINVAL;
+	if (strcmp(kind, "vlan") && strcmp(kind, "bond") && strcmp(kind, "bridge"))
+		return -EOPNOTSUPP;
+	if (!strcmp(kind, "vlan") && (parent <= 0 || vlan_id == 0 || vlan_id > 4094))
+		return -EINVAL;
+	nlh->nlmsg_type = RTM_NEWLINK;
+	nlh->nlmsg_flags = NLM_F_REQUEST | NLM_F_ACK | NLM_F_CREATE | NLM_F_EXCL;
+	ifi = mnl_nlmsg_put_extra_header(nlh, sizeof(*ifi));
+	ifi->ifi_family = AF_UNSPEC;
+	mnl_attr_put_strz(nlh, IFLA_IFNAME, name);
+	if (!strcmp(kind, "vlan"))
+		mnl_attr_put_u32(nlh, IFLA_LINK, (uint32_t)parent);
+	info = mnl_attr_nest_start(nlh, IFLA_LINKINFO);
+	mnl_attr_put_strz(nlh, IFLA_INFO_KIND, kind);
+	if (!strcmp(kind, "vlan")) {
+		data = mnl_attr_nest_start(nlh, IFLA_INFO_DATA);
+		mnl_attr_put_u16(nlh, IFLA_VLAN_ID, vlan_id);
+		mnl_attr_nest_end(nlh, data);
+	} else if (!strcmp(kind, "bond") && bond_mode >= 0) {
+		data = mnl_attr_nest_start(nlh, IFLA_INFO_DATA);
+		mnl_attr_put_u8(nlh, IFLA_BOND_MODE, (uint8_t)bond_mode);
+		/* without link monitoring an active-backup bond never notices a dead member */
+		mnl_attr_put_u32(nlh, IFLA_BOND_MIIMON, 100);
+		mnl_attr_nest_end(nlh, data);
+	}
+	mnl_attr_nest_end(nlh, info);
+	r = nl_transact(nlh, NULL, NULL);
+	/* the kernel says EOPNOTSUPP, or ENODEV on some versions, for a kind it has no module for */
+	return r == -ENODEV ? -EOPNOTSUPP : r;
+}
+
+int netlink_link_delete(int ifindex)
+{
+	char buf[NL_REQ_BUF];
+	struct nlmsghdr *nlh = mnl_nlmsg_put_header(buf);
+	struct ifinfomsg *ifi;
+
+	if (ifindex <= 0)
+		return -ENODEV;
+	nlh->nlmsg_type = RTM_DELLINK;
+	nlh->nlmsg_flags = NLM_F_REQUEST | NLM_F_ACK;
+	ifi = mnl_nlmsg_put_extra_header(nlh, sizeof(*ifi));
+	ifi->ifi_family = AF_UNSPEC;
+	ifi->ifi_index = ifindex;
+	return nl_transact(nlh, NULL, NULL);
+}
+
+int netlink_link_set_master(int ifindex, int master)
+{
+	char buf[NL_REQ_BUF];
+	struct nlmsghdr *nlh = mnl_nlmsg_put_header(buf);
+	struct ifinfomsg *ifi;
+
+	if (ifindex <= 0 || master < 0)
+		return -ENODEV;
+	nlh->nlmsg_type = RTM_NEWLINK;
+	nlh->nlmsg_flags = NLM_F_REQUEST | NLM_F_ACK;
+	ifi = mnl_nlmsg_put_extra_header(nlh, sizeof(*ifi));
+	ifi->ifi_family = AF_UNSPEC;
+	ifi->ifi_index = ifindex;
+	mnl_attr_put_u32(nlh, IFLA_MASTER, (uint32_t)master);
+	return nl_transact(nlh, NULL, NULL);
 }
 
 int netlink_link_wait_carrier(int ifindex, uint64_t timeout_ms, const volatile int *stop)

@@ -22,7 +22,29 @@ struct netlink_link {
 	bool carrier;	  /* IFLA_CARRIER, or IFF_LOWER_UP on kernels without it */
 	uint16_t type;	  /* ARPHRD_ETHER, ARPHRD_LOOPBACK, ... */
 	uint32_t mtu;
+	/* what the link is built on (IFLA_LINKINFO), for carrying VLANs, bonds and bridges */
+	char kind[16];	     /* IFLA_INFO_KIND: "vlan", "bond", "bridge", "veth", ...; "" for none */
+	char slave_kind[16]; /* IFLA_INFO_SLAVE_KIND: "bond" or "bridge" for a member */
+	int master;	     /* IFLA_MASTER: the bond or bridge it belongs to; 0 for none */
+	int parent;	     /* IFLA_LINK: a VLAN's lower device; 0 when absent or itself */
+	uint16_t vlan_id;    /* IFLA_VLAN_ID, 1..4094 for a VLAN */
+	uint16_t vlan_proto; /* IFLA_VLAN_PROTOCOL in host order: 0x8100 (802.1Q) or 0x88a8 */
+	int bond_mode;	     /* IFLA_BOND_MODE (BOND_MODE_ACTIVEBACKUP = 1, 802.3AD = 4); -1 unknown */
+	uint8_t perm_mac[6]; /* IFLA_PERM_ADDRESS (a bond member's own MAC); zero when absent */
+	bool has_inet6_flags;
+	uint32_t inet6_flags; /* IFLA_INET6_FLAGS: NETLINK_RA_MANAGED, NETLINK_RA_OTHERCONF, ... */
 };
+
+/* IFLA_INET6_FLAGS bits (the kernel's include/net/if_inet6.h, not exported to user space) */
+#define NETLINK_RA_OTHERCONF 0x80u
+#define NETLINK_RA_MANAGED 0x40u
+#define NETLINK_RA_RCVD 0x20u
+
+/* Parse one RTM_NEWLINK message msg[0..len) (nlmsghdr, ifinfomsg, attributes) as the kernel
+ * sends it, or as anything else might: every attribute length is checked before it is read,
+ * and attributes of the wrong size are ignored. Returns 0 and ret; -EBADMSG when the header
+ * is short, nlmsg_len rounded up to 4 bytes is not within len, or it is not RTM_NEWLINK. */
+int netlink_link_parse(const void *msg, size_t len, struct netlink_link *ret);
 
 struct netlink_addr {
 	int family; /* AF_INET or AF_INET6 */
@@ -64,6 +86,19 @@ int netlink_link_set_mac(int ifindex, const uint8_t mac[6]);
 
 /* Set the MTU; -EINVAL for values the device refuses. */
 int netlink_link_set_mtu(int ifindex, uint32_t mtu);
+
+/* Create a link of kind "vlan" (on parent with vlan_id, 802.1Q), "bond" (with bond_mode) or
+ * "bridge", named name, down. -EEXIST when the name is taken; -EOPNOTSUPP when the kernel
+ * does not know the kind (its module is not loaded). */
+int netlink_link_create(const char *name, const char *kind, int parent, uint16_t vlan_id,
+			int bond_mode);
+
+/* Delete a (virtual) link. */
+int netlink_link_delete(int ifindex);
+
+/* Make ifindex a member of master (a bond or bridge), or of none with master 0. A bond takes
+ * only members that are down. */
+int netlink_link_set_master(int ifindex, int master);
 
 /* Wait until the link reports carrier (it must be up for that). 0, -ETIMEDOUT after timeout_ms,
  * -ECANCELED when *stop becomes nonzero, -ENODEV when the link disappears. */

@@ -158,7 +158,7 @@ class Vm(_QemuRun):
     """One QEMU run of a kernel and initramfs (the flasher) with a virtio disk."""
 
     def __init__(self, kernel, initrd, disk, append, mem, tmp_path, nic_mac=None, extra=(),
-                 hostfwd=()):
+                 hostfwd=(), netdev_opts=""):
         self.console = tmp_path / ("console-%d.log" % int(time.time() * 1000))
         machine, tty = kernel.qemu()
         args = [*machine, "-m", str(mem), "-smp", "1",
@@ -168,7 +168,9 @@ class Vm(_QemuRun):
                 "-append", "console=%s panic=-1 " % tty + append,
                 "-drive", "file=%s,if=none,id=d0,format=raw" % disk,
                 "-device", "virtio-blk-pci,drive=d0,serial=REIMAGE-TEST-1",
-                "-netdev", "user,id=n0" + "".join(",hostfwd=" + f for f in hostfwd),
+                # netdev_opts: e.g. ",ipv4=off,ipv6=on" for an IPv6-only network (SLAAC
+                # from QEMU's router, the host as fec0::2)
+                "-netdev", "user,id=n0" + "".join(",hostfwd=" + f for f in hostfwd) + netdev_opts,
                 # a fixed slot, so tests can name the NIC's bus path (pci-0000:00:04.0)
                 "-device", "virtio-net-pci,netdev=n0,addr=0x4" + (",mac=" + nic_mac if nic_mac else ""),
                 *extra]
@@ -291,7 +293,7 @@ class RunningSystem(_QemuRun):
 
     APPEND = "root=/dev/nvme0n1 ro rootfstype=ext4 init=/sbin/init"
 
-    def __init__(self, kernel, disk, console, mem, hostfwd=(), extra=()):
+    def __init__(self, kernel, disk, console, mem, hostfwd=(), extra=(), netdev_opts=""):
         self.disk = disk
         self.console = console
         machine, tty = kernel.qemu()
@@ -302,7 +304,9 @@ class RunningSystem(_QemuRun):
                 "-append", "console=%s panic=-1 " % tty + self.APPEND,
                 "-drive", "file=%s,if=none,id=d0,format=raw" % disk,
                 "-device", "nvme,drive=d0,serial=REIMAGE-NVME-1",
-                "-netdev", "user,id=n0" + "".join(",hostfwd=" + f for f in hostfwd),
+                # netdev_opts: e.g. ",ipv4=off,ipv6=on" for an IPv6-only network (SLAAC
+                # from QEMU's router, the host as fec0::2)
+                "-netdev", "user,id=n0" + "".join(",hostfwd=" + f for f in hostfwd) + netdev_opts,
                 "-device", "virtio-net-pci,netdev=n0", *extra]
         self._start(args)
 
@@ -507,10 +511,11 @@ class SystemdSystem(RunningSystem):
     APPEND = "root=/dev/nvme0n1 rw rootfstype=ext4"
 
 
-def start_nginx(base, docroot, listen_extra="", http_extra="", server_extra=""):
-    """A small nginx serving docroot on a free 127.0.0.1 port (the guest's 10.0.2.2), with all
-    its files under base; the *_extra strings add directives (TLS, log formats). Returns
-    (process, port); stop it with process.terminate()."""
+def start_nginx(base, docroot, listen_extra="", http_extra="", server_extra="", ipv6=False):
+    """A small nginx serving docroot on a free 127.0.0.1 port (the guest's 10.0.2.2), and with
+    ipv6 on [::1] too (the guest's fec0::2 on an IPv6-only network), with all its files under
+    base; the *_extra strings add directives (TLS, log formats). Returns (process, port); stop
+    it with process.terminate()."""
     import socket
     base = Path(base)
     base.mkdir(parents=True, exist_ok=True)
@@ -524,7 +529,8 @@ def start_nginx(base, docroot, listen_extra="", http_extra="", server_extra=""):
         "http {{ {http_extra}\n"
         "  access_log {b}/access.log{log}; client_body_temp_path {b}/b; proxy_temp_path {b}/p;\n"
         "  fastcgi_temp_path {b}/f; uwsgi_temp_path {b}/u; scgi_temp_path {b}/s;\n"
-        "  server {{ listen 127.0.0.1:{port}{listen}; root {root}; {server} }} }}\n".format(
+        "  server {{ listen 127.0.0.1:{port}{listen}; {listen6} root {root}; {server} }} }}\n".format(
+            listen6="listen [::1]:%d%s;" % (port, listen_extra) if ipv6 else "",
             b=base, port=port, root=docroot, http_extra=http_extra, listen=listen_extra,
             server=server_extra, log=" main" if "log_format main" in http_extra else ""))
     proc = subprocess.Popen(["/usr/sbin/nginx", "-c", str(base / "nginx.conf"), "-g", "daemon off;"])

@@ -1,6 +1,7 @@
 """One command line across the subcommands: the target spelled --to (and --dst) everywhere,
 --version on each, kexec-tools' spellings for reimage kexec and its -S exit status, the shared
-exit codes, and the --json output of initrd --list and status."""
+exit codes, and the --json output of initrd --list (status --json, the run's events, is tested with the
+fleet reports)."""
 
 import hashlib
 import json
@@ -144,27 +145,3 @@ def test_initrd_list_json(run_reimage, tmp_path):
     assert r.rc == 5 and r.out == "", r.out
     r = run_reimage("initrd", "-o", tmp_path / "x", "--json")
     assert r.rc == 2 and "--json goes with --list" in r.err
-
-
-def test_status_json_in_a_flasher(reimage_bin):
-    """/run/reimage as a holding flasher leaves it, in a private mount namespace."""
-    script = r"""
-set -e
-mount -t tmpfs tmpfs /run
-mkdir /run/reimage
-printf 'state=holding\nmessage=waiting for reimage done\n' > /run/reimage/status
-printf 'pid=%d\nport=2222\ndeadline_ms=0\ntimeout_ms=0\nholding=1\n' $$ > /run/reimage/hold
-printf '/dev/vdz %d verified\n' $$ > /run/reimage/written
-exec "$0" status --json
-"""
-    r = subprocess.run(["unshare", "-m", "--propagation", "private", "sh", "-c", script,
-                        reimage_bin], capture_output=True, text=True, timeout=60)
-    assert r.returncode == 0, r.stderr
-    doc = json.loads(r.stdout)
-    assert doc["hold"] is True and doc["state"] == "holding"
-    assert doc["message"] == "waiting for reimage done"
-    assert doc["written"] == {"device": "/dev/vdz", "result": "verified", "in_progress": False}
-    assert doc["ssh"]["port"] == 2222
-    assert doc["timeout"] == {"running": False, "seconds_left": None}
-    assert isinstance(doc["addresses"], list)
-    assert all({"interface", "address", "prefix"} <= set(a) for a in doc["addresses"])

@@ -414,6 +414,61 @@ TEST(identity_errors)
 	ASSERT_TRUE(job_dest_path_is_valid("/etc/..x"));
 }
 
+TEST(report_roundtrip)
+{
+	const char *text = "src = http://h/i\ndst = /dev/vda\nreport-url = https://c.example/ev\n"
+			   "report-header = Authorization: Bearer abc\nreport-header = X-Site: r1\n"
+			   "report-cacert = -----BEGIN CERTIFICATE-----\nreport-cacert = QUJD\n"
+			   "report-cacert = -----END CERTIFICATE-----\n"
+			   "report-run-id = 0b7e4a2c-1111-4222-8333-444455556666\n"
+			   "report-hostname = web-01\nreport-machine-id = 3d1219c7\nstart-jitter = 2m\n";
+	struct job j, k;
+	char err[256], *out = NULL;
+
+	ASSERT_EQ(job_parse(text, strlen(text), &j, err, sizeof(err)), 0);
+	ASSERT_STREQ(j.report_url, "https://c.example/ev");
+	ASSERT_EQ(j.n_report_headers, 2);
+	ASSERT_STREQ(j.report_headers[1], "X-Site: r1");
+	ASSERT_STREQ(j.report_cacert,
+		     "-----BEGIN CERTIFICATE-----\nQUJD\n-----END CERTIFICATE-----\n");
+	ASSERT_STREQ(j.report_hostname, "web-01");
+	ASSERT_STREQ(j.report_machine_id, "3d1219c7");
+	ASSERT_STREQ(j.report_run_id, "0b7e4a2c-1111-4222-8333-444455556666");
+	ASSERT_EQ(j.start_jitter_ms, 120000);
+	ASSERT_EQ(job_format(&j, &out), 0);
+	ASSERT_EQ(job_parse(out, strlen(out), &k, err, sizeof(err)), 0);
+	ASSERT_STREQ(k.report_url, j.report_url);
+	ASSERT_EQ(k.n_report_headers, 2);
+	ASSERT_STREQ(k.report_headers[0], "Authorization: Bearer abc");
+	ASSERT_STREQ(k.report_cacert, j.report_cacert);
+	ASSERT_STREQ(k.report_run_id, j.report_run_id);
+	ASSERT_EQ(k.start_jitter_ms, 120000);
+	free(out);
+	job_done(&j);
+	job_done(&k);
+}
+
+TEST(report_errors)
+{
+	static const char *const bad[] = {
+		"src = http://h/i\ndst = /dev/vda\nreport-url = ftp://c/\n",
+		"src = http://h/i\ndst = /dev/vda\nreport-url = http://c/\nreport-url = http://d/\n",
+		"src = http://h/i\ndst = /dev/vda\nreport-header = no colon here\n",
+		"src = http://h/i\ndst = /dev/vda\nstart-jitter = soon\n",
+		"src = http://h/i\ndst = /dev/vda\nstart-jitter = 25h\n",
+		"src = http://h/i\ndst = /dev/vda\nreport-hostname = \n",
+	};
+	struct job j;
+	char err[256];
+
+	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		err[0] = 0;
+		ASSERT_TRUE(job_parse(bad[i], strlen(bad[i]), &j, err, sizeof(err)) < 0);
+		ASSERT_TRUE(strstr(err, "line 3") != NULL || strstr(err, "line 4") != NULL);
+		ASSERT_TRUE(strstr(err, "no colon") == NULL); /* a header value is never echoed */
+	}
+}
+
 RUN(T(parse_and_roundtrip), T(errors), T(cmdline), T(job_from_cmdline), T(then_kexec_roundtrip),
     T(minisign_roundtrip), T(tls_roundtrip), T(hold), T(hold_errors), T(minisign_comment_bytes_exact),
-    T(identity_roundtrip), T(identity_errors))
+    T(identity_roundtrip), T(identity_errors), T(report_roundtrip), T(report_errors))
