@@ -60,7 +60,8 @@ static void fuzz_check_pieces(struct fuzz_out *o, bool complete)
 
 	if (o->overflow)
 		return;
-	qsort(o->pieces, o->n, sizeof(*o->pieces), piece_cmp);
+	if (o->n > 0) /* (with none, the array may not exist: qsort must not see NULL) */
+		qsort(o->pieces, o->n, sizeof(*o->pieces), piece_cmp);
 	for (size_t i = 0; i < o->n; i++) {
 		if (o->pieces[i].off < end)
 			abort();
