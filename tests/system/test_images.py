@@ -50,7 +50,9 @@ def make_disk(path):
 
 
 def qemu_img(*args):
-    subprocess.run(["qemu-img"] + [str(a) for a in args], check=True, capture_output=True)
+    r = subprocess.run(["qemu-img"] + [str(a) for a in args], capture_output=True, text=True)
+    assert r.returncode == 0, "qemu-img %s failed:\n%s%s" % (" ".join(map(str, args)), r.stdout,
+                                                           r.stderr)
 
 
 class Set:
@@ -202,7 +204,7 @@ def test_qcow2_with_backing_file_refused(how, flash, imgs, tmp_path):
 def test_qcow2_encrypted_refused(flash, imgs, tmp_path):
     enc = tmp_path / "enc.qcow2"
     qemu_img("create", "-q", "-f", "qcow2", "--object", "secret,id=s0,data=pw",
-             "-o", "encrypt.format=luks,encrypt.key-secret=s0", enc, "4M")
+             "-o", "encrypt.format=luks,encrypt.key-secret=s0,encrypt.iter-time=10", enc, "4M")
     dst = tmp_path / "out.raw"
     r = flash(enc, dst)
     assert r.rc == 5, msg(r)
