@@ -165,10 +165,10 @@ static bool reader_should_stop(void *userdata)
 	return flow_is_aborted(&f->flow) || (f->interrupted && *f->interrupted);
 }
 
-static void *reader_thread(void *userdata)
+/* The source as the options describe it; end_verified as the caller knows it. */
+static struct source_config source_config_of(const struct flash *f, bool end_verified)
 {
-	struct flash *f = userdata;
-	struct source_config cfg = {
+	return (struct source_config){
 		.location = f->o->src,
 		.headers = f->o->headers,
 		.n_headers = f->o->n_headers,
@@ -178,10 +178,17 @@ static void *reader_thread(void *userdata)
 		.stall_timeout_ms = f->o->stall_timeout_ms,
 		.low_speed = f->o->low_speed,
 		.tls = f->o->tls,
-		/* a digest or signature checked at the end catches a blind splice before the
-		 * head is committed: resuming without validators is safe then */
-		.end_verified = f->o->have_sha256 || f->o->have_image_sha256 || f->o->have_minisig,
+		.end_verified = end_verified,
 	};
+}
+
+static void *reader_thread(void *userdata)
+{
+	struct flash *f = userdata;
+	/* a digest or signature checked at the end catches a blind splice before the head is
+	 * committed: resuming without validators is safe then */
+	struct source_config cfg = source_config_of(
+		f, f->o->have_sha256 || f->o->have_image_sha256 || f->o->have_minisig);
 	struct source_callbacks cb = {
 		.userdata = f,
 		.deliver = reader_deliver,
@@ -484,19 +491,8 @@ static int read_at(void *userdata, uint64_t off, uint8_t *buf, size_t len, char 
 		   size_t whylen)
 {
 	struct flash *f = userdata;
-	struct source_config cfg = {
-		.location = f->o->src,
-		.headers = f->o->headers,
-		.n_headers = f->o->n_headers,
-		.retries = f->o->retries,
-		.retry_for_ms = f->o->retry_for_ms,
-		.connect_timeout_ms = f->o->connect_timeout_ms,
-		.stall_timeout_ms = f->o->stall_timeout_ms,
-		.low_speed = f->o->low_speed,
-		.tls = f->o->tls,
-		/* the table bytes are compared with the stream's: a resume may go on blind */
-		.end_verified = true,
-	};
+	/* the table bytes are compared with the stream's: a resume may go on blind */
+	struct source_config cfg = source_config_of(f, true);
 	size_t got = 0;
 	int r;
 

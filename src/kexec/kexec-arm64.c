@@ -22,7 +22,6 @@
 #include "kexec/kexec-internal.h"
 #include "kexec/purgatory-blob.h"
 #include "kexec/purgatory/purgatory.h"
-#include "kexec/purgatory/sha256.h"
 
 /* the largest kernel (compressed or not) and initramfs we read into memory */
 #define KERNEL_MAX (512ULL << 20)
@@ -121,20 +120,17 @@ static int unwrap_kernel(uint8_t **kernel, size_t *len, const char *name, char *
 int kexec_arm64_load(int kernel_fd, const char *kernel_name, int initrd_fd, const char *cmdline,
 		     char *why, size_t whylen)
 {
-	_cleanup_free_ uint8_t *kernel = NULL, *initrd = NULL, *fdt = NULL, *iomem = NULL,
-			       *purg = NULL;
+	_cleanup_free_ uint8_t *kernel = NULL, *initrd = NULL, *fdt = NULL, *iomem = NULL;
 	_cleanup_free_ void *dtb = NULL;
 	_cleanup_free_ struct iomem_ram *ram = malloc(sizeof(*ram));
 	size_t kernel_len = 0, initrd_len = 0, fdt_len = 0, iomem_len = 0, dtb_len = 0;
 	uint64_t page = (uint64_t)sysconf(_SC_PAGESIZE), base, kernel_mem, initrd_mem = 0, dtb_mem,
-		 purg_mem, kernel_memsz;
+		 kernel_memsz;
 	struct arm64_image img;
-	struct purgatory_params params = {};
 	struct kexec_segment seg[4];
-	struct sha256_ctx sc;
 	uint8_t seed[64];
 	uint64_t kaslr = 0;
-	size_t nseg = 0, poff;
+	size_t nseg = 0;
 	int r;
 
 	if (!ram)
@@ -229,43 +225,11 @@ int kexec_arm64_load(int kernel_fd, const char *kernel_name, int initrd_fd, cons
 		goto no_room;
 	seg[nseg++] = (struct kexec_segment){ dtb, dtb_len, (void *)dtb_mem, kexec_round_up(dtb_len, page) };
 
-	/* the purgatory last: its parameters hold the digest of everything above */
-	purg = malloc(purgatory_arm64_size);
-	if (!purg)
-		return -ENOMEM;
-	memcpy(purg, purgatory_arm64, purgatory_arm64_size);
-	for (poff = 0; poff + sizeof(params) <= purgatory_arm64_size; poff += 8)
-		if (memcmp(purg + poff, PURGATORY_MAGIC, 8) == 0)
-			break;
-	if (poff + sizeof(params) > purgatory_arm64_size) {
-		snprintf(why, whylen, "reimage's purgatory has no parameter block (a build error)");
-		return -EBADMSG;
-	}
-	memcpy(&params, purg + poff, sizeof(params));
-	params.kernel_entry = kernel_mem;
-	params.dtb = dtb_mem;
-	sha256_init(&sc);
-	for (size_t i = 0; i < nseg; i++) {
-		params.regions[i] = (struct purgatory_region){ (uint64_t)(uintptr_t)seg[i].mem,
-							       seg[i].bufsz };
-		sha256_update(&sc, seg[i].buf, seg[i].bufsz);
-	}
-	params.nr_regions = nseg;
-	sha256_final(&sc, params.sha256);
-	memcpy(purg + poff, &params, sizeof(params));
-	r = iomem_ram_take(ram, kexec_round_up(purgatory_arm64_size, page), page, 0, &purg_mem);
-	if (r < 0)
+	r = kexec_purgatory_load(seg, nseg, purgatory_arm64, purgatory_arm64_size, kernel_mem, dtb_mem, ram, page,
+				 0, KEXEC_ARCH_ARM64, kernel_name, why, whylen);
+	if (r == -EADDRNOTAVAIL)
 		goto no_room;
-	seg[nseg++] = (struct kexec_segment){ purg, purgatory_arm64_size, (void *)purg_mem,
-					      kexec_round_up(purgatory_arm64_size, page) };
-
-	if (syscall(SYS_kexec_load, purg_mem, (unsigned long)nseg, seg,
-		    (unsigned long)KEXEC_ARCH_ARM64) < 0) {
-		int err = errno;
-		kexec_classic_explain(err, kernel_name, why, whylen);
-		return -err;
-	}
-	return 0;
+	return r;
 
 no_room:
 	snprintf(why, whylen,

@@ -4,13 +4,19 @@
 #include "kexec/kexec-classic.h"
 
 #include <errno.h>
+#include <linux/kexec.h>
+#include <stdlib.h>
 #include <stdio.h>
 #include <string.h>
 #include <sys/syscall.h>
 #include <unistd.h>
 
+#include "basic/macro.h"
+#include "format/iomem.h"
 #include "kexec/kexec.h"
 #include "kexec/kexec-internal.h"
+#include "kexec/purgatory/purgatory.h"
+#include "kexec/purgatory/sha256.h"
 
 #ifndef KEXEC_ARCH_DEFAULT
 #define KEXEC_ARCH_DEFAULT 0
@@ -128,4 +134,54 @@ int kexec_classic_load(int kernel_fd, const char *kernel_name, int initrd_fd, co
 	(void)kernel_fd, (void)kernel_name, (void)initrd_fd, (void)cmdline;
 	return kexec_classic_probe(why, whylen);
 #endif
+}
+
+int kexec_purgatory_load(struct kexec_segment *seg, size_t nseg, const uint8_t *blob,
+			 size_t blob_size, uint64_t entry, uint64_t arg, struct iomem_ram *ram,
+			 uint64_t page, uint64_t min, unsigned long arch, const char *kernel_name,
+			 char *why, size_t whylen)
+{
+	_cleanup_free_ uint8_t *purg = NULL;
+	struct purgatory_params params;
+	struct sha256_ctx sc;
+	uint64_t mem;
+	size_t poff;
+	int r;
+
+	purg = malloc(blob_size);
+	if (!purg)
+		return -ENOMEM;
+	memcpy(purg, blob, blob_size);
+	for (poff = 0; poff + sizeof(params) <= blob_size; poff += 8)
+		if (memcmp(purg + poff, PURGATORY_MAGIC, 8) == 0)
+			break;
+	if (poff + sizeof(params) > blob_size) {
+		snprintf(why, whylen, "reimage's purgatory has no parameter block (a build error)");
+		return -EBADMSG;
+	}
+	memcpy(&params, purg + poff, sizeof(params));
+	params.kernel_entry = entry;
+	params.dtb = arg;
+	/* the purgatory last: its parameters hold the digest of everything before it */
+	sha256_init(&sc);
+	for (size_t i = 0; i < nseg; i++) {
+		params.regions[i] = (struct purgatory_region){ (uint64_t)(uintptr_t)seg[i].mem,
+							       seg[i].bufsz };
+		sha256_update(&sc, seg[i].buf, seg[i].bufsz);
+	}
+	params.nr_regions = nseg;
+	sha256_final(&sc, params.sha256);
+	memcpy(purg + poff, &params, sizeof(params));
+	r = iomem_ram_take(ram, kexec_round_up(blob_size, page), page, min, &mem);
+	if (r < 0)
+		return -EADDRNOTAVAIL;
+	seg[nseg++] = (struct kexec_segment){ purg, blob_size, (void *)mem,
+					      kexec_round_up(blob_size, page) };
+	/* the kernel copies the segments now: the buffers may go when it returns */
+	if (syscall(SYS_kexec_load, mem, (unsigned long)nseg, seg, arch) < 0) {
+		int err = errno;
+		kexec_classic_explain(err, kernel_name, why, whylen);
+		return -err;
+	}
+	return 0;
 }

@@ -5,6 +5,20 @@
 #include <stddef.h>
 #include <stdint.h>
 
+struct iomem_ram;
+struct kexec_segment;
+
+/* The last step of both loaders: a copy of the purgatory blob, its parameter block filled
+ * with entry, arg (x0 on arm64, %rsi on x86_64) and the place and SHA-256 of every segment in
+ * seg[0..nseg), goes into usable RAM at or above min as segment nseg (seg has room for it);
+ * then kexec_load(arch). 0; -EADDRNOTAVAIL when RAM has no room for it (the caller says what
+ * did not fit); -EBADMSG for a blob without its parameter block; -ENOMEM; or the kernel's
+ * refusal, explained for kernel_name in why. */
+int kexec_purgatory_load(struct kexec_segment *seg, size_t nseg, const uint8_t *blob,
+			 size_t blob_size, uint64_t entry, uint64_t arg, struct iomem_ram *ram,
+			 uint64_t page, uint64_t min, unsigned long arch, const char *kernel_name,
+			 char *why, size_t whylen);
+
 /* why = what the kernel's errno err from kexec_load means, for loading what */
 void kexec_classic_explain(int err, const char *what, char *why, size_t whylen);
 /* the arm64 segment loader (kexec-arm64.c; arm64 builds only) */

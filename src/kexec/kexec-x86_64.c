@@ -18,7 +18,6 @@
 #include "kexec/kexec-internal.h"
 #include "kexec/purgatory-blob.h"
 #include "kexec/purgatory/purgatory.h"
-#include "kexec/purgatory/sha256.h"
 
 #define KERNEL_MAX (512ULL << 20)
 #define INITRD_MAX (2048ULL << 20)
@@ -88,17 +87,14 @@ static uint64_t efi_rsdp(void)
 int kexec_x86_64_load(int kernel_fd, const char *kernel_name, int initrd_fd, const char *cmdline,
 		      char *why, size_t whylen)
 {
-	_cleanup_free_ uint8_t *kernel = NULL, *initrd = NULL, *iomem = NULL, *purg = NULL,
-			       *bp = NULL;
+	_cleanup_free_ uint8_t *kernel = NULL, *initrd = NULL, *iomem = NULL, *bp = NULL;
 	_cleanup_free_ struct iomem_ram *ram = malloc(sizeof(*ram));
 	_cleanup_free_ struct e820_entry *e820 = calloc(E820_MAX_ENTRIES_ZEROPAGE, sizeof(*e820));
-	size_t kernel_len = 0, initrd_len = 0, iomem_len = 0, n_e820 = 0, nseg = 0, poff, cl,
+	size_t kernel_len = 0, initrd_len = 0, iomem_len = 0, n_e820 = 0, nseg = 0, cl,
 	       bp_len;
-	uint64_t page = (uint64_t)sysconf(_SC_PAGESIZE), kmem, imem = 0, bmem, pmem, kmemsz;
+	uint64_t page = (uint64_t)sysconf(_SC_PAGESIZE), kmem, imem = 0, bmem, kmemsz;
 	struct bzimage bz;
-	struct purgatory_params params = {};
 	struct kexec_segment seg[4];
-	struct sha256_ctx sc;
 	int r;
 
 	if (!ram || !e820)
@@ -183,42 +179,11 @@ int kexec_x86_64_load(int kernel_fd, const char *kernel_name, int initrd_fd, con
 	}
 	seg[nseg++] = (struct kexec_segment){ bp, bp_len, (void *)bmem, kexec_round_up(bp_len, page) };
 
-	purg = malloc(purgatory_x86_64_size);
-	if (!purg)
-		return -ENOMEM;
-	memcpy(purg, purgatory_x86_64, purgatory_x86_64_size);
-	for (poff = 0; poff + sizeof(params) <= purgatory_x86_64_size; poff += 8)
-		if (memcmp(purg + poff, PURGATORY_MAGIC, 8) == 0)
-			break;
-	if (poff + sizeof(params) > purgatory_x86_64_size) {
-		snprintf(why, whylen, "reimage's purgatory has no parameter block (a build error)");
-		return -EBADMSG;
-	}
-	memcpy(&params, purg + poff, sizeof(params));
-	params.kernel_entry = kmem + 0x200;
-	params.dtb = bmem; /* on x86_64: boot_params, handed over in %rsi */
-	sha256_init(&sc);
-	for (size_t i = 0; i < nseg; i++) {
-		params.regions[i] = (struct purgatory_region){ (uint64_t)(uintptr_t)seg[i].mem,
-							       seg[i].bufsz };
-		sha256_update(&sc, seg[i].buf, seg[i].bufsz);
-	}
-	params.nr_regions = nseg;
-	sha256_final(&sc, params.sha256);
-	memcpy(purg + poff, &params, sizeof(params));
-	r = iomem_ram_take(ram, kexec_round_up(purgatory_x86_64_size, page), page, LOW_LIMIT, &pmem);
-	if (r < 0)
+	r = kexec_purgatory_load(seg, nseg, purgatory_x86_64, purgatory_x86_64_size, kmem + 0x200, bmem /* boot_params, in %rsi */, ram, page,
+				 LOW_LIMIT, KEXEC_ARCH_X86_64, kernel_name, why, whylen);
+	if (r == -EADDRNOTAVAIL)
 		goto no_room;
-	seg[nseg++] = (struct kexec_segment){ purg, purgatory_x86_64_size, (void *)pmem,
-					      kexec_round_up(purgatory_x86_64_size, page) };
-
-	if (syscall(SYS_kexec_load, pmem, (unsigned long)nseg, seg,
-		    (unsigned long)KEXEC_ARCH_X86_64) < 0) {
-		int err = errno;
-		kexec_classic_explain(err, kernel_name, why, whylen);
-		return -err;
-	}
-	return 0;
+	return r;
 
 no_room:
 	snprintf(why, whylen,
