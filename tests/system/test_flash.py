@@ -11,6 +11,7 @@ import os
 import re
 import signal
 import subprocess
+import time
 
 import pytest
 
@@ -785,6 +786,15 @@ def test_interrupted(sig, reimage_bin, proxy, served, images, loopdev):
                          stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
     try:
         assert proxy.stall_event.wait(30), "the transfer never reached the stall point"
+        # The proxy having sent the bytes does not mean we wrote them: they may still sit in
+        # socket buffers. Signal only once the body (past the held first MiB) is on the device.
+        want = images.bytes("raw")[MiB:MiB + 4096]
+        assert want != before[MiB:MiB + 4096]
+        deadline = time.monotonic() + 30
+        while dev.read(4096, MiB) != want:
+            assert time.monotonic() < deadline, "the body never reached the device"
+            assert p.poll() is None, "reimage ended before the signal"
+            time.sleep(0.05)
         p.send_signal(sig)
         out, err = p.communicate(timeout=30)
     finally:
