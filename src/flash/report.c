@@ -12,12 +12,12 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
-#include <sys/random.h>
 #include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
 
 #include "basic/log.h"
+#include "basic/random-util.h"
 #include "basic/time-util.h"
 #include "format/json.h"
 
@@ -54,11 +54,7 @@ void report_new_run_id(char *buf, size_t n)
 {
 	uint8_t b[16];
 
-	if (getrandom(b, sizeof(b), GRND_NONBLOCK) != (ssize_t)sizeof(b)) {
-		uint64_t t = now_ns() ^ ((uint64_t)getpid() << 32);
-		for (size_t i = 0; i < sizeof(b); i++, t = t * 6364136223846793005ULL + 1442695040888963407ULL)
-			b[i] = (uint8_t)(t >> 56);
-	}
+	random_bytes(b, sizeof(b));
 	b[6] = (uint8_t)((b[6] & 0x0f) | 0x40); /* version 4 */
 	b[8] = (uint8_t)((b[8] & 0x3f) | 0x80); /* RFC 4122 variant */
 	snprintf(buf, n,
@@ -69,13 +65,9 @@ void report_new_run_id(char *buf, size_t n)
 
 uint64_t report_jitter_ms(uint64_t max_ms)
 {
-	uint64_t v;
-
 	if (max_ms == 0)
 		return 0;
-	if (getrandom(&v, sizeof(v), GRND_NONBLOCK) != (ssize_t)sizeof(v))
-		v = now_ns() * 6364136223846793005ULL + (uint64_t)getpid();
-	return v % (max_ms + 1);
+	return random_u64() % (max_ms + 1);
 }
 
 static char *json_dup(const char *s)

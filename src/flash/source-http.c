@@ -10,10 +10,10 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
-#include <sys/random.h>
 #include <time.h>
 
 #include "basic/macro.h"
+#include "basic/random-util.h"
 #include "basic/time-util.h"
 #include "flash/retry.h"
 #include "flash/source.h"
@@ -974,8 +974,7 @@ int source_http_run(const struct source_config *cfg, const struct source_callbac
 										    : -ECONNRESET;
 			break;
 		}
-		if (getrandom(&rnd, sizeof(rnd), GRND_NONBLOCK) != sizeof(rnd))
-			rnd = (uint32_t)now_ns();
+		rnd = (uint32_t)random_u64();
 		delay = retry_delay_ms(failures, s.retry_after_s * 1000, rnd);
 		if (delay > cfg->retry_for_ms - remaining)
 			delay = cfg->retry_for_ms - remaining;

@@ -19,7 +19,6 @@
 #include <string.h>
 #include <sys/ioctl.h>
 #include <sys/mount.h>
-#include <sys/random.h>
 #include <sys/stat.h>
 #include <sys/statfs.h>
 #include <sys/syscall.h>
@@ -28,6 +27,7 @@
 #include "basic/log.h"
 #include "basic/macro.h"
 #include "basic/parse-util.h"
+#include "basic/random-util.h"
 #include "basic/time-util.h"
 #include "format/identity-config.h"
 
@@ -498,9 +498,8 @@ static void random_hex(char *out, size_t bytes)
 {
 	uint8_t b[32];
 
-	if (bytes > sizeof(b) || getrandom(b, bytes, 0) != (ssize_t)bytes)
-		for (size_t i = 0; i < bytes && i < sizeof(b); i++)
-			b[i] = (uint8_t)(now_ms() >> (i % 8));
+	bytes = MIN(bytes, sizeof(b));
+	random_bytes(b, bytes);
 	for (size_t i = 0; i < bytes; i++)
 		sprintf(out + 2 * i, "%02x", b[i]);
 }

@@ -11,12 +11,12 @@
 #include <poll.h>
 #include <stdio.h>
 #include <string.h>
-#include <sys/random.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 
 #include "basic/log.h"
 #include "basic/macro.h"
+#include "basic/random-util.h"
 #include "basic/time-util.h"
 #include "net/netlink.h"
 
@@ -27,24 +27,8 @@
 /* A reply bigger than this is truncated and then rejected by the parser. */
 #define RECV_BUF 4096
 
-static uint64_t random_u64(void)
-{
-	uint64_t v;
-
-	if (getrandom(&v, sizeof(v), GRND_NONBLOCK) != (ssize_t)sizeof(v))
-		v = now_ns() * 6364136223846793005ULL + 1442695040888963407ULL;
-	return v;
-}
-
 /* RFC 2131 §4.1: the 4 s first interval is randomized by ±1 s; scale that to other intervals. */
-static uint64_t jitter(uint64_t interval_ms)
-{
-	uint64_t span = interval_ms / 4;
-
-	if (span == 0)
-		return interval_ms;
-	return interval_ms - span + random_u64() % (2 * span + 1);
-}
+#define JITTER_FRACTION 4
 
 static int socket_open(int ifindex)
 {
@@ -122,7 +106,7 @@ static int exchange_run(int fd, const struct dhcp_client_config *c, const struct
 			log_debug_errno(negative_errno(), "DHCP: sending type %u failed: %m",
 					e->type);
 
-		wait_until = MIN(now + jitter(interval), deadline);
+		wait_until = MIN(now + random_jitter(interval, JITTER_FRACTION), deadline);
 		interval = MIN(interval * 2, (uint64_t)RETRANSMIT_MAX_MS);
 		for (;;) {
 			struct pollfd pfd = { .fd = fd, .events = POLLIN };

@@ -9,11 +9,11 @@
 #include <netinet/in.h>
 #include <poll.h>
 #include <string.h>
-#include <sys/random.h>
 #include <sys/socket.h>
 
 #include "basic/log.h"
 #include "basic/macro.h"
+#include "basic/random-util.h"
 #include "basic/time-util.h"
 #include "net/netlink.h"
 
@@ -23,24 +23,8 @@
 #define REQUEST_TRIES 10
 #define RECV_BUF 4096
 
-static uint64_t random_u64(void)
-{
-	uint64_t v;
-
-	if (getrandom(&v, sizeof(v), GRND_NONBLOCK) != (ssize_t)sizeof(v))
-		v = now_ns() * 6364136223846793005ULL + 1442695040888963407ULL;
-	return v;
-}
-
 /* RFC 8415 §15: RAND is in -0.1 .. +0.1 of the interval */
-static uint64_t jitter(uint64_t interval_ms)
-{
-	uint64_t span = interval_ms / 10;
-
-	if (span == 0)
-		return interval_ms;
-	return interval_ms - span + random_u64() % (2 * span + 1);
-}
+#define JITTER_FRACTION 10
 
 uint32_t dhcp6_client_iaid(const struct dhcp6_client_config *c)
 {
@@ -114,7 +98,7 @@ static int exchange_run(int fd, const struct dhcp6_client_config *c, const struc
 		if (sendto(fd, msg, (size_t)n, 0, (struct sockaddr *)&dst, sizeof(dst)) < 0)
 			log_debug_errno(negative_errno(), "DHCPv6: sending type %u failed: %m",
 					e->type);
-		wait_until = MIN(now + jitter(interval), deadline);
+		wait_until = MIN(now + random_jitter(interval, JITTER_FRACTION), deadline);
 		interval = MIN(interval * 2, (uint64_t)RETRANSMIT_MAX_MS);
 		for (;;) {
 			struct pollfd pfd = { .fd = fd, .events = POLLIN };

@@ -17,41 +17,14 @@ import pytest
 
 import vmlib
 from report_collector import Collector
-from vmlib import SystemdSystem, build_systemd_root, make_system_disk
+from vmlib import SystemdSystem, build_systemd_root, make_system_disk, ssh_root
 
 pytestmark = pytest.mark.e2e
 
 COLLECTIONS = Path(__file__).resolve().parents[2] / "contrib" / "ansible"
 PLAYBOOK = COLLECTIONS / "ansible_collections" / "reimage" / "fleet" / "playbooks" / \
     "reimage-fleet.yml"
-SSH_PACKAGES = "systemd-sysv,udev,kmod,iproute2,openssh-server,python3"
 NEW_OS = "Reimage fleet test system (new)"
-
-
-def ssh_root():
-    """A Debian tree with systemd, OpenSSH and Python (what Ansible needs on a host), made once
-    with debootstrap into the test cache."""
-    with vmlib._CacheLock():
-        tree = vmlib.CACHE / ("ssh-root-" + vmlib.DEBOOTSTRAP_SUITE)
-        if (tree / "usr" / "sbin" / "sshd").exists() and (tree / "usr" / "bin" / "python3").exists():
-            return tree
-        tmp = vmlib.CACHE / ("ssh-root-" + vmlib.DEBOOTSTRAP_SUITE + ".tmp")
-        shutil.rmtree(tmp, ignore_errors=True)
-        env = dict(os.environ)
-        if vmlib.DEBOOTSTRAP_PROXY and "http_proxy" not in env:
-            env["http_proxy"] = vmlib.DEBOOTSTRAP_PROXY
-        r = subprocess.run(["debootstrap", "--variant=minbase", "--include=" + SSH_PACKAGES,
-                            vmlib.DEBOOTSTRAP_SUITE, str(tmp), vmlib.DEBOOTSTRAP_MIRROR],
-                           capture_output=True, text=True, env=env)
-        assert r.returncode == 0, "debootstrap failed:\n%s" % r.stderr[-3000:]
-        for p in (tmp / "etc" / "ssh").glob("ssh_host_*"):
-            p.unlink()  # each test run makes its own
-        for d in ("var/cache/apt", "var/lib/apt/lists", "usr/share/doc", "usr/share/man",
-                  "usr/share/locale"):
-            shutil.rmtree(tmp / d, ignore_errors=True)
-            (tmp / d).mkdir(parents=True, exist_ok=True)
-        os.replace(tmp, tree)
-        return tree
 
 
 class FleetSystem(SystemdSystem):

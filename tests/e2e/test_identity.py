@@ -10,20 +10,19 @@ table is sound."""
 
 import hashlib
 import os
+import re
 import shutil
 import subprocess
 import time
-from pathlib import Path
 
 import pytest
 
-from vmlib import SystemdSystem, cloud_root, make_system_disk
+from vmlib import (GPT_ROOT_X86_64, FirmwareSystem, SystemdSystem, cloud_root, gpt_disk_image, make_system_disk,
+                   ssh_root, systemd_boot_esp)
 
 pytestmark = pytest.mark.e2e
 
 MiB = 1 << 20
-ESP = "C12A7328-F81F-11D2-BA4B-00A0C93EC93B"
-ROOT_X86 = "4F68BCE3-E8CD-4DB1-96E7-FBCAF984B709"
 ROOT_PARTUUID = "7c0f5e2a-3b1d-4e8f-9a6c-2d4b8e1f0a37"
 OLD_ADDR = "10.0.2.77"
 
@@ -37,20 +36,27 @@ DNS=10.0.2.3
 DHCP=no
 """ % OLD_ADDR
 
-# printed on the new system's console once cloud-init is through and sshd runs (cloud-final
-# runs after multi-user.target, so this waits for its mark instead of ordering after it)
-NEW_SYSTEM_UP = """[Unit]
+def new_system_up_unit(wait=""):
+    """A unit that prints NEW-SYSTEM-UP and the host name on the new system's console once sshd
+    runs and the shell condition wait (if any) has come true."""
+    return """[Unit]
 After=ssh.service
 Wants=ssh.service
 
 [Service]
 Type=simple
-ExecStart=/bin/sh -c 'until [ -e /var/lib/cloud/instance/boot-finished ]; do sleep 1; done; echo "NEW-SYSTEM-UP $$(hostname)"'
+ExecStart=/bin/sh -c '%secho "NEW-SYSTEM-UP $$(hostname)"'
 StandardOutput=journal+console
 
 [Install]
 WantedBy=multi-user.target
-"""
+""" % wait
+
+
+# cloud-final runs after multi-user.target, so the cloud image's unit waits for its mark
+# instead of ordering after it
+NEW_SYSTEM_UP = new_system_up_unit(
+    "until [ -e /var/lib/cloud/instance/boot-finished ]; do sleep 1; done; ")
 
 
 class PatientSystem(SystemdSystem):
@@ -93,23 +99,8 @@ def build_cloud_image(kernel, tmp_path):
     os.symlink("/etc/systemd/system/new-system-up.service",
                tree / "etc" / "systemd" / "system" / "multi-user.target.wants" /
                "new-system-up.service")
-    used = int(sh("du", "-s", "--block-size=1M", tree).split()[0])
-    root_mib = used + used // 3 + 64
-    root = tmp_path / "root.img"
-    sh("truncate", "-s", "%dM" % root_mib, root)
-    sh("mkfs.ext4", "-q", "-F", "-L", "cloud-root", "-d", tree, root)
+    image = gpt_disk_image(tmp_path / "cloud.img", tree, ROOT_PARTUUID, label="cloud-root")
     shutil.rmtree(tree)
-    image = tmp_path / "cloud.img"
-    sh("truncate", "-s", "%dM" % (root_mib + 10), image)
-    sh("sfdisk", "-q", image, input="label: gpt\nstart=2048, size=8M, type=%s\n"
-       "start=18432, type=%s, uuid=%s\n" % (ESP, ROOT_X86, ROOT_PARTUUID))
-    esp = tmp_path / "esp.img"
-    sh("mkfs.vfat", "-C", esp, str(8 * 1024))
-    sh("dd", "if=%s" % esp, "of=%s" % image, "bs=1M", "seek=1", "conv=notrunc", "status=none")
-    sh("dd", "if=%s" % root, "of=%s" % image, "bs=1M", "seek=9", "conv=notrunc,sparse",
-       "status=none")
-    root.unlink()
-    esp.unlink()
     return image
 
 
@@ -122,11 +113,10 @@ def free_port():
     return p
 
 
-def test_go_keep_identity_then_kexec(kernel, systemd_root, nginx, tmp_path):
-    image = build_cloud_image(kernel, tmp_path)
-    url = nginx.put("cloud.img", src=image).replace("127.0.0.1", "10.0.2.2")
-
-    # the old system: static address without DHCP, its own host key, the operator's key
+def old_system(systemd_root, tmp_path, command):
+    """The old system's tree: the systemd Debian on a static address without DHCP, with its
+    own SSH host key, the operator's key for root, and the test's command. Returns the tree
+    and the operator's private key."""
     tree = tmp_path / "old-root"
     sh("cp", "-a", systemd_root, tree)
     (tree / "etc" / "systemd" / "network" / "20-qemu.network").write_text(STATIC_NETWORK)
@@ -137,15 +127,67 @@ def test_go_keep_identity_then_kexec(kernel, systemd_root, nginx, tmp_path):
     sh("ssh-keygen", "-q", "-t", "ed25519", "-N", "", "-C", "operator@e2e", "-f", op)
     (tree / "root" / ".ssh").mkdir(mode=0o700, parents=True, exist_ok=True)
     shutil.copy(str(op) + ".pub", tree / "root" / ".ssh" / "authorized_keys")
-    (tree / "etc" / "reimage-test-command.sh").write_text(
-        "reimage go %s --to /dev/nvme0n1 --sha256 %s --keep-identity --then kexec --yes\n"
-        % (url, sha256_file(image)))
+    (tree / "etc" / "reimage-test-command.sh").write_text(command + "\n")
+    return tree, op
+
+
+def known_hosts(tree, tmp_path, port):
+    """A known_hosts file that accepts only the OLD system's host key on the forwarded port."""
+    known = tmp_path / "known_hosts"
+    known.write_text("[127.0.0.1]:%d %s" % (
+        port, (tree / "etc" / "ssh" / "ssh_host_ed25519_key.pub").read_text()))
+    return known
+
+
+# what the new system says of itself over SSH; the last three lines are the root file system's
+# size in bytes, the root partition's and the disk's in sectors
+FILL_CHECK = ("df -B1 --output=size / | tail -1; cat /sys/class/block/nvme0n1p2/size; "
+              "cat /sys/class/block/nvme0n1/size")
+
+
+def log_in_to_new_system(op, port, known, cmd, console):
+    """Runs cmd on the new system as root with the operator's key, trusting only the old host
+    key (StrictHostKeyChecking=yes), retrying while its sshd comes up. Returns (the ssh
+    command line, cmd's output)."""
+    ssh = ["ssh", "-i", str(op), "-p", str(port), "-o", "StrictHostKeyChecking=yes",
+           "-o", "UserKnownHostsFile=%s" % known, "-o", "BatchMode=yes",
+           "-o", "ConnectTimeout=20", "root@127.0.0.1"]
+    r = None
+    deadline = time.monotonic() + 300
+    while time.monotonic() < deadline:
+        r = subprocess.run(ssh + [cmd], capture_output=True, text=True, timeout=120)
+        if r.returncode == 0:
+            break
+        time.sleep(5)
+    assert r.returncode == 0, "ssh into the new system failed: %s\n%s" % (
+        r.stderr, console[-6000:])
+    return ssh, r.stdout
+
+
+def assert_root_fills_disk(stdout, root_start):
+    """The root partition reaches the disk's end (less the backup GPT), and its file system
+    fills it (FILL_CHECK's lines)."""
+    lines = stdout.splitlines()
+    fs_size, part_sectors, disk_sectors = int(lines[-3]), int(lines[-2]), int(lines[-1])
+    assert root_start + part_sectors == disk_sectors - 33, stdout
+    assert fs_size > part_sectors * 512 * 0.9, stdout
+
+
+def assert_sound_gpt(disk):
+    assert_sound_gpt(disk)
+
+
+def test_go_keep_identity_then_kexec(kernel, systemd_root, nginx, tmp_path):
+    image = build_cloud_image(kernel, tmp_path)
+    url = nginx.put("cloud.img", src=image).replace("127.0.0.1", "10.0.2.2")
+
+    tree, op = old_system(systemd_root, tmp_path,
+                          "reimage go %s --to /dev/nvme0n1 --sha256 %s --keep-identity "
+                          "--then kexec --yes" % (url, sha256_file(image)))
     disk = tmp_path / "disk.raw"
     make_system_disk(tree, disk, "2G")
     port = free_port()
-    known = tmp_path / "known_hosts"
-    known.write_text("[127.0.0.1]:%d %s" % (
-        port, (tmp_path / "old-root" / "etc" / "ssh" / "ssh_host_ed25519_key.pub").read_text()))
+    known = known_hosts(tree, tmp_path, port)
 
     v = PatientSystem(kernel, disk, tmp_path / "console.log", 1024,
                       hostfwd=("tcp:127.0.0.1:%d-%s:22" % (port, OLD_ADDR),))
@@ -158,34 +200,104 @@ def test_go_keep_identity_then_kexec(kernel, systemd_root, nginx, tmp_path):
         assert fp in out
         assert "configure: the new system has cloud-init" in out
         assert "configure: the ext4 file system on /dev/nvme0n1p2 now fills" in out
-        ssh = ["ssh", "-i", str(op), "-p", str(port), "-o", "StrictHostKeyChecking=yes",
-               "-o", "UserKnownHostsFile=%s" % known, "-o", "BatchMode=yes",
-               "-o", "ConnectTimeout=20", "root@127.0.0.1"]
-        cmd = ("hostname; ip -4 -o addr show scope global; df -B1 --output=size / | tail -1; "
-               "cat /sys/class/block/nvme0n1p2/size; cat /sys/class/block/nvme0n1/size")
-        r = None
-        deadline = time.monotonic() + 300
-        while time.monotonic() < deadline:
-            r = subprocess.run(ssh + [cmd], capture_output=True, text=True, timeout=120)
-            if r.returncode == 0:
-                break
-            time.sleep(5)
-        assert r.returncode == 0, "ssh into the new system failed: %s\n%s" % (
-            r.stderr, out[-6000:])
-        lines = r.stdout.splitlines()
-        assert lines[0] == "old-system", r.stdout
-        assert OLD_ADDR + "/24" in r.stdout, r.stdout
-        fs_size, part_sectors, disk_sectors = int(lines[-3]), int(lines[-2]), int(lines[-1])
-        # the root partition reaches the disk's end (less the backup GPT), and its file
-        # system fills it
-        assert 18432 + part_sectors == disk_sectors - 33, r.stdout
-        assert fs_size > part_sectors * 512 * 0.9, r.stdout
+        ssh, stdout = log_in_to_new_system(
+            op, port, known, "hostname; ip -4 -o addr show scope global; " + FILL_CHECK, out)
+        assert stdout.splitlines()[0] == "old-system", stdout
+        assert OLD_ADDR + "/24" in stdout, stdout
+        assert_root_fills_disk(stdout, 18432)
         subprocess.run(ssh + ["systemctl poweroff"], capture_output=True, timeout=60)
         v.wait_exit(300)
     finally:
         v.stop()
-    verify = subprocess.run(["sfdisk", "--verify", str(disk)], capture_output=True, text=True)
-    assert verify.returncode == 0 and "No errors detected" in verify.stdout, verify.stdout
+    assert_sound_gpt(disk)
+
+
+NEW_PARTUUID = "2b9e41c7-58d0-4f3a-b6e2-9c1d7a40e5f8"
+OLD_PARTUUID = "d5a0c3e1-7f24-4b69-8e1a-3c5b9d2f6a04"
+ENTRY_MARK = "reimage-test-entry=new-esp"
+
+# the networkd image's mark: sshd is up (the test polls SSH until networkd has the address)
+SSHD_UP = new_system_up_unit()
+
+
+def build_networkd_image(kernel, tmp_path):
+    """A Debian image without cloud-init whose network is systemd-networkd's (enabled, with no
+    .network file at all: on this network only a configuration reimage writes brings it up),
+    with OpenSSH and no host keys; GPT with an ESP that boots it through systemd-boot, and an
+    ext4 root much smaller than the disk."""
+    tree = tmp_path / "networkd-root"
+    sh("cp", "-a", ssh_root(), tree)
+    assert not (tree / "usr" / "bin" / "cloud-init").exists()
+    shutil.copytree(kernel.sysroot / "lib" / "modules" / kernel.version,
+                    tree / "lib" / "modules" / kernel.version, symlinks=True, dirs_exist_ok=True)
+    systemd = tree / "etc" / "systemd" / "system"
+    for target, unit in (("multi-user.target.wants", "systemd-networkd.service"),
+                         ("sockets.target.wants", "systemd-networkd.socket"),
+                         ("network-online.target.wants", "systemd-networkd-wait-online.service")):
+        (systemd / target).mkdir(parents=True, exist_ok=True)
+        os.symlink("/lib/systemd/system/" + unit, systemd / target / unit)
+    assert not list((tree / "etc" / "systemd" / "network").glob("*.network"))
+    (tree / "etc" / "fstab").write_text("PARTUUID=%s / ext4 defaults 0 1\n" % NEW_PARTUUID)
+    (tree / "etc" / "hostname").write_text("debian\n")
+    (systemd / "new-system-up.service").write_text(SSHD_UP)
+    os.symlink("/etc/systemd/system/new-system-up.service",
+               systemd / "multi-user.target.wants" / "new-system-up.service")
+    esp = systemd_boot_esp(kernel, "root=PARTUUID=%s rw console=ttyS0 nvme_core.io_timeout=600 %s"
+                           % (NEW_PARTUUID, ENTRY_MARK), title="the new system")
+    image = gpt_disk_image(tmp_path / "networkd.img", tree, NEW_PARTUUID, esp_files=esp,
+                           esp_mib=16, label="networkd-root")
+    shutil.rmtree(tree)
+    return image
+
+
+def test_networkd_image_keep_identity_then_firmware_reboot(kernel, systemd_root, nginx,
+                                                           tmp_path):
+    """The same promise with a systemd-networkd image and no cloud-init, on a machine that
+    boots through UEFI firmware (OVMF) both times: the old system from its own ESP, and after
+    `go --keep-identity --then reboot`, the new one from the ESP the image brought."""
+    image = build_networkd_image(kernel, tmp_path)
+    url = nginx.put("networkd.img", src=image).replace("127.0.0.1", "10.0.2.2")
+
+    tree, op = old_system(systemd_root, tmp_path,
+                          "reimage go %s --to /dev/nvme0n1 --sha256 %s --keep-identity "
+                          "--then reboot --yes" % (url, sha256_file(image)))
+    (tree / "etc" / "fstab").write_text("PARTUUID=%s / ext4 rw 0 1\n" % OLD_PARTUUID)
+    esp = systemd_boot_esp(kernel, "root=PARTUUID=%s rw console=ttyS0 panic=-1 "
+                           "nvme_core.io_timeout=600" % OLD_PARTUUID, title="the old system")
+    disk = gpt_disk_image(tmp_path / "disk.raw", tree, OLD_PARTUUID, esp_files=esp, esp_mib=16,
+                          label="old-system")
+    sh("truncate", "-s", "2G", disk)
+    port = free_port()
+    known = known_hosts(tree, tmp_path, port)
+
+    v = FirmwareSystem(kernel, disk, tmp_path / "console.log", 1024,
+                       hostfwd=("tcp:127.0.0.1:%d-%s:22" % (port, OLD_ADDR),))
+    try:
+        # the flasher holds when a step fails: say so at once, not after the timeout
+        m = v.wait_console(r"NEW-SYSTEM-UP|reimage: holding|Kernel panic", 1500)
+        out = v.text()
+        assert m.group(0) == "NEW-SYSTEM-UP", out[-6000:]
+        assert "RUNNING-SYSTEM-UP" in out, out[-6000:]
+        assert "configure: wrote /etc/systemd/network/10-reimage.network" in out, out[-6000:]
+        assert "cloud-init" not in out[out.index("configure: looking"):], out[-6000:]
+        # the flasher rebooted, and the firmware booted the new ESP's entry
+        assert out.index("configure: ") < out.index("reboot: Restarting system") < out.rindex(ENTRY_MARK)
+        ssh, stdout = log_in_to_new_system(
+            op, port, known, "hostname; cat /proc/cmdline; test -d /sys/firmware/efi && "
+            "echo uefi; cat /etc/systemd/network/10-reimage.network; "
+            "cat /sys/class/net/e*/address; ip -4 -o addr show scope global; " + FILL_CHECK, out)
+        lines = stdout.splitlines()
+        assert lines[0] == "old-system", stdout
+        assert ENTRY_MARK in lines[1] and lines[2] == "uefi", stdout
+        mac = [l for l in lines if re.fullmatch(r"([0-9a-f]{2}:){5}[0-9a-f]{2}", l)]
+        assert mac and "MACAddress=" + mac[0] in stdout, stdout
+        assert OLD_ADDR + "/24" in stdout, stdout
+        assert_root_fills_disk(stdout, 2048 + 16 * 2048)
+        subprocess.run(ssh + ["systemctl poweroff"], capture_output=True, timeout=60)
+        v.wait_exit(300)
+    finally:
+        v.stop()
+    assert_sound_gpt(disk)
 
 
 def test_flasher_configures_before_a_firmware_reboot(nginx, build_flasher, vm, tmp_path):
@@ -202,7 +314,7 @@ def test_flasher_configures_before_a_firmware_reboot(nginx, build_flasher, vm, t
     sh("mkfs.ext4", "-q", "-F", "-d", tree, root)
     image = tmp_path / "small.img"
     sh("truncate", "-s", "42M", image)
-    sh("sfdisk", "-q", image, input="label: gpt\nstart=2048, size=40M, type=%s\n" % ROOT_X86)
+    sh("sfdisk", "-q", image, input="label: gpt\nstart=2048, size=40M, type=%s\n" % GPT_ROOT_X86_64)
     sh("dd", "if=%s" % root, "of=%s" % image, "bs=1M", "seek=1", "conv=notrunc", "status=none")
     keys = tmp_path / "hostkeys"
     keys.mkdir()

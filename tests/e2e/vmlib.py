@@ -311,6 +311,88 @@ class RunningSystem(_QemuRun):
         self._start(args)
 
 
+GPT_ESP = "C12A7328-F81F-11D2-BA4B-00A0C93EC93B"
+GPT_ROOT_X86_64 = "4F68BCE3-E8CD-4DB1-96E7-FBCAF984B709"
+OVMF_CODE = Path("/usr/share/OVMF/OVMF_CODE_4M.fd")
+OVMF_VARS = Path("/usr/share/OVMF/OVMF_VARS_4M.fd")
+SYSTEMD_BOOT = Path("/usr/lib/systemd/boot/efi/systemd-bootx64.efi")
+
+
+def _run(argv, **kw):
+    r = subprocess.run([str(a) for a in argv], capture_output=True, text=True, **kw)
+    assert r.returncode == 0, "%s failed:\n%s%s" % (argv, r.stdout, r.stderr)
+    return r.stdout
+
+
+def gpt_disk_image(image, tree, root_partuuid, esp_files=None, esp_mib=8, label="root"):
+    """A GPT disk image as distributions publish them, just large enough: an ESP (FAT, holding
+    esp_files, {path inside the ESP: bytes or a file's Path}) at 1 MiB, then an ext4 root
+    partition (Discoverable Partitions type for x86-64, PARTUUID root_partuuid) holding
+    tree, with a third of free space."""
+    image, tmp = Path(image), Path(image).parent
+    used = int(_run(["du", "-s", "--block-size=1M", tree]).split()[0])
+    root_mib = used + used // 3 + 64
+    root = tmp / (image.name + ".root")
+    _run(["truncate", "-s", "%dM" % root_mib, root])
+    _run(["mkfs.ext4", "-q", "-F", "-L", label, "-d", tree, root])
+    esp = tmp / (image.name + ".esp")
+    _run(["mkfs.vfat", "-C", esp, str(esp_mib * 1024)])
+    for path, data in sorted((esp_files or {}).items()):
+        parts = path.strip("/").split("/")
+        for i in range(1, len(parts)):
+            subprocess.run(["mmd", "-D", "s", "-i", str(esp), "::/" + "/".join(parts[:i])],
+                           capture_output=True)  # exists already: fine
+        src = data if isinstance(data, Path) else tmp / (image.name + ".esp-file")
+        if not isinstance(data, Path):
+            src.write_bytes(data.encode() if isinstance(data, str) else data)
+        _run(["mcopy", "-o", "-i", esp, src, "::/" + "/".join(parts)])
+    _run(["truncate", "-s", "%dM" % (1 + esp_mib + root_mib + 1), image])
+    _run(["sfdisk", "-q", image], input="label: gpt\nstart=2048, size=%dM, type=%s\n"
+         "start=%d, type=%s, uuid=%s\n" % (esp_mib, GPT_ESP, 2048 + esp_mib * 2048,
+                                           GPT_ROOT_X86_64, root_partuuid))
+    _run(["dd", "if=%s" % esp, "of=%s" % image, "bs=1M", "seek=1", "conv=notrunc",
+          "status=none"])
+    _run(["dd", "if=%s" % root, "of=%s" % image, "bs=1M", "seek=%d" % (1 + esp_mib),
+          "conv=notrunc,sparse", "status=none"])
+    for p in (root, esp, tmp / (image.name + ".esp-file")):
+        p.unlink(missing_ok=True)
+    return image
+
+
+def systemd_boot_esp(kernel, options, title="Debian"):
+    """The ESP files that boot kernel (no initrd: the cloud kernel has NVMe and ext4 built in)
+    with the command line options through systemd-boot, as the removable-media loader
+    (EFI/BOOT/BOOTX64.EFI), which firmware finds without any boot entry in its NVRAM."""
+    return {"EFI/BOOT/BOOTX64.EFI": SYSTEMD_BOOT,
+            "loader/loader.conf": "default debian.conf\ntimeout 0\n",
+            "loader/entries/debian.conf": "title %s\nlinux /vmlinuz\noptions %s\n"
+                                          % (title, options),
+            "vmlinuz": kernel.vmlinuz}
+
+
+class FirmwareSystem(_QemuRun):
+    """A PC with UEFI firmware (OVMF) that boots its NVMe disk as real hardware does, every
+    time it starts: no -kernel, and a reboot is a reboot through the firmware (no
+    -no-reboot); a poweroff ends QEMU. The NIC has no option ROM, so the firmware does not
+    try a network boot first."""
+
+    def __init__(self, kernel, disk, console, mem, hostfwd=()):
+        self.disk = disk
+        self.console = Path(console)
+        nvram = self.console.parent / (self.console.name + ".OVMF_VARS.fd")
+        shutil.copyfile(OVMF_VARS, nvram)
+        machine, _ = kernel.qemu()
+        args = [*machine, "-m", str(mem), "-smp", "1", "-display", "none", "-monitor", "none",
+                "-serial", "file:%s" % console,
+                "-drive", "if=pflash,format=raw,unit=0,readonly=on,file=%s" % OVMF_CODE,
+                "-drive", "if=pflash,format=raw,unit=1,file=%s" % nvram,
+                "-drive", "file=%s,if=none,id=d0,format=raw" % disk,
+                "-device", "nvme,drive=d0,serial=REIMAGE-NVME-1,bootindex=0",
+                "-netdev", "user,id=n0" + "".join(",hostfwd=" + f for f in hostfwd),
+                "-device", "virtio-net-pci,netdev=n0,romfile="]
+        self._start(args)
+
+
 def make_system_disk(root, disk, size="512M", label="old-system"):
     """An ext4 disk image holding the tree root."""
     subprocess.run(["truncate", "-s", size, str(disk)], check=True)
@@ -383,27 +465,41 @@ DNS=10.0.2.3
 """
 
 
-def debootstrap_root():
-    """A minimal Debian tree with systemd, made once with debootstrap into the cache."""
+def _debian_tree(name, packages, ready, image=False):
+    """A Debian tree made once with debootstrap (minbase plus packages) into the cache as
+    CACHE/name-SUITE; ready: paths inside it whose presence says it is complete. image=True
+    makes it like a published image: no SSH host keys (each machine makes its own on first
+    boot), and none of the package caches and documentation that only make it larger."""
     with _CacheLock():
-        return _debootstrap_root()
-
-
-def _debootstrap_root():
-    tree = CACHE / ("systemd-root-" + DEBOOTSTRAP_SUITE)
-    if (tree / "lib" / "systemd" / "systemd").exists():
+        tree = CACHE / ("%s-%s" % (name, DEBOOTSTRAP_SUITE))
+        if all((tree / p).exists() for p in ready):
+            return tree
+        tmp = CACHE / ("%s-%s.tmp" % (name, DEBOOTSTRAP_SUITE))
+        shutil.rmtree(tmp, ignore_errors=True)
+        env = dict(os.environ)
+        if DEBOOTSTRAP_PROXY and "http_proxy" not in env:
+            env["http_proxy"] = DEBOOTSTRAP_PROXY
+        r = subprocess.run(["debootstrap", "--variant=minbase", "--include=" + packages,
+                            DEBOOTSTRAP_SUITE, str(tmp), DEBOOTSTRAP_MIRROR],
+                           capture_output=True, text=True, env=env)
+        assert r.returncode == 0, "debootstrap failed:\n%s\n%s" % (r.stdout[-3000:],
+                                                                    r.stderr[-3000:])
+        if image:
+            for p in (tmp / "etc" / "ssh").glob("ssh_host_*"):
+                p.unlink()
+            for d in ("var/cache/apt", "var/lib/apt/lists", "usr/share/doc", "usr/share/man",
+                      "usr/share/locale", "usr/share/info"):
+                shutil.rmtree(tmp / d, ignore_errors=True)
+                (tmp / d).mkdir(parents=True, exist_ok=True)
+        shutil.rmtree(tree, ignore_errors=True)
+        os.replace(tmp, tree)
         return tree
-    tmp = CACHE / ("systemd-root-" + DEBOOTSTRAP_SUITE + ".tmp")
-    shutil.rmtree(tmp, ignore_errors=True)
-    env = dict(os.environ)
-    if DEBOOTSTRAP_PROXY and "http_proxy" not in env:
-        env["http_proxy"] = DEBOOTSTRAP_PROXY
-    r = subprocess.run(["debootstrap", "--variant=minbase",
-                        "--include=systemd-sysv,udev,kmod,iproute2", DEBOOTSTRAP_SUITE, str(tmp),
-                        DEBOOTSTRAP_MIRROR], capture_output=True, text=True, env=env)
-    assert r.returncode == 0, "debootstrap failed:\n%s\n%s" % (r.stdout[-3000:], r.stderr[-3000:])
-    os.replace(tmp, tree)
-    return tree
+
+
+def debootstrap_root():
+    """A minimal Debian tree with systemd (the running systems' base)."""
+    return _debian_tree("systemd-root", "systemd-sysv,udev,kmod,iproute2",
+                        ["lib/systemd/systemd"])
 
 
 # python3-cffi-backend: debootstrap does not resolve the virtual package python3-cryptography
@@ -413,36 +509,19 @@ CLOUD_PACKAGES = ("systemd-sysv,udev,kmod,iproute2,ifupdown,openssh-server,cloud
 
 
 def cloud_root():
-    """A Debian tree like a cloud image (cloud-init, ifupdown, OpenSSH), made once with
-    debootstrap into the cache: no network configuration, no password, no key, no host keys
-    (the test's new system)."""
-    with _CacheLock():
-        return _cloud_root()
+    """A Debian tree like a cloud image (cloud-init, ifupdown, OpenSSH): no network
+    configuration, no password, no key, no host keys (a test's new system)."""
+    return _debian_tree("cloud-root", CLOUD_PACKAGES, ["usr/bin/cloud-init"], image=True)
 
 
-def _cloud_root():
-    tree = CACHE / ("cloud-root-" + DEBOOTSTRAP_SUITE)
-    if (tree / "usr" / "bin" / "cloud-init").exists():
-        return tree
-    tmp = CACHE / ("cloud-root-" + DEBOOTSTRAP_SUITE + ".tmp")
-    shutil.rmtree(tmp, ignore_errors=True)
-    env = dict(os.environ)
-    if DEBOOTSTRAP_PROXY and "http_proxy" not in env:
-        env["http_proxy"] = DEBOOTSTRAP_PROXY
-    r = subprocess.run(["debootstrap", "--variant=minbase", "--include=" + CLOUD_PACKAGES,
-                        DEBOOTSTRAP_SUITE, str(tmp), DEBOOTSTRAP_MIRROR],
-                       capture_output=True, text=True, env=env)
-    assert r.returncode == 0, "debootstrap failed:\n%s\n%s" % (r.stdout[-3000:], r.stderr[-3000:])
-    # an image is made without host keys (each machine makes its own on first boot) and
-    # without the package caches and documentation that only make it larger
-    for p in (tmp / "etc" / "ssh").glob("ssh_host_*"):
-        p.unlink()
-    for d in ("var/cache/apt", "var/lib/apt/lists", "usr/share/doc", "usr/share/man",
-              "usr/share/locale", "usr/share/info"):
-        shutil.rmtree(tmp / d, ignore_errors=True)
-        (tmp / d).mkdir(parents=True, exist_ok=True)
-    os.replace(tmp, tree)
-    return tree
+SSH_PACKAGES = "systemd-sysv,udev,kmod,iproute2,openssh-server,python3"
+
+
+def ssh_root():
+    """A Debian tree with systemd, OpenSSH and Python (what Ansible needs on a host), without
+    cloud-init and without host keys."""
+    return _debian_tree("ssh-root", SSH_PACKAGES, ["usr/sbin/sshd", "usr/bin/python3"],
+                        image=True)
 
 
 def build_systemd_root(kernel, reimage_bin, base, with_reimage=True):
