@@ -515,8 +515,51 @@ struct plan_facts {
 	const struct disk_identity *id;
 	const struct flasher_image *img;
 	const struct hold_keys *hold;
+	const struct identity_collected *idc;
 	uint64_t src_size, needed, total;
 };
+
+/* The configure step's plan ("new_system"): what goes into the written system, with host key
+ * fingerprints and sizes, never a key or a file's contents. */
+static void plan_json_new_system(struct json_out *o, const struct job *j,
+				 const struct identity_collected *c)
+{
+	json_out_object(o, "new_system");
+	json_out_bool(o, "configure", job_wants_configure(j));
+	json_out_array(o, "host_keys");
+	for (size_t i = 0; i < j->n_host_keys; i++) {
+		json_out_object(o, NULL);
+		json_out_str(o, "type", c->host_type[i]);
+		json_out_str(o, "fingerprint", c->host_fp[i]);
+		json_out_str(o, "from", c->host_dir);
+		json_out_close(o);
+	}
+	json_out_close(o);
+	json_out_array(o, "authorized_keys");
+	for (size_t i = 0; j->authorized_keys && i < c->authorized.n; i++)
+		json_out_str(o, NULL, c->authorized.keys[i].comment);
+	json_out_close(o);
+	json_out_bool(o, "network", j->keep_network);
+	json_out_str(o, "hostname", j->hostname);
+	json_out_bool(o, "cloud_init_user_data", j->ci_user_data);
+	json_out_bool(o, "cloud_init_meta_data", j->ci_meta_data);
+	json_out_array(o, "copies");
+	for (size_t i = 0; i < j->n_copies; i++) {
+		const char *src = c->copy_src[i] ? c->copy_src[i] : "";
+		char path[1024], mode[8];
+		snprintf(path, sizeof(path), "%.*s", (int)strcspn(src, ":"), src);
+		snprintf(mode, sizeof(mode), "%04o", (unsigned)j->copies[i].mode & 07777);
+		json_out_object(o, NULL);
+		json_out_str(o, "source", path);
+		json_out_str(o, "destination", j->copies[i].dest);
+		json_out_str(o, "mode", mode);
+		json_out_u64(o, "bytes", identity_copy_len(c, i));
+		json_out_close(o);
+	}
+	json_out_close(o);
+	json_out_bool(o, "grow", j->grow);
+	json_out_close(o);
+}
 
 static void print_plan_json(const struct plan_facts *p)
 {
@@ -584,6 +627,14 @@ static void print_plan_json(const struct plan_facts *p)
 	json_out_str(&o, "running", p->release);
 	json_out_str(&o, "lockdown", p->lock);
 	json_out_close(&o);
+	json_out_object(&o, "loader");
+	{
+		char why[1024];
+		const char *name = kexec_loader_describe(why, sizeof(why));
+		json_out_str(&o, "syscall", name);
+		json_out_str(&o, "why_not", name ? NULL : why);
+	}
+	json_out_close(&o);
 	json_out_object(&o, "flasher");
 	json_out_u64(&o, "size", p->img->len);
 	json_out_u64(&o, "unpacked", p->img->unpacked);
@@ -595,6 +646,8 @@ static void print_plan_json(const struct plan_facts *p)
 	json_out_u64(&o, "total", p->total);
 	json_out_close(&o);
 	json_out_str(&o, "network", p->net);
+	if (j->src)
+		plan_json_new_system(&o, j, p->idc);
 	json_out_str(&o, "then", job_then_to_string(j->then));
 	if (p->hold) {
 		json_out_object(&o, "hold");
@@ -989,7 +1042,8 @@ no_target:
 			.image = probe.what,
 			.release = u.release, .lock = lock, .disk = disk, .net = net,
 			.cmdline = cmdline, .sums_origin = sums_origin, .id = &id, .img = &img,
-			.hold = hold, .src_size = src_size, .needed = needed, .total = total,
+			.hold = hold, .idc = &idc, .src_size = src_size, .needed = needed,
+			.total = total,
 		};
 		print_plan_json(&pf);
 	} else {

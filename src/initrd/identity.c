@@ -348,6 +348,19 @@ int identity_collect(const struct identity_options *o, struct job *j, struct ide
 	return 0;
 }
 
+size_t identity_copy_len(const struct identity_collected *c, size_t i)
+{
+	char want[32];
+
+	snprintf(want, sizeof(want), "copy-%zu", i);
+	for (size_t k = 0; k < c->n_files; k++) {
+		const char *base = strrchr(c->files[k].path, '/');
+		if (!strcmp(base ? base + 1 : c->files[k].path, want))
+			return c->files[k].len;
+	}
+	return 0;
+}
+
 void identity_print_plan(FILE *f, const struct job *j, const struct identity_collected *c)
 {
 	if (!job_wants_configure(j)) {
@@ -377,18 +390,11 @@ void identity_print_plan(FILE *f, const struct job *j, const struct identity_col
 			   "(an image without cloud-init gets the direct files only)\n",
 			j->ci_user_data ? "user-data" : "", j->ci_user_data && j->ci_meta_data ? " and " : "",
 			j->ci_meta_data ? "meta-data" : "");
-	for (size_t i = 0; i < j->n_copies; i++) {
-		size_t len = 0;
-		char want[32];
-		snprintf(want, sizeof(want), "copy-%zu", i);
-		for (size_t k = 0; k < c->n_files; k++)
-			if (strstr(c->files[k].path, want) && !strcmp(strrchr(c->files[k].path, '/') + 1, want))
-				len = c->files[k].len;
+	for (size_t i = 0; i < j->n_copies; i++)
 		fprintf(f, "            copy: %.*s -> %s (mode %04o, %zu bytes, contents secret)\n",
 			(int)strcspn(c->copy_src[i] ? c->copy_src[i] : "", ":"),
 			c->copy_src[i] ? c->copy_src[i] : "", j->copies[i].dest,
-			(unsigned)j->copies[i].mode, len);
-	}
+			(unsigned)j->copies[i].mode, identity_copy_len(c, i));
 	fprintf(f, "            disk: the backup GPT to the disk's end%s\n",
 		j->grow ? "; the root partition (when last) and its file system grow to the end" : "");
 }

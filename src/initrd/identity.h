@@ -50,5 +50,8 @@ int identity_collect(const struct identity_options *o, struct job *j, struct ide
 /* The plan's lines for it: fingerprints, never a key. */
 void identity_print_plan(FILE *f, const struct job *j, const struct identity_collected *c);
 
+/* The size of --copy number i's contents. */
+size_t identity_copy_len(const struct identity_collected *c, size_t i);
+
 /* Wipe and free. */
 void identity_collected_done(struct identity_collected *c);

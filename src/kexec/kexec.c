@@ -200,15 +200,29 @@ const char *kexec_loader_name(enum kexec_loader l)
 					 : "kexec_file_load";
 }
 
-void print_kexec_loader(const char *prefix)
+const char *kexec_loader_describe(char *why, size_t whylen)
 {
 	enum kexec_loader l;
-	char why[1024];
 
-	if (geteuid() != 0)
-		printf("%snot checked (not root)\n", prefix);
-	else if (kexec_probe(&l, why, sizeof(why)) == 0)
-		printf("%s%s\n", prefix, kexec_loader_name(l));
+	why[0] = 0;
+	if (geteuid() != 0) {
+		snprintf(why, whylen, "not checked (not root)");
+		return NULL;
+	}
+	if (kexec_probe(&l, why, whylen) == 0)
+		return kexec_loader_name(l);
+	return NULL;
+}
+
+void print_kexec_loader(const char *prefix)
+{
+	char why[1024];
+	const char *name = kexec_loader_describe(why, sizeof(why));
+
+	if (name)
+		printf("%s%s\n", prefix, name);
+	else if (geteuid() != 0)
+		printf("%s%s\n", prefix, why);
 	else
 		printf("%snone can load here: %s\n", prefix, why);
 }

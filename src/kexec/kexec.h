@@ -36,6 +36,9 @@ const char *kexec_loader_name(enum kexec_loader l);
 /* Print prefix and which loader will be used, or why none can ("not checked" when not
  * root: the probe needs CAP_SYS_BOOT to say anything). */
 void print_kexec_loader(const char *prefix);
+/* The loader this kernel offers ("kexec_file_load", "kexec_load"), or NULL with why set (not
+ * root, or why none can load here). */
+const char *kexec_loader_describe(char *why, size_t whylen);
 /* 0, or -errno with why. */
 int kexec_unload(char *why, size_t whylen);
 /* 1 when a kexec image is loaded, 0 when not, -errno when it cannot be told. */

@@ -1,6 +1,7 @@
 """reimage initrd: contents, job archive and its mode, every compression readable by --list,
 reproducible output, bad jobs refused. (Booting the result is in tests/e2e.)"""
 
+import json
 import os
 import re
 import stat
@@ -166,3 +167,63 @@ def test_identity_options_go_into_the_job_archive(run_reimage, tmp_path):
     r = build(run_reimage, out, "--src", "https://h/i", "--dst", "/dev/vda", "--copy",
               "%s:etc/x" % src)
     assert r.rc != 0 and "absolute path" in r.err
+
+
+@pytest.mark.loop
+def test_go_json_plan_lists_the_new_system_and_the_loader(run_reimage, loopdev, nginx, served,
+                                                          images, tmp_path):
+    """go --dry-run --json carries what the text plan says of the configure step (host key
+    fingerprints, key comments, name, copies with their sizes and modes, grow) and which
+    kexec system call would load the flasher, never a key or a copied file's contents."""
+    hostkeys = tmp_path / "hostkeys"
+    hostkeys.mkdir()
+    subprocess.run(["ssh-keygen", "-q", "-t", "ed25519", "-N", "", "-C", "kept-host", "-f",
+                    str(hostkeys / "ssh_host_ed25519_key")], check=True)
+    fp = subprocess.run(["ssh-keygen", "-l", "-f", str(hostkeys / "ssh_host_ed25519_key.pub")],
+                        capture_output=True, text=True, check=True).stdout.split()[1]
+    subprocess.run(["ssh-keygen", "-q", "-t", "ed25519", "-N", "", "-C", "op@json", "-f",
+                    str(tmp_path / "op")], check=True)
+    src = tmp_path / "app.conf"
+    src.write_text("token=json-plan-secret-99\n")
+    dev = loopdev(16 * 1024 * 1024, pattern=False)
+    kernel = tmp_path / "vmlinuz"
+    kernel.write_bytes(b"not loaded in a dry run")
+    env = dict(os.environ, REIMAGE_SSH_HOST_KEY_DIR=str(hostkeys))
+    r = run_reimage("go", nginx.url(served["zstd"]), "--to", dev.path, "--kernel", kernel,
+                    "--sha256", images.sha("zstd"), "--dry-run", "--no-carry-network",
+                    "--json", "--keep-ssh-host-keys", "--ssh-authorized-keys",
+                    tmp_path / "op.pub", "--hostname", "web-7", "--copy",
+                    "%s:/etc/app.conf:0640" % src, "--grow", env=env, timeout=180)
+    assert r.rc == 0, r.err
+    assert "json-plan-secret-99" not in r.out + r.err
+    assert "PRIVATE KEY" not in r.out + r.err
+    plan = json.loads(r.out)
+    new = plan["new_system"]
+    assert new["configure"] is True
+    assert new["host_keys"] == [{"type": "ssh-ed25519", "fingerprint": fp,
+                                 "from": str(hostkeys)}], new
+    assert new["authorized_keys"] == ["op@json"], new
+    assert new["hostname"] == "web-7" and new["network"] is False and new["grow"] is True
+    assert new["copies"] == [{"source": str(src), "destination": "/etc/app.conf",
+                              "mode": "0640", "bytes": len(src.read_bytes())}], new
+    assert new["cloud_init_user_data"] is False and new["cloud_init_meta_data"] is False
+    # the loader: what the text plan says, whether or not this kernel can kexec
+    r = run_reimage("go", nginx.url(served["zstd"]), "--to", dev.path, "--kernel", kernel,
+                    "--sha256", images.sha("zstd"), "--dry-run", "--no-carry-network",
+                    timeout=180)
+    assert r.rc == 0, r.err
+    text = [l.split(":", 1)[1].strip() for l in r.out.splitlines()
+            if l.strip().startswith("loader:")][0]
+    loader = plan["loader"]
+    if loader["syscall"]:
+        assert loader["syscall"] in ("kexec_file_load", "kexec_load") and \
+            loader["why_not"] is None and text == loader["syscall"], (loader, text)
+    else:
+        assert loader["why_not"] and loader["why_not"] in text, (loader, text)
+    # without identity options: nothing to configure, and the plan says so
+    r = run_reimage("go", nginx.url(served["zstd"]), "--to", dev.path, "--kernel", kernel,
+                    "--sha256", images.sha("zstd"), "--dry-run", "--no-carry-network",
+                    "--json", timeout=180)
+    assert r.rc == 0, r.err
+    new = json.loads(r.out)["new_system"]
+    assert new["configure"] is False and new["host_keys"] == [] and new["copies"] == []
