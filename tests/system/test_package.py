@@ -171,3 +171,15 @@ def test_completion_knows_every_option(package, cmd):
                                        zsh, re.M))
     assert not missing_bash, "bash completion lacks %s" % missing_bash
     assert not missing_zsh, "zsh completion lacks %s" % missing_zsh
+
+
+def test_zsh_completion_loads(package):
+    """The zsh completion parses, and compinit registers it for the reimage command."""
+    _, _, root = package
+    script = root / COMPLETION_ZSH
+    r = subprocess.run(["zsh", "-n", str(script)], capture_output=True, text=True)
+    assert r.returncode == 0, r.stderr
+    prog = ("fpath=(%s $fpath); autoload -Uz compinit; compinit -u -D; "
+            "print -r -- ${_comps[reimage]}" % script.parent)
+    r = subprocess.run(["zsh", "-f", "-c", prog], capture_output=True, text=True)
+    assert r.returncode == 0 and r.stdout.strip() == "_reimage", (r.stdout, r.stderr)
