@@ -18,7 +18,7 @@ import time
 import pytest
 
 from vmlib import (GPT_ROOT_X86_64, FirmwareSystem, SystemdSystem, cloud_root, gpt_disk_image, make_system_disk,
-                   ssh_root, systemd_boot_esp)
+                   secure_boot_esp, ssh_root)
 
 pytestmark = pytest.mark.e2e
 
@@ -174,7 +174,8 @@ def assert_root_fills_disk(stdout, root_start):
 
 
 def assert_sound_gpt(disk):
-    assert_sound_gpt(disk)
+    verify = subprocess.run(["sfdisk", "--verify", str(disk)], capture_output=True, text=True)
+    assert verify.returncode == 0 and "No errors detected" in verify.stdout, verify.stdout
 
 
 def test_go_keep_identity_then_kexec(kernel, systemd_root, nginx, tmp_path):
@@ -215,6 +216,7 @@ def test_go_keep_identity_then_kexec(kernel, systemd_root, nginx, tmp_path):
 NEW_PARTUUID = "2b9e41c7-58d0-4f3a-b6e2-9c1d7a40e5f8"
 OLD_PARTUUID = "d5a0c3e1-7f24-4b69-8e1a-3c5b9d2f6a04"
 ENTRY_MARK = "reimage-test-entry=new-esp"
+ESP_MIB = 32  # shim, GRUB and the kernel
 
 # the networkd image's mark: sshd is up (the test polls SSH until networkd has the address)
 SSHD_UP = new_system_up_unit()
@@ -242,19 +244,22 @@ def build_networkd_image(kernel, tmp_path):
     (systemd / "new-system-up.service").write_text(SSHD_UP)
     os.symlink("/etc/systemd/system/new-system-up.service",
                systemd / "multi-user.target.wants" / "new-system-up.service")
-    esp = systemd_boot_esp(kernel, "root=PARTUUID=%s rw console=ttyS0 nvme_core.io_timeout=600 %s"
-                           % (NEW_PARTUUID, ENTRY_MARK), title="the new system")
+    esp = secure_boot_esp(kernel, "root=PARTUUID=%s rw console=ttyS0 nvme_core.io_timeout=600 %s"
+                          % (NEW_PARTUUID, ENTRY_MARK))
     image = gpt_disk_image(tmp_path / "networkd.img", tree, NEW_PARTUUID, esp_files=esp,
-                           esp_mib=16, label="networkd-root")
+                           esp_mib=ESP_MIB, label="networkd-root")
     shutil.rmtree(tree)
     return image
 
 
-def test_networkd_image_keep_identity_then_firmware_reboot(kernel, systemd_root, nginx,
-                                                           tmp_path):
-    """The same promise with a systemd-networkd image and no cloud-init, on a machine that
-    boots through UEFI firmware (OVMF) both times: the old system from its own ESP, and after
-    `go --keep-identity --then reboot`, the new one from the ESP the image brought."""
+def test_networkd_image_keep_identity_then_firmware_reboot_under_secure_boot(
+        kernel, systemd_root, nginx, tmp_path):
+    """The same promise with a systemd-networkd image and no cloud-init, on a PC with Secure
+    Boot on (OVMF with Microsoft's keys) that boots through its firmware both times: the old
+    system through shim, GRUB and Debian's signed kernel from its own ESP, locked down; `go
+    --keep-identity --then reboot` hands over with kexec_file_load (the only way a locked-down
+    kernel allows); the flasher writes, configures and reboots; and the firmware starts the new
+    system from the ESP the image brought, again under Secure Boot."""
     image = build_networkd_image(kernel, tmp_path)
     url = nginx.put("networkd.img", src=image).replace("127.0.0.1", "10.0.2.2")
 
@@ -262,15 +267,15 @@ def test_networkd_image_keep_identity_then_firmware_reboot(kernel, systemd_root,
                           "reimage go %s --to /dev/nvme0n1 --sha256 %s --keep-identity "
                           "--then reboot --yes" % (url, sha256_file(image)))
     (tree / "etc" / "fstab").write_text("PARTUUID=%s / ext4 rw 0 1\n" % OLD_PARTUUID)
-    esp = systemd_boot_esp(kernel, "root=PARTUUID=%s rw console=ttyS0 panic=-1 "
-                           "nvme_core.io_timeout=600" % OLD_PARTUUID, title="the old system")
-    disk = gpt_disk_image(tmp_path / "disk.raw", tree, OLD_PARTUUID, esp_files=esp, esp_mib=16,
-                          label="old-system")
+    esp = secure_boot_esp(kernel, "root=PARTUUID=%s rw console=ttyS0 panic=-1 "
+                          "nvme_core.io_timeout=600" % OLD_PARTUUID)
+    disk = gpt_disk_image(tmp_path / "disk.raw", tree, OLD_PARTUUID, esp_files=esp,
+                          esp_mib=ESP_MIB, label="old-system")
     sh("truncate", "-s", "2G", disk)
     port = free_port()
     known = known_hosts(tree, tmp_path, port)
 
-    v = FirmwareSystem(kernel, disk, tmp_path / "console.log", 1024,
+    v = FirmwareSystem(disk, tmp_path / "console.log", 1024,
                        hostfwd=("tcp:127.0.0.1:%d-%s:22" % (port, OLD_ADDR),))
     try:
         # the flasher holds when a step fails: say so at once, not after the timeout
@@ -280,19 +285,29 @@ def test_networkd_image_keep_identity_then_firmware_reboot(kernel, systemd_root,
         assert "RUNNING-SYSTEM-UP" in out, out[-6000:]
         assert "configure: wrote /etc/systemd/network/10-reimage.network" in out, out[-6000:]
         assert "cloud-init" not in out[out.index("configure: looking"):], out[-6000:]
-        # the flasher rebooted, and the firmware booted the new ESP's entry
-        assert out.index("configure: ") < out.index("reboot: Restarting system") < out.rindex(ENTRY_MARK)
+        # the old system ran under Secure Boot, and its plan said what that means
+        assert "lockdown integrity: the distribution-signed kernel loads" in out, out[-6000:]
+        assert "loader:   kexec_file_load" in out, out[-6000:]
+        # the flasher rebooted, and the firmware booted the new ESP's entry, under Secure Boot
+        rebooted = out.index("reboot: Restarting system")
+        assert out.index("configure: ") < rebooted < out.rindex(ENTRY_MARK), out[-6000:]
+        # three kernels, each locked down by Secure Boot: the old system's, the flasher's
+        # (kexec_file_load passes the firmware's Secure Boot state on) and the new system's
+        assert out.count("secureboot: Secure boot enabled") == 3, out[-6000:]
+        assert "secureboot: Secure boot enabled" in out[rebooted:], out[rebooted:][-6000:]
         ssh, stdout = log_in_to_new_system(
             op, port, known, "hostname; cat /proc/cmdline; test -d /sys/firmware/efi && "
-            "echo uefi; cat /etc/systemd/network/10-reimage.network; "
+            "echo uefi; cat /sys/kernel/security/lockdown; "
+            "cat /etc/systemd/network/10-reimage.network; "
             "cat /sys/class/net/e*/address; ip -4 -o addr show scope global; " + FILL_CHECK, out)
         lines = stdout.splitlines()
         assert lines[0] == "old-system", stdout
         assert ENTRY_MARK in lines[1] and lines[2] == "uefi", stdout
+        assert "[integrity]" in lines[3], stdout
         mac = [l for l in lines if re.fullmatch(r"([0-9a-f]{2}:){5}[0-9a-f]{2}", l)]
         assert mac and "MACAddress=" + mac[0] in stdout, stdout
         assert OLD_ADDR + "/24" in stdout, stdout
-        assert_root_fills_disk(stdout, 2048 + 16 * 2048)
+        assert_root_fills_disk(stdout, 2048 + ESP_MIB * 2048)
         subprocess.run(ssh + ["systemctl poweroff"], capture_output=True, timeout=60)
         v.wait_exit(300)
     finally:
@@ -340,8 +355,7 @@ def test_flasher_configures_before_a_firmware_reboot(nginx, build_flasher, vm, t
     assert rc == 0, out[-4000:]
     assert "configure: the ext4 file system on /dev/vda1 now fills" in out, out[-4000:]
     assert out.index("configure: 6 files written") < out.index("reboot: ")
-    verify = subprocess.run(["sfdisk", "--verify", str(disk)], capture_output=True, text=True)
-    assert verify.returncode == 0 and "No errors detected" in verify.stdout, verify.stdout
+    assert_sound_gpt(disk)
     loop = sh("losetup", "-f", "--show", "-o", str(MiB), disk).strip()
     mp = tmp_path / "mnt"
     mp.mkdir()

@@ -313,9 +313,12 @@ class RunningSystem(_QemuRun):
 
 GPT_ESP = "C12A7328-F81F-11D2-BA4B-00A0C93EC93B"
 GPT_ROOT_X86_64 = "4F68BCE3-E8CD-4DB1-96E7-FBCAF984B709"
-OVMF_CODE = Path("/usr/share/OVMF/OVMF_CODE_4M.fd")
-OVMF_VARS = Path("/usr/share/OVMF/OVMF_VARS_4M.fd")
-SYSTEMD_BOOT = Path("/usr/lib/systemd/boot/efi/systemd-bootx64.efi")
+# Secure Boot as PCs ship: OVMF built with it, its variables with Microsoft's keys enrolled
+# (Debian's ovmf package); the firmware then starts only Microsoft-signed shim, shim only
+# Debian-signed GRUB, GRUB only a Debian-signed kernel, and that kernel locks itself down
+OVMF_CODE = Path("/usr/share/OVMF/OVMF_CODE_4M.secboot.fd")
+OVMF_VARS = Path("/usr/share/OVMF/OVMF_VARS_4M.ms.fd")
+SIGNED_LOADER_PACKAGES = ("shim-signed", "grub-efi-amd64-signed")
 
 
 def _run(argv, **kw):
@@ -336,6 +339,7 @@ def gpt_disk_image(image, tree, root_partuuid, esp_files=None, esp_mib=8, label=
     _run(["truncate", "-s", "%dM" % root_mib, root])
     _run(["mkfs.ext4", "-q", "-F", "-L", label, "-d", tree, root])
     esp = tmp / (image.name + ".esp")
+    esp.unlink(missing_ok=True)  # mkfs.vfat -C refuses to overwrite
     _run(["mkfs.vfat", "-C", esp, str(esp_mib * 1024)])
     for path, data in sorted((esp_files or {}).items()):
         parts = path.strip("/").split("/")
@@ -359,30 +363,56 @@ def gpt_disk_image(image, tree, root_partuuid, esp_files=None, esp_mib=8, label=
     return image
 
 
-def systemd_boot_esp(kernel, options, title="Debian"):
+def signed_loaders():
+    """Debian's signed shim and GRUB (downloaded once with apt-get download and unpacked into
+    the cache, never installed here): {name: path}."""
+    with _CacheLock():
+        d = CACHE / "signed-loaders"
+        want = {"shim": d / "usr/lib/shim/shimx64.efi.signed",
+                "grub": d / "usr/lib/grub/x86_64-efi-signed/grubx64.efi.signed"}
+        if not all(p.exists() for p in want.values()):
+            tmp = CACHE / "signed-loaders.tmp"
+            shutil.rmtree(tmp, ignore_errors=True)
+            tmp.mkdir()
+            for pkg in SIGNED_LOADER_PACKAGES:
+                r = subprocess.run(["apt-get", "download", pkg], cwd=tmp, capture_output=True,
+                                   text=True)
+                assert r.returncode == 0, "apt-get download %s failed: %s" % (pkg, r.stderr)
+            for deb in tmp.glob("*.deb"):
+                subprocess.run(["dpkg", "-x", str(deb), str(tmp)], check=True)
+            shutil.rmtree(d, ignore_errors=True)
+            os.replace(tmp, d)
+        return want
+
+
+def secure_boot_esp(kernel, options):
     """The ESP files that boot kernel (no initrd: the cloud kernel has NVMe and ext4 built in)
-    with the command line options through systemd-boot, as the removable-media loader
-    (EFI/BOOT/BOOTX64.EFI), which firmware finds without any boot entry in its NVRAM."""
-    return {"EFI/BOOT/BOOTX64.EFI": SYSTEMD_BOOT,
-            "loader/loader.conf": "default debian.conf\ntimeout 0\n",
-            "loader/entries/debian.conf": "title %s\nlinux /vmlinuz\noptions %s\n"
-                                          % (title, options),
+    with the command line options under Secure Boot, the way Debian does: shim as the
+    removable-media loader (EFI/BOOT/BOOTX64.EFI, which firmware finds without any boot entry
+    in its NVRAM), GRUB next to it, GRUB's configuration next to that."""
+    loaders = signed_loaders()
+    return {"EFI/BOOT/BOOTX64.EFI": loaders["shim"],
+            "EFI/BOOT/grubx64.efi": loaders["grub"],
+            "EFI/BOOT/grub.cfg": "set timeout=0\nsearch --no-floppy --file --set=root /vmlinuz\n"
+                                 "linux /vmlinuz %s\nboot\n" % options,
             "vmlinuz": kernel.vmlinuz}
 
 
 class FirmwareSystem(_QemuRun):
-    """A PC with UEFI firmware (OVMF) that boots its NVMe disk as real hardware does, every
-    time it starts: no -kernel, and a reboot is a reboot through the firmware (no
+    """A PC with UEFI firmware and Secure Boot on (OVMF; a q35 machine with SMM, which keeps
+    the variables out of the system's reach) that boots its NVMe disk as real hardware does,
+    every time it starts: no -kernel, and a reboot is a reboot through the firmware (no
     -no-reboot); a poweroff ends QEMU. The NIC has no option ROM, so the firmware does not
     try a network boot first."""
 
-    def __init__(self, kernel, disk, console, mem, hostfwd=()):
+    def __init__(self, disk, console, mem, hostfwd=()):
         self.disk = disk
         self.console = Path(console)
         nvram = self.console.parent / (self.console.name + ".OVMF_VARS.fd")
         shutil.copyfile(OVMF_VARS, nvram)
-        machine, _ = kernel.qemu()
-        args = [*machine, "-m", str(mem), "-smp", "1", "-display", "none", "-monitor", "none",
+        args = [QEMU, "-machine", "q35,smm=on,accel=tcg",
+                "-global", "driver=cfi.pflash01,property=secure,value=on",
+                "-m", str(mem), "-smp", "1", "-display", "none", "-monitor", "none",
                 "-serial", "file:%s" % console,
                 "-drive", "if=pflash,format=raw,unit=0,readonly=on,file=%s" % OVMF_CODE,
                 "-drive", "if=pflash,format=raw,unit=1,file=%s" % nvram,
