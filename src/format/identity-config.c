@@ -11,57 +11,7 @@
 #include <string.h>
 #include <sys/socket.h>
 
-struct buf {
-	char *s;
-	size_t len, cap;
-	bool oom;
-};
-
-static void bprintf(struct buf *b, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
-static void bprintf(struct buf *b, const char *fmt, ...)
-{
-	va_list ap;
-	int n;
-
-	if (b->oom)
-		return;
-	va_start(ap, fmt);
-	n = vsnprintf(NULL, 0, fmt, ap);
-	va_end(ap);
-	if (n < 0) {
-		b->oom = true;
-		return;
-	}
-	if (b->len + (size_t)n + 1 > b->cap) {
-		size_t cap = (b->len + (size_t)n + 1) * 2;
-		char *ns = realloc(b->s, cap);
-		if (!ns) {
-			b->oom = true;
-			return;
-		}
-		b->s = ns;
-		b->cap = cap;
-	}
-	va_start(ap, fmt);
-	vsnprintf(b->s + b->len, b->cap - b->len, fmt, ap);
-	va_end(ap);
-	b->len += (size_t)n;
-}
-
-static void bwrite(struct buf *b, const char *p, size_t n)
-{
-	bprintf(b, "%.*s", (int)n, p);
-}
-
-static int bfinish(struct buf *b, char **ret)
-{
-	if (b->oom || !b->s) {
-		free(b->s);
-		return -ENOMEM;
-	}
-	*ret = b->s;
-	return 0;
-}
+#include "basic/strbuf.h"
 
 static void ip_str(const struct job_ip *ip, bool prefix, char *out, size_t n)
 {
@@ -117,42 +67,42 @@ static const struct job_ip *gateway_of(const struct job *j, int family)
 
 int netcfg_networkd(const struct job *j, char **ret)
 {
-	struct buf b = { 0 };
+	struct strbuf b = { 0 };
 	char s[64];
 
 	if (!j->have_mac || j->n_addresses == 0)
 		return -EINVAL;
 	mac_str(j, s, sizeof(s));
-	bprintf(&b, "# written by reimage: the network this machine had before it was reimaged\n"
+	strbuf_printf(&b, "# written by reimage: the network this machine had before it was reimaged\n"
 		    "[Match]\nMACAddress=%s\n\n[Network]\n",
 		s);
 	for (size_t i = 0; i < j->n_addresses; i++) {
 		ip_str(&j->addresses[i], true, s, sizeof(s));
-		bprintf(&b, "Address=%s\n", s);
+		strbuf_printf(&b, "Address=%s\n", s);
 	}
 	for (size_t i = 0; i < j->n_dns; i++) {
 		ip_str(&j->dns[i], false, s, sizeof(s));
-		bprintf(&b, "DNS=%s\n", s);
+		strbuf_printf(&b, "DNS=%s\n", s);
 	}
 	if (!have_family(j, AF_INET6))
-		bprintf(&b, "IPv6AcceptRA=yes\n");
+		strbuf_printf(&b, "IPv6AcceptRA=yes\n");
 	for (size_t i = 0; i < j->n_gateways; i++) {
 		ip_str(&j->gateways[i], false, s, sizeof(s));
-		bprintf(&b, "\n[Route]\nGateway=%s\n%s", s,
+		strbuf_printf(&b, "\n[Route]\nGateway=%s\n%s", s,
 			gateway_on_subnet(j, &j->gateways[i]) ? "" : "GatewayOnLink=yes\n");
 	}
-	return bfinish(&b, ret);
+	return strbuf_finish(&b, ret);
 }
 
 int netcfg_ifupdown(const struct job *j, char **ret)
 {
-	struct buf b = { 0 };
+	struct strbuf b = { 0 };
 	static const int families[] = { AF_INET, AF_INET6 };
 	char s[64];
 
 	if (!j->net_ifname || j->n_addresses == 0)
 		return -EINVAL;
-	bprintf(&b, "# written by reimage: the network this machine had before it was reimaged\n"
+	strbuf_printf(&b, "# written by reimage: the network this machine had before it was reimaged\n"
 		    "auto %s\n",
 		j->net_ifname);
 	for (size_t f = 0; f < 2; f++) {
@@ -164,9 +114,9 @@ int netcfg_ifupdown(const struct job *j, char **ret)
 				continue;
 			ip_str(&j->addresses[i], true, s, sizeof(s));
 			if (first)
-				bprintf(&b, "iface %s %s static\n", j->net_ifname,
+				strbuf_printf(&b, "iface %s %s static\n", j->net_ifname,
 					families[f] == AF_INET ? "inet" : "inet6");
-			bprintf(&b, "    address %s\n", s);
+			strbuf_printf(&b, "    address %s\n", s);
 			first = false;
 		}
 		if (first)
@@ -174,36 +124,36 @@ int netcfg_ifupdown(const struct job *j, char **ret)
 		if (gw) {
 			ip_str(gw, false, s, sizeof(s));
 			if (gateway_on_subnet(j, gw))
-				bprintf(&b, "    gateway %s\n", s);
+				strbuf_printf(&b, "    gateway %s\n", s);
 			else
 				/* ifupdown has no on-link flag: a host route first */
-				bprintf(&b, "    post-up ip -%c route add %s dev %s\n"
+				strbuf_printf(&b, "    post-up ip -%c route add %s dev %s\n"
 					    "    post-up ip -%c route add default via %s dev %s\n",
 					families[f] == AF_INET ? '4' : '6', s, j->net_ifname,
 					families[f] == AF_INET ? '4' : '6', s, j->net_ifname);
 		}
 		if (families[f] == AF_INET && j->n_dns) {
-			bprintf(&b, "    dns-nameservers");
+			strbuf_printf(&b, "    dns-nameservers");
 			for (size_t i = 0; i < j->n_dns; i++) {
 				ip_str(&j->dns[i], false, s, sizeof(s));
-				bprintf(&b, " %s", s);
+				strbuf_printf(&b, " %s", s);
 			}
-			bprintf(&b, "\n");
+			strbuf_printf(&b, "\n");
 		}
 	}
-	return bfinish(&b, ret);
+	return strbuf_finish(&b, ret);
 }
 
 int netcfg_nm_keyfile(const struct job *j, const char *uuid, char **ret)
 {
-	struct buf b = { 0 };
+	struct strbuf b = { 0 };
 	static const int families[] = { AF_INET, AF_INET6 };
 	char s[64], mac[32];
 
 	if (!j->have_mac || j->n_addresses == 0 || strlen(uuid) != 36)
 		return -EINVAL;
 	mac_str(j, mac, sizeof(mac));
-	bprintf(&b, "# written by reimage: the network this machine had before it was reimaged\n"
+	strbuf_printf(&b, "# written by reimage: the network this machine had before it was reimaged\n"
 		    "[connection]\nid=reimage\nuuid=%s\ntype=ethernet\nautoconnect=true\n"
 		    "autoconnect-priority=100\n\n[ethernet]\nmac-address=%s\n",
 		uuid, mac);
@@ -211,38 +161,38 @@ int netcfg_nm_keyfile(const struct job *j, const char *uuid, char **ret)
 		const struct job_ip *gw = gateway_of(j, families[f]);
 		unsigned n = 0;
 
-		bprintf(&b, "\n[%s]\n", families[f] == AF_INET ? "ipv4" : "ipv6");
+		strbuf_printf(&b, "\n[%s]\n", families[f] == AF_INET ? "ipv4" : "ipv6");
 		if (!have_family(j, families[f])) {
-			bprintf(&b, "method=%s\n", families[f] == AF_INET ? "disabled" : "auto");
+			strbuf_printf(&b, "method=%s\n", families[f] == AF_INET ? "disabled" : "auto");
 			continue;
 		}
-		bprintf(&b, "method=manual\n");
+		strbuf_printf(&b, "method=manual\n");
 		for (size_t i = 0; i < j->n_addresses; i++) {
 			if (j->addresses[i].family != families[f])
 				continue;
 			ip_str(&j->addresses[i], true, s, sizeof(s));
-			bprintf(&b, "address%u=%s\n", ++n, s);
+			strbuf_printf(&b, "address%u=%s\n", ++n, s);
 		}
 		if (gw) {
 			ip_str(gw, false, s, sizeof(s));
-			bprintf(&b, "gateway=%s\n", s);
+			strbuf_printf(&b, "gateway=%s\n", s);
 		}
 		n = 0;
 		for (size_t i = 0; i < j->n_dns; i++) {
 			if (j->dns[i].family != families[f])
 				continue;
 			ip_str(&j->dns[i], false, s, sizeof(s));
-			bprintf(&b, "%s%s;", n++ ? "" : "dns=", s);
+			strbuf_printf(&b, "%s%s;", n++ ? "" : "dns=", s);
 		}
 		if (n)
-			bprintf(&b, "\n");
+			strbuf_printf(&b, "\n");
 	}
-	return bfinish(&b, ret);
+	return strbuf_finish(&b, ret);
 }
 
 int netcfg_cloud_init_v2(const struct job *j, char **ret)
 {
-	struct buf b = { 0 };
+	struct strbuf b = { 0 };
 	const char *name = j->net_ifname ? j->net_ifname : "eth0";
 	char s[64], mac[32];
 
@@ -250,45 +200,45 @@ int netcfg_cloud_init_v2(const struct job *j, char **ret)
 		return -EINVAL;
 	mac_str(j, mac, sizeof(mac));
 	/* the name is quoted: YAML would read some interface names as numbers or booleans */
-	bprintf(&b, "# written by reimage: the network this machine had before it was reimaged\n"
+	strbuf_printf(&b, "# written by reimage: the network this machine had before it was reimaged\n"
 		    "version: 2\nethernets:\n  \"%s\":\n    match:\n      macaddress: \"%s\"\n"
 		    "    set-name: \"%s\"\n    dhcp4: false\n    dhcp6: false\n    addresses:\n",
 		name, mac, name);
 	for (size_t i = 0; i < j->n_addresses; i++) {
 		ip_str(&j->addresses[i], true, s, sizeof(s));
-		bprintf(&b, "      - \"%s\"\n", s);
+		strbuf_printf(&b, "      - \"%s\"\n", s);
 	}
 	if (j->n_gateways) {
-		bprintf(&b, "    routes:\n");
+		strbuf_printf(&b, "    routes:\n");
 		for (size_t i = 0; i < j->n_gateways; i++) {
 			ip_str(&j->gateways[i], false, s, sizeof(s));
-			bprintf(&b, "      - to: \"%s\"\n        via: \"%s\"\n%s",
+			strbuf_printf(&b, "      - to: \"%s\"\n        via: \"%s\"\n%s",
 				j->gateways[i].family == AF_INET ? "0.0.0.0/0" : "::/0", s,
 				gateway_on_subnet(j, &j->gateways[i]) ? "" : "        on-link: true\n");
 		}
 	}
 	if (j->n_dns) {
-		bprintf(&b, "    nameservers:\n      addresses:\n");
+		strbuf_printf(&b, "    nameservers:\n      addresses:\n");
 		for (size_t i = 0; i < j->n_dns; i++) {
 			ip_str(&j->dns[i], false, s, sizeof(s));
-			bprintf(&b, "        - \"%s\"\n", s);
+			strbuf_printf(&b, "        - \"%s\"\n", s);
 		}
 	}
-	return bfinish(&b, ret);
+	return strbuf_finish(&b, ret);
 }
 
 int netcfg_resolv_conf(const struct job *j, char **ret)
 {
-	struct buf b = { 0 };
+	struct strbuf b = { 0 };
 	char s[64];
 
-	bprintf(&b, "# written by reimage: the DNS servers this machine had before it was "
+	strbuf_printf(&b, "# written by reimage: the DNS servers this machine had before it was "
 		    "reimaged\n");
 	for (size_t i = 0; i < j->n_dns; i++) {
 		ip_str(&j->dns[i], false, s, sizeof(s));
-		bprintf(&b, "nameserver %s\n", s);
+		strbuf_printf(&b, "nameserver %s\n", s);
 	}
-	return bfinish(&b, ret);
+	return strbuf_finish(&b, ret);
 }
 
 static bool text_is_clean(const char *text, size_t len)
@@ -305,7 +255,7 @@ static bool line_has_key(const char *line, size_t n, const char *key)
 int cloud_init_meta_data(const char *user, size_t len, const char *instance_id,
 			 const char *hostname, char **ret)
 {
-	struct buf b = { 0 };
+	struct strbuf b = { 0 };
 
 	if (user && !text_is_clean(user, len))
 		return -EINVAL;
@@ -316,54 +266,54 @@ int cloud_init_meta_data(const char *user, size_t len, const char *instance_id,
 		/* top-level keys start in column 0; ours replace the operator's */
 		if (!line_has_key(p, n, "instance-id") &&
 		    !(hostname && (line_has_key(p, n, "local-hostname") || line_has_key(p, n, "hostname"))))
-			bprintf(&b, "%.*s\n", (int)n, p);
+			strbuf_printf(&b, "%.*s\n", (int)n, p);
 		p += n + 1;
 	}
-	bprintf(&b, "instance-id: \"%s\"\n", instance_id);
+	strbuf_printf(&b, "instance-id: \"%s\"\n", instance_id);
 	if (hostname)
-		bprintf(&b, "local-hostname: \"%s\"\n", hostname);
-	return bfinish(&b, ret);
+		strbuf_printf(&b, "local-hostname: \"%s\"\n", hostname);
+	return strbuf_finish(&b, ret);
 }
 
 /* one YAML double-quoted scalar; authorized_keys lines are printable ASCII but may hold '"' and
  * '\' in their options */
-static void yaml_quoted(struct buf *b, const char *s, size_t n)
+static void yaml_quoted(struct strbuf *b, const char *s, size_t n)
 {
-	bprintf(b, "\"");
+	strbuf_printf(b, "\"");
 	for (size_t i = 0; i < n; i++) {
 		unsigned char c = (unsigned char)s[i];
 		if (c == '"' || c == '\\')
-			bprintf(b, "\\%c", c);
+			strbuf_printf(b, "\\%c", c);
 		else if (c < 0x20 || c == 0x7f)
-			bprintf(b, "\\x%02x", c);
+			strbuf_printf(b, "\\x%02x", c);
 		else
-			bprintf(b, "%c", c);
+			strbuf_printf(b, "%c", c);
 	}
-	bprintf(b, "\"");
+	strbuf_printf(b, "\"");
 }
 
-static void our_cloud_config(struct buf *b, const struct cloud_init_identity *id)
+static void our_cloud_config(struct strbuf *b, const struct cloud_init_identity *id)
 {
-	bprintf(b, "#cloud-config\n# written by reimage: this machine's identity before it was "
+	strbuf_printf(b, "#cloud-config\n# written by reimage: this machine's identity before it was "
 		   "reimaged\n");
 	if (id->hostname) {
-		bprintf(b, "preserve_hostname: false\nhostname: ");
+		strbuf_printf(b, "preserve_hostname: false\nhostname: ");
 		yaml_quoted(b, id->hostname, strlen(id->hostname));
-		bprintf(b, "\n");
+		strbuf_printf(b, "\n");
 	}
 	if (id->keep_host_keys)
 		/* cloud-init deletes and regenerates host keys on an instance's first boot */
-		bprintf(b, "ssh_deletekeys: false\n");
+		strbuf_printf(b, "ssh_deletekeys: false\n");
 	if (id->authorized_keys) {
 		/* the operator asked for root logins: Debian's default would replace root's keys
 		 * with a "log in as debian" stub */
-		bprintf(b, "disable_root: false\nssh_authorized_keys:\n");
+		strbuf_printf(b, "disable_root: false\nssh_authorized_keys:\n");
 		for (const char *p = id->authorized_keys; *p;) {
 			size_t n = strcspn(p, "\n");
 			if (n && p[0] != '#') {
-				bprintf(b, "  - ");
+				strbuf_printf(b, "  - ");
 				yaml_quoted(b, p, n);
-				bprintf(b, "\n");
+				strbuf_printf(b, "\n");
 			}
 			p += n + (p[n] == '\n');
 		}
@@ -373,37 +323,37 @@ static void our_cloud_config(struct buf *b, const struct cloud_init_identity *id
 int cloud_init_user_data(const char *user, size_t len, const struct cloud_init_identity *id,
 			 const char *boundary, char **ret)
 {
-	struct buf b = { 0 };
+	struct strbuf b = { 0 };
 
 	if (!user) {
 		our_cloud_config(&b, id);
-		return bfinish(&b, ret);
+		return strbuf_finish(&b, ret);
 	}
 	if (!text_is_clean(user, len) || memmem(user, len, boundary, strlen(boundary)))
 		return -EINVAL;
 	/* text/plain: cloud-init tells the part's kind from its first line, as it does for
 	 * user-data that is not multipart */
-	bprintf(&b,
+	strbuf_printf(&b,
 		"Content-Type: multipart/mixed; boundary=\"%s\"\nMIME-Version: 1.0\n\n"
 		"--%s\nContent-Type: text/plain; charset=\"utf-8\"\n"
 		"Content-Disposition: attachment; filename=\"operator\"\n\n",
 		boundary, boundary);
-	bwrite(&b, user, len);
+	strbuf_append(&b, user, len);
 	if (len && user[len - 1] != '\n')
-		bprintf(&b, "\n");
-	bprintf(&b,
+		strbuf_printf(&b, "\n");
+	strbuf_printf(&b,
 		"--%s\nContent-Type: text/cloud-config; charset=\"utf-8\"\n"
 		"Content-Disposition: attachment; filename=\"reimage\"\n"
 		"Merge-Type: list(append)+dict(recurse_array,no_replace)+str()\n\n",
 		boundary);
 	our_cloud_config(&b, id);
-	bprintf(&b, "--%s--\n", boundary);
-	return bfinish(&b, ret);
+	strbuf_printf(&b, "--%s--\n", boundary);
+	return strbuf_finish(&b, ret);
 }
 
 int hosts_set_hostname(const char *hosts, size_t len, const char *hostname, char **ret)
 {
-	struct buf b = { 0 };
+	struct strbuf b = { 0 };
 	const char *dot = strchr(hostname, '.');
 	bool done = false;
 	char line[512];
@@ -416,20 +366,20 @@ int hosts_set_hostname(const char *hosts, size_t len, const char *hostname, char
 	else
 		snprintf(line, sizeof(line), "127.0.1.1\t%s", hostname);
 	if (!hosts)
-		bprintf(&b, "127.0.0.1\tlocalhost\n::1\t\tlocalhost ip6-localhost ip6-loopback\n");
+		strbuf_printf(&b, "127.0.0.1\tlocalhost\n::1\t\tlocalhost ip6-localhost ip6-loopback\n");
 	for (const char *p = hosts, *end = hosts + len; hosts && p < end;) {
 		const char *nl = memchr(p, '\n', (size_t)(end - p));
 		size_t n = nl ? (size_t)(nl - p) : (size_t)(end - p);
 
 		if (n > 9 && !memcmp(p, "127.0.1.1", 9) && (p[9] == ' ' || p[9] == '\t')) {
 			if (!done)
-				bprintf(&b, "%s\n", line);
+				strbuf_printf(&b, "%s\n", line);
 			done = true;
 		} else
-			bprintf(&b, "%.*s\n", (int)n, p);
+			strbuf_printf(&b, "%.*s\n", (int)n, p);
 		p += n + 1;
 	}
 	if (!done)
-		bprintf(&b, "%s\n", line);
-	return bfinish(&b, ret);
+		strbuf_printf(&b, "%s\n", line);
+	return strbuf_finish(&b, ret);
 }

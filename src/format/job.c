@@ -14,6 +14,7 @@
 
 #include "basic/macro.h"
 #include "basic/parse-util.h"
+#include "basic/strbuf.h"
 #include "format/base64.h"
 #include "format/cmdline.h"
 #include "format/http-header.h"
@@ -791,101 +792,68 @@ int job_from_cmdline(const char *cmdline, struct job *ret, char *err, size_t err
 	return 1;
 }
 
-struct strbuf {
-	char *s;
-	size_t len, cap;
-	bool oom;
-};
-
-static void sb_printf(struct strbuf *b, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
-static void sb_printf(struct strbuf *b, const char *fmt, ...)
-{
-	va_list ap;
-	int n;
-
-	if (b->oom)
-		return;
-	va_start(ap, fmt);
-	n = vsnprintf(NULL, 0, fmt, ap);
-	va_end(ap);
-	if (n < 0 || b->len + (size_t)n + 1 > b->cap) {
-		size_t cap = (b->len + (size_t)n + 1) * 2;
-		char *ns = realloc(b->s, cap);
-		if (!ns || n < 0) {
-			b->oom = true;
-			return;
-		}
-		b->s = ns;
-		b->cap = cap;
-	}
-	va_start(ap, fmt);
-	vsnprintf(b->s + b->len, b->cap - b->len, fmt, ap);
-	va_end(ap);
-	b->len += (size_t)n;
-}
-
 int job_format(const struct job *j, char **ret)
 {
 	struct strbuf b = { 0 };
 	char hex[65], ip[64];
 
-	sb_printf(&b, "# reimage job\n");
+	strbuf_printf(&b, "# reimage job\n");
 	if (j->src)
-		sb_printf(&b, "src = %s\n", j->src);
+		strbuf_printf(&b, "src = %s\n", j->src);
 	if (j->dst)
-		sb_printf(&b, "dst = %s\n", j->dst);
+		strbuf_printf(&b, "dst = %s\n", j->dst);
 	if (j->dst_serial)
-		sb_printf(&b, "dst-serial = %s\n", j->dst_serial);
+		strbuf_printf(&b, "dst-serial = %s\n", j->dst_serial);
 	if (j->dst_wwn)
-		sb_printf(&b, "dst-wwn = %s\n", j->dst_wwn);
+		strbuf_printf(&b, "dst-wwn = %s\n", j->dst_wwn);
 	if (j->dst_model)
-		sb_printf(&b, "dst-model = %s\n", j->dst_model);
+		strbuf_printf(&b, "dst-model = %s\n", j->dst_model);
 	if (j->dst_size)
-		sb_printf(&b, "dst-size = %llu\n", (unsigned long long)j->dst_size);
+		strbuf_printf(&b, "dst-size = %llu\n", (unsigned long long)j->dst_size);
 	if (j->member)
-		sb_printf(&b, "member = %s\n", j->member);
+		strbuf_printf(&b, "member = %s\n", j->member);
 	if (j->have_sha256) {
 		hex_encode(j->sha256, 32, hex);
-		sb_printf(&b, "sha256 = %s\n", hex);
+		strbuf_printf(&b, "sha256 = %s\n", hex);
 	}
 	if (j->have_image_sha256) {
 		hex_encode(j->image_sha256, 32, hex);
-		sb_printf(&b, "image-sha256 = %s\n", hex);
+		strbuf_printf(&b, "image-sha256 = %s\n", hex);
 	}
-	sb_printf(&b, "verify = %s\n", j->verify ? "yes" : "no");
+	strbuf_printf(&b, "verify = %s\n", j->verify ? "yes" : "no");
 	for (size_t i = 0; i < j->n_headers; i++)
-		sb_printf(&b, "header = %s\n", j->headers[i]);
-	sb_printf(&b, "retries = %u\nretry-for = %llu.%03llu\nattempts = %u\nthen = %s\n", j->retries,
+		strbuf_printf(&b, "header = %s\n", j->headers[i]);
+	strbuf_printf(&b, "retries = %u\nretry-for = %llu.%03llu\nattempts = %u\nthen = %s\n", j->retries,
 		  (unsigned long long)(j->retry_for_ms / 1000),
 		  (unsigned long long)(j->retry_for_ms % 1000), j->attempts, job_then_to_string(j->then));
-	sb_printf(&b, "target-timeout = %llu.%03llu\nnet-timeout = %llu.%03llu\n",
+	strbuf_printf(&b, "target-timeout = %llu.%03llu\nnet-timeout = %llu.%03llu\n",
 		  (unsigned long long)(j->target_timeout_ms / 1000),
 		  (unsigned long long)(j->target_timeout_ms % 1000),
 		  (unsigned long long)(j->net_timeout_ms / 1000),
 		  (unsigned long long)(j->net_timeout_ms % 1000));
 	if (j->have_mac)
-		sb_printf(&b, "net-mac = %02x:%02x:%02x:%02x:%02x:%02x\n", j->mac[0], j->mac[1],
+		strbuf_printf(&b, "net-mac = %02x:%02x:%02x:%02x:%02x:%02x\n", j->mac[0], j->mac[1],
 			  j->mac[2], j->mac[3], j->mac[4], j->mac[5]);
 	if (j->net_path)
-		sb_printf(&b, "net-path = %s\n", j->net_path);
+		strbuf_printf(&b, "net-path = %s\n", j->net_path);
 	for (size_t i = 0; i < j->n_addresses; i++) {
 		job_ip_format(&j->addresses[i], true, ip, sizeof(ip));
-		sb_printf(&b, "net-address = %s\n", ip);
+		strbuf_printf(&b, "net-address = %s\n", ip);
 	}
 	for (size_t i = 0; i < j->n_gateways; i++) {
 		job_ip_format(&j->gateways[i], false, ip, sizeof(ip));
-		sb_printf(&b, "net-gateway = %s\n", ip);
+		strbuf_printf(&b, "net-gateway = %s\n", ip);
 	}
 	for (size_t i = 0; i < j->n_dns; i++) {
 		job_ip_format(&j->dns[i], false, ip, sizeof(ip));
-		sb_printf(&b, "net-dns = %s\n", ip);
+		strbuf_printf(&b, "net-dns = %s\n", ip);
 	}
 	for (size_t i = 0; i < j->n_links; i++) {
 		char line[512];
 		if (net_link_format(&j->links[i], line, sizeof(line)) == 0)
-			sb_printf(&b, "net-link = %s\n", line);
+			strbuf_printf(&b, "net-link = %s\n", line);
 	}
-	sb_printf(&b, "dhcp-fallback = %s\n", j->dhcp_fallback ? "yes" : "no");
+	strbuf_printf(&b, "dhcp-fallback = %s\n", j->dhcp_fallback ? "yes" : "no");
 	if (j->have_minisig) {
 		uint8_t raw[74];
 		char b64[128];
@@ -894,20 +862,20 @@ int job_format(const struct job *j, char **ret)
 		memcpy(raw + 2, j->minisign_key.keynum, 8);
 		memcpy(raw + 10, j->minisign_key.key, 32);
 		base64_encode(raw, 42, b64, sizeof(b64));
-		sb_printf(&b, "minisign-pubkey = %s\n", b64);
+		strbuf_printf(&b, "minisign-pubkey = %s\n", b64);
 		raw[1] = 'D';
 		memcpy(raw + 2, j->minisign_sig.keynum, 8);
 		memcpy(raw + 10, j->minisign_sig.sig, 64);
 		base64_encode(raw, 74, b64, sizeof(b64));
-		sb_printf(&b, "minisign-sig = %s\n", b64);
+		strbuf_printf(&b, "minisign-sig = %s\n", b64);
 		{
 			char c64[4 * MINISIGN_COMMENT_MAX / 3 + 8];
 			base64_encode((const uint8_t *)j->minisign_sig.trusted_comment,
 				      strlen(j->minisign_sig.trusted_comment), c64, sizeof(c64));
-			sb_printf(&b, "minisign-comment-base64 = %s\n", c64);
+			strbuf_printf(&b, "minisign-comment-base64 = %s\n", c64);
 		}
 		base64_encode(j->minisign_sig.global_sig, 64, b64, sizeof(b64));
-		sb_printf(&b, "minisign-global-sig = %s\n", b64);
+		strbuf_printf(&b, "minisign-global-sig = %s\n", b64);
 	}
 	{
 		const char *const pem[] = { j->tls_cacert, j->tls_client_cert, j->tls_client_key };
@@ -916,69 +884,62 @@ int job_format(const struct job *j, char **ret)
 			for (const char *p = pem[i]; p && *p;) {
 				size_t n = strcspn(p, "\n");
 				if (n)
-					sb_printf(&b, "%s = %.*s\n", names[i], (int)n, p);
+					strbuf_printf(&b, "%s = %.*s\n", names[i], (int)n, p);
 				p += n + (p[n] == '\n');
 			}
 	}
 	if (j->tls_pin)
-		sb_printf(&b, "tls-pin = %s\n", j->tls_pin);
+		strbuf_printf(&b, "tls-pin = %s\n", j->tls_pin);
 	if (j->tls_insecure)
-		sb_printf(&b, "tls-insecure = yes\n");
+		strbuf_printf(&b, "tls-insecure = yes\n");
 	if (j->net_ifname)
-		sb_printf(&b, "net-ifname = %s\n", j->net_ifname);
+		strbuf_printf(&b, "net-ifname = %s\n", j->net_ifname);
 	if (j->hostname)
-		sb_printf(&b, "hostname = %s\n", j->hostname);
+		strbuf_printf(&b, "hostname = %s\n", j->hostname);
 	if (j->keep_network)
-		sb_printf(&b, "keep-network = yes\n");
+		strbuf_printf(&b, "keep-network = yes\n");
 	if (j->authorized_keys)
-		sb_printf(&b, "authorized-keys = yes\n");
+		strbuf_printf(&b, "authorized-keys = yes\n");
 	if (j->ci_user_data)
-		sb_printf(&b, "cloud-init-user-data = yes\n");
+		strbuf_printf(&b, "cloud-init-user-data = yes\n");
 	if (j->ci_meta_data)
-		sb_printf(&b, "cloud-init-meta-data = yes\n");
+		strbuf_printf(&b, "cloud-init-meta-data = yes\n");
 	if (j->grow)
-		sb_printf(&b, "grow = yes\n");
+		strbuf_printf(&b, "grow = yes\n");
 	for (size_t i = 0; i < j->n_host_keys; i++)
-		sb_printf(&b, "ssh-host-key = %s\n", j->host_keys[i]);
+		strbuf_printf(&b, "ssh-host-key = %s\n", j->host_keys[i]);
 	for (size_t i = 0; i < j->n_copies; i++)
-		sb_printf(&b, "copy = %04o %s\n", (unsigned)j->copies[i].mode, j->copies[i].dest);
+		strbuf_printf(&b, "copy = %04o %s\n", (unsigned)j->copies[i].mode, j->copies[i].dest);
 	if (j->http_proxy)
-		sb_printf(&b, "http-proxy = %s\n", j->http_proxy);
+		strbuf_printf(&b, "http-proxy = %s\n", j->http_proxy);
 	if (j->https_proxy)
-		sb_printf(&b, "https-proxy = %s\n", j->https_proxy);
+		strbuf_printf(&b, "https-proxy = %s\n", j->https_proxy);
 	if (j->no_proxy)
-		sb_printf(&b, "no-proxy = %s\n", j->no_proxy);
+		strbuf_printf(&b, "no-proxy = %s\n", j->no_proxy);
 	/* the timeout also ends a failed job that wrote nothing, hold mode or not */
-	sb_printf(&b, "hold-timeout = %llu.%03llu\n", (unsigned long long)(j->hold_timeout_ms / 1000),
+	strbuf_printf(&b, "hold-timeout = %llu.%03llu\n", (unsigned long long)(j->hold_timeout_ms / 1000),
 		  (unsigned long long)(j->hold_timeout_ms % 1000));
 	if (j->hold)
-		sb_printf(&b, "hold = yes\nssh-port = %u\n", j->ssh_port);
+		strbuf_printf(&b, "hold = yes\nssh-port = %u\n", j->ssh_port);
 	if (j->report_url)
-		sb_printf(&b, "report-url = %s\n", j->report_url);
+		strbuf_printf(&b, "report-url = %s\n", j->report_url);
 	for (size_t i = 0; i < j->n_report_headers; i++)
-		sb_printf(&b, "report-header = %s\n", j->report_headers[i]);
+		strbuf_printf(&b, "report-header = %s\n", j->report_headers[i]);
 	for (const char *p = j->report_cacert; p && *p;) {
 		size_t n = strcspn(p, "\n");
 		if (n)
-			sb_printf(&b, "report-cacert = %.*s\n", (int)n, p);
+			strbuf_printf(&b, "report-cacert = %.*s\n", (int)n, p);
 		p += n + (p[n] == '\n');
 	}
 	if (j->report_run_id)
-		sb_printf(&b, "report-run-id = %s\n", j->report_run_id);
+		strbuf_printf(&b, "report-run-id = %s\n", j->report_run_id);
 	if (j->report_hostname)
-		sb_printf(&b, "report-hostname = %s\n", j->report_hostname);
+		strbuf_printf(&b, "report-hostname = %s\n", j->report_hostname);
 	if (j->report_machine_id)
-		sb_printf(&b, "report-machine-id = %s\n", j->report_machine_id);
+		strbuf_printf(&b, "report-machine-id = %s\n", j->report_machine_id);
 	if (j->start_jitter_ms)
-		sb_printf(&b, "start-jitter = %llu.%03llu\n",
+		strbuf_printf(&b, "start-jitter = %llu.%03llu\n",
 			  (unsigned long long)(j->start_jitter_ms / 1000),
 			  (unsigned long long)(j->start_jitter_ms % 1000));
-	if (b.oom) {
-		if (b.s)
-			explicit_bzero(b.s, b.cap);
-		free(b.s);
-		return -ENOMEM;
-	}
-	*ret = b.s;
-	return 0;
+	return strbuf_finish(&b, ret);
 }
