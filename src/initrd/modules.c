@@ -26,6 +26,11 @@ static const char *const net_storage_dirs[] = {
 	"kernel/drivers/watchdog",
 };
 
+/* Outside those trees: what the flasher loads to rebuild a carried VLAN or bridge (bonding is
+ * under kernel/drivers/net). The loaded-modules set has them when the running system uses
+ * them; a flasher built for another kernel, or a bundle, must carry them too. */
+static const char *const net_stack_modules[] = { "8021q", "bridge" };
+
 /* Index files depmod writes; copied into the initrd when they exist. */
 static const char *const index_files[] = {
 	"modules.dep",	   "modules.dep.bin",	  "modules.alias",	     "modules.alias.bin",
@@ -201,6 +206,11 @@ static int walk_one(const char *path, const struct stat *st, int type, struct FT
 
 static int add_tree_modules(struct selection *s)
 {
+	for (size_t i = 0; i < ELEMENTSOF(net_stack_modules); i++) {
+		int r = add_by_name(s, net_stack_modules[i], false); /* built in: nothing to add */
+		if (r < 0)
+			return r;
+	}
 	for (size_t i = 0; i < ELEMENTSOF(net_storage_dirs); i++) {
 		char dir[PATH_MAX];
 		int r;

@@ -45,9 +45,10 @@ def vm(kernel, tmp_path):
     """vm(initrd, disk, append="", mem=256) -> a running Vm; killed (by PID) at teardown."""
     started = []
 
-    def _start(initrd, disk, append="", mem=256, nic_mac=None, extra=(), netdev_opts=""):
+    def _start(initrd, disk, append="", mem=256, nic_mac=None, extra=(), netdev_opts="",
+               netdev=None):
         v = Vm(kernel, initrd, disk, append, mem, tmp_path, nic_mac, extra,
-               netdev_opts=netdev_opts)
+               netdev_opts=netdev_opts, netdev=netdev)
         started.append(v)
         return v
     yield _start

@@ -1,7 +1,12 @@
-"""The flasher on an IPv6-only network (issue 16): QEMU's user network with ipv4=off,ipv6=on
-gives router advertisements with the fec0::/64 prefix and no DHCPv4; the host's [::1] is
-fec0::2 from the guest. The flasher must reach the source by SLAAC as soon as it has an
-address, without waiting for a DHCPv4 lease that never comes, and write the image."""
+"""The flasher on networks as servers have them (issue 16).
+
+- IPv6 only: QEMU's user network with ipv4=off,ipv6=on gives router advertisements with the
+  fec0::/64 prefix and no DHCPv4; the host's [::1] is fec0::2 from the guest. The flasher must
+  reach the source by SLAAC as soon as it has an address, without waiting for a DHCPv4 lease
+  that never comes, and write the image.
+- `go` carrying a VLAN on a bond (dry run), then a bridge on a bond for real.
+- A VLAN trunk: the guest's NIC reaches QEMU's user network only through VlanTrunk, which
+  passes frames tagged 42 and nothing else; the flasher rebuilds the carried VLAN."""
 
 import hashlib
 import os
@@ -154,3 +159,111 @@ def test_go_carries_bond_vlan_bridge_and_ipv6_only(images, kernel, reimage_bin, 
         proc.terminate()
         proc.wait(10)
         shutil.rmtree(base, ignore_errors=True)
+
+
+class VlanTrunk:
+    """A switch port that is a VLAN trunk, between the guest's NIC and QEMU's user network:
+    both are QEMU socket netdevs (each frame a 4-byte big-endian length, then the frame) that
+    connect here. Frames from the guest tagged with `vid` go on untagged; frames the other way
+    get the tag; anything else from the guest (untagged, another VLAN) is dropped, so only a
+    VLAN interface on the guest reaches the network."""
+
+    def __init__(self, vid):
+        import socket
+        self.vid = vid
+        self.tagged_in = self.dropped = self.tagged_out = 0
+        self.listeners = []
+        for _ in range(2):
+            s = socket.socket()
+            s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+            s.bind(("127.0.0.1", 0))
+            s.listen(1)
+            self.listeners.append(s)
+        self.guest_port = self.listeners[0].getsockname()[1]
+        self.net_port = self.listeners[1].getsockname()[1]
+        self.stopping = False
+        import threading
+        self.thread = threading.Thread(target=self._run, daemon=True)
+        self.thread.start()
+
+    def qemu_netdev(self):
+        """The guest's NIC on n0 (a socket to this trunk); this trunk's other side on a hub
+        with QEMU's user network (10.0.2.2 is the host)."""
+        return ["-netdev", "socket,id=n0,connect=127.0.0.1:%d" % self.guest_port,
+                "-netdev", "socket,id=t1,connect=127.0.0.1:%d" % self.net_port,
+                "-netdev", "user,id=u0",
+                "-netdev", "hubport,id=h0,hubid=0,netdev=t1",
+                "-netdev", "hubport,id=h1,hubid=0,netdev=u0"]
+
+    def _run(self):
+        import select
+        import struct
+        conns = [l.accept()[0] for l in self.listeners]  # QEMU connects both at start
+        guest, net = conns
+        bufs = {guest: b"", net: b""}
+        tag = struct.pack(">HH", 0x8100, self.vid)
+        while not self.stopping:
+            ready, _, _ = select.select(conns, [], [], 0.5)
+            for c in ready:
+                data = c.recv(65536)
+                if not data:
+                    return
+                bufs[c] += data
+                while len(bufs[c]) >= 4:
+                    n = struct.unpack(">I", bufs[c][:4])[0]
+                    if len(bufs[c]) < 4 + n:
+                        break
+                    frame, bufs[c] = bufs[c][4:4 + n], bufs[c][4 + n:]
+                    if c is guest:
+                        if frame[12:14] == b"\x81\x00" and \
+                                struct.unpack(">H", frame[14:16])[0] & 0xfff == self.vid:
+                            self.tagged_in += 1
+                            out = frame[:12] + frame[16:]
+                            net.sendall(struct.pack(">I", len(out)) + out)
+                        else:
+                            self.dropped += 1
+                    else:
+                        self.tagged_out += 1
+                        out = frame[:12] + tag + frame[12:]
+                        guest.sendall(struct.pack(">I", len(out)) + out)
+
+    def stop(self):
+        self.stopping = True
+        for l in self.listeners:
+            l.close()
+
+
+def test_flasher_rebuilds_a_carried_vlan(images, nginx, build_flasher, vm, tmp_path):
+    """A server on a VLAN trunk: only frames tagged 42 reach the network. The job carries
+    `net-link = eth0.42 vlan id=42 lower=MAC` with a static address; the flasher (built for
+    another kernel, so with its network and storage drivers rather than the loaded ones) must
+    load 8021q, make the VLAN on the NIC it finds by MAC, and fetch and write the image over
+    it."""
+    mac = "52:54:00:12:34:42"
+    url = nginx.put("vlan.img.zst", src=images.path("zstd")).replace("127.0.0.1", "10.0.2.2")
+    job = tmp_path / "job.conf"
+    job.write_text("src = %s\ndst = /dev/vda\nsha256 = %s\nthen = poweroff\n"
+                   "net-mac = %s\nnet-address = 10.0.2.77/24\nnet-gateway = 10.0.2.2\n"
+                   "net-link = eth0.42 vlan id=42 lower=%s\ndhcp-fallback = no\n"
+                   # a failure that wrote nothing reboots (ends QEMU) after this, not 15 min
+                   "hold-timeout = 20\n"
+                   % (url, images.sha("zstd"), mac, mac))
+    initrd = build_flasher("--job", job)
+    disk = tmp_path / "disk.raw"
+    with open(disk, "wb") as f:
+        f.truncate(64 * MiB)
+    trunk = VlanTrunk(42)
+    try:
+        v = vm(initrd, disk, nic_mac=mac, netdev=trunk.qemu_netdev())
+        rc = v.wait_exit(480)
+        out = v.text()
+    finally:
+        trunk.stop()
+    assert rc == 0, relevant(out)[-4000:]
+    assert "network: rebuilt eth0.42 vlan id=42 lower=%s" % mac in out, relevant(out)
+    assert "10.0.2.2 reachable from 10.0.2.77 on eth0.42 (carried over)" in out, relevant(out)
+    assert "verified sha256: " + images.sha("zstd") in out
+    assert trunk.tagged_in > 10 and trunk.tagged_out > 10, (trunk.tagged_in, trunk.tagged_out)
+    with open(disk, "rb") as f:
+        got = f.read(len(images.data))
+    assert hashlib.sha256(got).digest() == hashlib.sha256(images.data).digest()

@@ -158,19 +158,23 @@ class Vm(_QemuRun):
     """One QEMU run of a kernel and initramfs (the flasher) with a virtio disk."""
 
     def __init__(self, kernel, initrd, disk, append, mem, tmp_path, nic_mac=None, extra=(),
-                 hostfwd=(), netdev_opts=""):
+                 hostfwd=(), netdev_opts="", netdev=None):
+        """netdev: the NIC's backend as QEMU options (its id must be n0) instead of QEMU's
+        user network."""
         self.console = tmp_path / ("console-%d.log" % int(time.time() * 1000))
         machine, tty = kernel.qemu()
+        if netdev is None:
+            # netdev_opts: e.g. ",ipv4=off,ipv6=on" for an IPv6-only network (SLAAC from
+            # QEMU's router, the host as fec0::2)
+            netdev = ["-netdev", "user,id=n0" + "".join(",hostfwd=" + f for f in hostfwd) +
+                      netdev_opts]
         args = [*machine, "-m", str(mem), "-smp", "1",
                 "-display", "none", "-monitor", "none", "-no-reboot",
                 "-serial", "file:%s" % self.console,
                 "-kernel", str(kernel.vmlinuz), "-initrd", str(initrd),
                 "-append", "console=%s panic=-1 " % tty + append,
                 "-drive", "file=%s,if=none,id=d0,format=raw" % disk,
-                "-device", "virtio-blk-pci,drive=d0,serial=REIMAGE-TEST-1",
-                # netdev_opts: e.g. ",ipv4=off,ipv6=on" for an IPv6-only network (SLAAC
-                # from QEMU's router, the host as fec0::2)
-                "-netdev", "user,id=n0" + "".join(",hostfwd=" + f for f in hostfwd) + netdev_opts,
+                "-device", "virtio-blk-pci,drive=d0,serial=REIMAGE-TEST-1", *netdev,
                 # a fixed slot, so tests can name the NIC's bus path (pci-0000:00:04.0)
                 "-device", "virtio-net-pci,netdev=n0,addr=0x4" + (",mac=" + nic_mac if nic_mac else ""),
                 *extra]
