@@ -28,8 +28,10 @@ NEW_OS = "Reimage fleet test system (new)"
 
 
 class FleetSystem(SystemdSystem):
-    # two loaded TCG guests at once: skip the IO-APIC timer check that panics under load
-    APPEND = SystemdSystem.APPEND + " no_timer_check"
+    # two loaded TCG guests at once: skip the IO-APIC timer check that panics under load, and
+    # give an emulated NVMe command the time a loaded host may take (the default 30 s resets
+    # the controller)
+    APPEND = SystemdSystem.APPEND + " no_timer_check nvme_core.io_timeout=600"
 
 
 class Machine:
