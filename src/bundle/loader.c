@@ -28,7 +28,8 @@
 
 
 /* The flasher's own command line: freed pages cleared, a reboot 10 s after a panic, and every
- * log line in dmesg (not rate-limited). The running kernel's consoles go in front. */
+ * log line in dmesg (not rate-limited). The running kernel's consoles and hardware settings
+ * go in front (cmdline_carry). */
 #define FLASHER_CMDLINE "panic=10 init_on_free=1 printk.devkmsg=on"
 
 static volatile sig_atomic_t interrupted;
@@ -105,16 +106,6 @@ static uint64_t mem_total(void)
 	while (f && fgets(line, sizeof(line), f))
 		if (sscanf(line, "MemTotal: %llu kB", &kb) == 1)
 			return kb * 1024;
-	return 0;
-}
-
-static int collect_console(const char *key, const char *value, void *userdata)
-{
-	char *buf = userdata;
-	size_t l = strlen(buf);
-
-	if (strcmp(key, "console") == 0 && value && l + strlen(value) + 10 < KEXEC_CMDLINE_MAX / 2)
-		snprintf(buf + l, KEXEC_CMDLINE_MAX - l, "console=%s ", value);
 	return 0;
 }
 
@@ -336,10 +327,10 @@ int main(int argc, char *argv[])
 		refused = refused ?: EXIT_MACHINE;
 	}
 	if (read_small("/proc/cmdline", pc, sizeof(pc)) == 0)
-		(void)cmdline_foreach(pc, collect_console, cmdline);
+		(void)cmdline_carry(pc, cmdline, sizeof(cmdline));
 	strncat(cmdline, FLASHER_CMDLINE, sizeof(cmdline) - strlen(cmdline) - 1);
 	if (c.cmdline[0]) {
-		/* consoles are capped at half the limit, the additions at BUNDLE_CMDLINE_MAX */
+		/* carried words are capped at half the limit, the additions at BUNDLE_CMDLINE_MAX */
 		strncat(cmdline, " ", sizeof(cmdline) - strlen(cmdline) - 1);
 		strncat(cmdline, c.cmdline, sizeof(cmdline) - strlen(cmdline) - 1);
 	}

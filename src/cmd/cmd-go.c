@@ -430,17 +430,6 @@ static uint64_t meminfo(const char *key)
 	return 0;
 }
 
-/* Console settings of the running kernel, for the flasher's command line. */
-static int collect_console(const char *key, const char *value, void *userdata)
-{
-	char *buf = userdata;
-	size_t l = strlen(buf);
-
-	if (strcmp(key, "console") == 0 && value && l + strlen(value) + 10 < KEXEC_CMDLINE_MAX / 2)
-		snprintf(buf + l, KEXEC_CMDLINE_MAX - l, "console=%s ", value);
-	return 0;
-}
-
 /* What is on the disk now, for the plan. */
 static void describe_disk(const char *name, dev_t devnum, char *buf, size_t n)
 {
@@ -1027,10 +1016,11 @@ no_target:
 	total = meminfo("MemTotal");
 	needed = img.unpacked + img.len + kernel_size * 4 + budget.reserve;
 
-	/* --- command line: the host's consoles, panic=10, freed pages cleared --- */
+	/* --- command line: the running kernel's consoles and hardware settings, panic=10, freed
+	 * pages cleared --- */
 	if (read_full_file("/proc/cmdline", 65536, &proc_cmdline, &len) == 0) {
 		proc_cmdline[strcspn((char *)proc_cmdline, "\n")] = 0;
-		(void)cmdline_foreach((char *)proc_cmdline, collect_console, cmdline);
+		(void)cmdline_carry((char *)proc_cmdline, cmdline, sizeof(cmdline));
 	}
 	/* every flasher log line in dmesg too (not rate-limited) */
 	strncat(cmdline, "panic=10 init_on_free=1 printk.devkmsg=on", sizeof(cmdline) - strlen(cmdline) - 1);

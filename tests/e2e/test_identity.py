@@ -78,9 +78,11 @@ def sha256_file(path):
     return h.hexdigest()
 
 
-def build_cloud_image(kernel, tmp_path):
-    """GPT: an 8 MiB ESP and an ext4 root with the cached cloud tree, the kernel (booted without
-    an initrd: NVMe and ext4 are built into it) and its modules (virtio_net)."""
+def build_cloud_image(kernel, tmp_path, esp_options=None):
+    """GPT: an ESP and an ext4 root with the cached cloud tree, the kernel (booted without an
+    initrd: NVMe and ext4 are built into it) and its modules (virtio_net). The ESP is an empty
+    8 MiB one, or with esp_options one that boots the kernel with those options under Secure
+    Boot (ESP_MIB)."""
     tree = tmp_path / "new-root"
     sh("cp", "-a", cloud_root(), tree)
     shutil.copy2(kernel.vmlinuz, tree / "boot" / "vmlinuz")
@@ -99,7 +101,11 @@ def build_cloud_image(kernel, tmp_path):
     os.symlink("/etc/systemd/system/new-system-up.service",
                tree / "etc" / "systemd" / "system" / "multi-user.target.wants" /
                "new-system-up.service")
-    image = gpt_disk_image(tmp_path / "cloud.img", tree, ROOT_PARTUUID, label="cloud-root")
+    if esp_options:
+        image = gpt_disk_image(tmp_path / "cloud.img", tree, ROOT_PARTUUID, label="cloud-root",
+                               esp_files=secure_boot_esp(kernel, esp_options), esp_mib=ESP_MIB)
+    else:
+        image = gpt_disk_image(tmp_path / "cloud.img", tree, ROOT_PARTUUID, label="cloud-root")
     shutil.rmtree(tree)
     return image
 
@@ -213,7 +219,6 @@ def test_go_keep_identity_then_kexec(kernel, systemd_root, nginx, tmp_path):
     assert_sound_gpt(disk)
 
 
-NEW_PARTUUID = "2b9e41c7-58d0-4f3a-b6e2-9c1d7a40e5f8"
 OLD_PARTUUID = "d5a0c3e1-7f24-4b69-8e1a-3c5b9d2f6a04"
 ENTRY_MARK = "reimage-test-entry=new-esp"
 ESP_MIB = 32  # shim, GRUB and the kernel
@@ -222,7 +227,7 @@ ESP_MIB = 32  # shim, GRUB and the kernel
 SSHD_UP = new_system_up_unit()
 
 
-def build_networkd_image(kernel, tmp_path):
+def build_networkd_image(kernel, tmp_path, esp_options):
     """A Debian image without cloud-init whose network is systemd-networkd's (enabled, with no
     .network file at all: on this network only a configuration reimage writes brings it up),
     with OpenSSH and no host keys; GPT with an ESP that boots it through systemd-boot, and an
@@ -239,29 +244,40 @@ def build_networkd_image(kernel, tmp_path):
         (systemd / target).mkdir(parents=True, exist_ok=True)
         os.symlink("/lib/systemd/system/" + unit, systemd / target / unit)
     assert not list((tree / "etc" / "systemd" / "network").glob("*.network"))
-    (tree / "etc" / "fstab").write_text("PARTUUID=%s / ext4 defaults 0 1\n" % NEW_PARTUUID)
+    (tree / "etc" / "fstab").write_text("PARTUUID=%s / ext4 defaults 0 1\n" % ROOT_PARTUUID)
     (tree / "etc" / "hostname").write_text("debian\n")
     (systemd / "new-system-up.service").write_text(SSHD_UP)
     os.symlink("/etc/systemd/system/new-system-up.service",
                systemd / "multi-user.target.wants" / "new-system-up.service")
-    esp = secure_boot_esp(kernel, "root=PARTUUID=%s rw console=ttyS0 nvme_core.io_timeout=600 %s"
-                          % (NEW_PARTUUID, ENTRY_MARK))
-    image = gpt_disk_image(tmp_path / "networkd.img", tree, NEW_PARTUUID, esp_files=esp,
-                           esp_mib=ESP_MIB, label="networkd-root")
+    image = gpt_disk_image(tmp_path / "networkd.img", tree, ROOT_PARTUUID, label="networkd-root",
+                           esp_files=secure_boot_esp(kernel, esp_options), esp_mib=ESP_MIB)
     shutil.rmtree(tree)
     return image
 
 
-def test_networkd_image_keep_identity_then_firmware_reboot_under_secure_boot(
-        kernel, systemd_root, nginx, tmp_path):
-    """The same promise with a systemd-networkd image and no cloud-init, on a PC with Secure
-    Boot on (OVMF with Microsoft's keys) that boots through its firmware both times: the old
-    system through shim, GRUB and Debian's signed kernel from its own ESP, locked down; `go
-    --keep-identity --then reboot` hands over with kexec_file_load (the only way a locked-down
-    kernel allows); the flasher writes, configures and reboots; and the firmware starts the new
-    system from the ESP the image brought, again under Secure Boot."""
-    image = build_networkd_image(kernel, tmp_path)
-    url = nginx.put("networkd.img", src=image).replace("127.0.0.1", "10.0.2.2")
+# what each image shows of the network reimage gave it: networkd's MAC-matched file, or the
+# file cloud-init rendered from the seed's network-config for ifupdown
+NETWORK_FILE = {"networkd": "/etc/systemd/network/10-reimage.network",
+                "cloud-init": "/etc/network/interfaces.d/50-cloud-init"}
+
+
+@pytest.mark.parametrize("image_kind", ["networkd", "cloud-init"])
+def test_keep_identity_then_firmware_reboot_under_secure_boot(image_kind, kernel, systemd_root,
+                                                              nginx, tmp_path):
+    """The promise through a firmware reboot, on a PC with Secure Boot on (OVMF with
+    Microsoft's keys) that boots through its firmware both times: the old system through shim,
+    GRUB and Debian's signed kernel from its own ESP, locked down; `go --keep-identity --then
+    reboot` hands over with kexec_file_load (the only way a locked-down kernel allows); the
+    flasher writes, configures and reboots; and the firmware starts the new system from the
+    ESP the image brought, again under Secure Boot. Once with a systemd-networkd image without
+    cloud-init (and no .network file at all), once with the cloud-init image."""
+    options = "root=PARTUUID=%s rw console=ttyS0 nvme_core.io_timeout=600 %s" % (
+        ROOT_PARTUUID, ENTRY_MARK)
+    if image_kind == "networkd":
+        image = build_networkd_image(kernel, tmp_path, options)
+    else:
+        image = build_cloud_image(kernel, tmp_path, options)
+    url = nginx.put("new.img", src=image).replace("127.0.0.1", "10.0.2.2")
 
     tree, op = old_system(systemd_root, tmp_path,
                           "reimage go %s --to /dev/nvme0n1 --sha256 %s --keep-identity "
@@ -283,8 +299,12 @@ def test_networkd_image_keep_identity_then_firmware_reboot_under_secure_boot(
         out = v.text()
         assert m.group(0) == "NEW-SYSTEM-UP", out[-6000:]
         assert "RUNNING-SYSTEM-UP" in out, out[-6000:]
-        assert "configure: wrote /etc/systemd/network/10-reimage.network" in out, out[-6000:]
-        assert "cloud-init" not in out[out.index("configure: looking"):], out[-6000:]
+        configured = out[out.index("configure: looking"):]
+        if image_kind == "networkd":
+            assert "configure: wrote " + NETWORK_FILE["networkd"] in out, out[-6000:]
+            assert "cloud-init" not in configured, out[-6000:]
+        else:
+            assert "configure: the new system has cloud-init" in configured, out[-6000:]
         # the old system ran under Secure Boot, and its plan said what that means
         assert "lockdown integrity: the distribution-signed kernel loads" in out, out[-6000:]
         assert "loader:   kexec_file_load" in out, out[-6000:]
@@ -297,16 +317,19 @@ def test_networkd_image_keep_identity_then_firmware_reboot_under_secure_boot(
         assert "secureboot: Secure boot enabled" in out[rebooted:], out[rebooted:][-6000:]
         ssh, stdout = log_in_to_new_system(
             op, port, known, "hostname; cat /proc/cmdline; test -d /sys/firmware/efi && "
-            "echo uefi; cat /sys/kernel/security/lockdown; "
-            "cat /etc/systemd/network/10-reimage.network; "
-            "cat /sys/class/net/e*/address; ip -4 -o addr show scope global; " + FILL_CHECK, out)
+            "echo uefi; cat /sys/kernel/security/lockdown; cat %s; "
+            "cat /sys/class/net/e*/address; ip -4 -o addr show scope global; %s"
+            % (NETWORK_FILE[image_kind], FILL_CHECK), out)
         lines = stdout.splitlines()
         assert lines[0] == "old-system", stdout
         assert ENTRY_MARK in lines[1] and lines[2] == "uefi", stdout
         assert "[integrity]" in lines[3], stdout
-        mac = [l for l in lines if re.fullmatch(r"([0-9a-f]{2}:){5}[0-9a-f]{2}", l)]
-        assert mac and "MACAddress=" + mac[0] in stdout, stdout
         assert OLD_ADDR + "/24" in stdout, stdout
+        if image_kind == "networkd":
+            mac = [l for l in lines if re.fullmatch(r"([0-9a-f]{2}:){5}[0-9a-f]{2}", l)]
+            assert mac and "MACAddress=" + mac[0] in stdout, stdout
+        else:
+            assert "address " + OLD_ADDR in stdout, stdout  # as cloud-init rendered it
         assert_root_fills_disk(stdout, 2048 + ESP_MIB * 2048)
         subprocess.run(ssh + ["systemctl poweroff"], capture_output=True, timeout=60)
         v.wait_exit(300)

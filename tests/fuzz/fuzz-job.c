@@ -33,7 +33,13 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	}
 	s = fuzz_strndup(data, size);
 	if (s) {
+		char carried[512] = "";
+
 		(void)cmdline_foreach(s, ignore, NULL);
+		/* what the flasher's command line gets of it: bounded, and never a quote */
+		if (cmdline_carry(s, carried, sizeof(carried)) >= 0 &&
+		    (strlen(carried) >= sizeof(carried) / 2 || strchr(carried, '"')))
+			abort();
 		if (job_from_cmdline(s, &j, err, sizeof(err)) == 1)
 			job_done(&j);
 		free(s);
