@@ -61,7 +61,7 @@ _Noreturn void hold_forever(const char *state, const char *message)
 {
 	status_write(state, message);
 	for (unsigned minutes = 0;; minutes++) {
-		log_notice("holding (%s) for %u min: %s", state, minutes, message);
+		log_notice("holding (%s), %u min so far, with no timeout: %s", state, minutes, message);
 		log_notice("the machine stays up; the disk is not bootable unless the job "
 			   "succeeded. Power-cycle or reflash it when ready.");
 		sleep(60);
