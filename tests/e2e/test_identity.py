@@ -308,6 +308,10 @@ def test_keep_identity_then_firmware_reboot_under_secure_boot(image_kind, kernel
         # the old system ran under Secure Boot, and its plan said what that means
         assert "lockdown integrity: the distribution-signed kernel loads" in out, out[-6000:]
         assert "loader:   kexec_file_load" in out, out[-6000:]
+        # the flasher's kernel got the running kernel's console and its NVMe timeout, not its
+        # root= or panic=
+        assert "command line: console=ttyS0 nvme_core.io_timeout=600 panic=10 " in out, \
+            out[-6000:]
         # the flasher rebooted, and the firmware booted the new ESP's entry, under Secure Boot
         rebooted = out.index("reboot: Restarting system")
         assert out.index("configure: ") < rebooted < out.rindex(ENTRY_MARK), out[-6000:]
