@@ -230,8 +230,8 @@ SSHD_UP = new_system_up_unit()
 def build_networkd_image(kernel, tmp_path, esp_options):
     """A Debian image without cloud-init whose network is systemd-networkd's (enabled, with no
     .network file at all: on this network only a configuration reimage writes brings it up),
-    with OpenSSH and no host keys; GPT with an ESP that boots it through systemd-boot, and an
-    ext4 root much smaller than the disk."""
+    with OpenSSH and no host keys; GPT with an ESP that boots it with esp_options under Secure
+    Boot (shim, GRUB, the kernel), and an ext4 root much smaller than the disk."""
     tree = tmp_path / "networkd-root"
     sh("cp", "-a", ssh_root(), tree)
     assert not (tree / "usr" / "bin" / "cloud-init").exists()
