@@ -455,18 +455,24 @@ static int writer_open(struct flash *f)
 	return 0;
 }
 
+/* Before data (p) or zeros (p NULL) at off go to the sink: hash them, and open the target
+ * once anything lands past the held head. */
+static int emit_prepare(struct flash *f, uint64_t off, const uint8_t *p, uint64_t len)
+{
+	int r = writer_hash(f, off, p, len);
+
+	if (r < 0 || off + len <= SINK_HOLD_SIZE)
+		return r;
+	return writer_open(f);
+}
+
 static int emit_write(void *userdata, uint64_t off, const uint8_t *p, size_t len)
 {
 	struct flash *f = userdata;
-	int r = writer_hash(f, off, p, len);
+	int r = emit_prepare(f, off, p, len);
 
 	if (r < 0)
 		return r;
-	if (off + len > SINK_HOLD_SIZE) {
-		r = writer_open(f);
-		if (r < 0)
-			return r;
-	}
 	r = sink_write(&f->sink, off, p, len);
 	return r < 0 ? write_fail(f, r) : 0;
 }
@@ -474,15 +480,10 @@ static int emit_write(void *userdata, uint64_t off, const uint8_t *p, size_t len
 static int emit_zero(void *userdata, uint64_t off, uint64_t len)
 {
 	struct flash *f = userdata;
-	int r = writer_hash(f, off, NULL, len);
+	int r = emit_prepare(f, off, NULL, len);
 
 	if (r < 0)
 		return r;
-	if (off + len > SINK_HOLD_SIZE) {
-		r = writer_open(f);
-		if (r < 0)
-			return r;
-	}
 	r = sink_write_zeroes(&f->sink, off, len);
 	return r < 0 ? write_fail(f, r) : 0;
 }

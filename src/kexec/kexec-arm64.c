@@ -120,10 +120,10 @@ static int unwrap_kernel(uint8_t **kernel, size_t *len, const char *name, char *
 int kexec_arm64_load(int kernel_fd, const char *kernel_name, int initrd_fd, const char *cmdline,
 		     char *why, size_t whylen)
 {
-	_cleanup_free_ uint8_t *kernel = NULL, *initrd = NULL, *fdt = NULL, *iomem = NULL;
+	_cleanup_free_ uint8_t *kernel = NULL, *initrd = NULL, *fdt = NULL;
 	_cleanup_free_ void *dtb = NULL;
 	_cleanup_free_ struct iomem_ram *ram = malloc(sizeof(*ram));
-	size_t kernel_len = 0, initrd_len = 0, fdt_len = 0, iomem_len = 0, dtb_len = 0;
+	size_t kernel_len = 0, initrd_len = 0, fdt_len = 0, dtb_len = 0;
 	uint64_t page = (uint64_t)sysconf(_SC_PAGESIZE), base, kernel_mem, initrd_mem = 0, dtb_mem,
 		 kernel_memsz;
 	struct arm64_image img;
@@ -172,14 +172,9 @@ int kexec_arm64_load(int kernel_fd, const char *kernel_name, int initrd_fd, cons
 			 strerror(-r));
 		return r;
 	}
-	r = kexec_read_path("/proc/iomem", 4U << 20, &iomem, &iomem_len);
-	if (r >= 0)
-		r = iomem_parse_usable_ram((const char *)iomem, iomem_len, ram);
-	if (r < 0) {
-		snprintf(why, whylen, "cannot tell where RAM is from /proc/iomem: %s",
-			 r == -EPERM ? "its addresses read as 0 (run as root)" : strerror(-r));
+	r = kexec_usable_ram(ram, why, whylen);
+	if (r < 0)
 		return r;
-	}
 
 	/* the Image at a 2 MiB aligned base + text_offset, as low as possible (booting.rst asks
 	 * for that when flags bit 3 is clear, and it is as good as anywhere otherwise) */

@@ -22,26 +22,28 @@
 #define KEXEC_ARCH_DEFAULT 0
 #endif
 
+int kexec_usable_ram(struct iomem_ram *ram, char *why, size_t whylen)
+{
+	_cleanup_free_ uint8_t *iomem = NULL;
+	size_t len = 0;
+	int r = kexec_read_path("/proc/iomem", 4U << 20, &iomem, &len);
+
+	if (r >= 0)
+		r = iomem_parse_usable_ram((const char *)iomem, len, ram);
+	if (r < 0)
+		snprintf(why, whylen, "cannot tell where RAM is from /proc/iomem: %s",
+			 r == -EPERM ? "its addresses read as 0 (run as root)" : strerror(-r));
+	return r;
+}
+
 void kexec_classic_explain(int err, const char *what, char *why, size_t whylen)
 {
-	char lock[64], v[16] = "";
-	FILE *f;
+	char lock[64];
 
 	switch (err) {
 	case EPERM:
-		f = fopen("/proc/sys/kernel/kexec_load_disabled", "re");
-		if (f) {
-			if (!fgets(v, sizeof(v), f))
-				v[0] = 0;
-			fclose(f);
-		}
-		if (v[0] == '1')
-			snprintf(why, whylen,
-				 "kexec is disabled on this system (kernel.kexec_load_disabled = 1, "
-				 "which stays set until the next boot): reboot into a system that "
-				 "allows kexec");
-		else if (geteuid() != 0)
-			snprintf(why, whylen, "kexec needs root (CAP_SYS_BOOT): run as root");
+		if (kexec_explain_not_allowed(why, whylen))
+			;
 		else if (lockdown_mode(lock, sizeof(lock)) == 0 && strcmp(lock, "none") != 0)
 			snprintf(why, whylen,
 				 "the kernel is locked down (%s, e.g. Secure Boot) and refuses "

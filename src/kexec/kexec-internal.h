@@ -19,6 +19,9 @@ int kexec_purgatory_load(struct kexec_segment *seg, size_t nseg, const uint8_t *
 			 uint64_t page, uint64_t min, unsigned long arch, const char *kernel_name,
 			 char *why, size_t whylen);
 
+/* The usable RAM of this machine from /proc/iomem into ram. 0, or -errno with why set. */
+int kexec_usable_ram(struct iomem_ram *ram, char *why, size_t whylen);
+
 /* why = what the kernel's errno err from kexec_load means, for loading what */
 void kexec_classic_explain(int err, const char *what, char *why, size_t whylen);
 /* the arm64 segment loader (kexec-arm64.c; arm64 builds only) */

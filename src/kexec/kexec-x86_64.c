@@ -87,10 +87,10 @@ static uint64_t efi_rsdp(void)
 int kexec_x86_64_load(int kernel_fd, const char *kernel_name, int initrd_fd, const char *cmdline,
 		      char *why, size_t whylen)
 {
-	_cleanup_free_ uint8_t *kernel = NULL, *initrd = NULL, *iomem = NULL, *bp = NULL;
+	_cleanup_free_ uint8_t *kernel = NULL, *initrd = NULL, *bp = NULL;
 	_cleanup_free_ struct iomem_ram *ram = malloc(sizeof(*ram));
 	_cleanup_free_ struct e820_entry *e820 = calloc(E820_MAX_ENTRIES_ZEROPAGE, sizeof(*e820));
-	size_t kernel_len = 0, initrd_len = 0, iomem_len = 0, n_e820 = 0, nseg = 0, cl,
+	size_t kernel_len = 0, initrd_len = 0, n_e820 = 0, nseg = 0, cl,
 	       bp_len;
 	uint64_t page = (uint64_t)sysconf(_SC_PAGESIZE), kmem, imem = 0, bmem, kmemsz;
 	struct bzimage bz;
@@ -136,14 +136,9 @@ int kexec_x86_64_load(int kernel_fd, const char *kernel_name, int initrd_fd, con
 			 strerror(-r));
 		return r;
 	}
-	r = kexec_read_path("/proc/iomem", 4U << 20, &iomem, &iomem_len);
-	if (r >= 0)
-		r = iomem_parse_usable_ram((const char *)iomem, iomem_len, ram);
-	if (r < 0) {
-		snprintf(why, whylen, "cannot tell where RAM is from /proc/iomem: %s",
-			 r == -EPERM ? "its addresses read as 0 (run as root)" : strerror(-r));
+	r = kexec_usable_ram(ram, why, whylen);
+	if (r < 0)
 		return r;
-	}
 
 	/* the kernel decompresses itself in place: it needs init_size from its load address */
 	kmemsz = kexec_round_up(MAX((uint64_t)(kernel_len - bz.setup_size), (uint64_t)bz.init_size),

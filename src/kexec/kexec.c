@@ -74,22 +74,32 @@ bool systemd_is_pid1(void)
 	       strcmp(comm, "systemd") == 0;
 }
 
+bool kexec_explain_not_allowed(char *why, size_t whylen)
+{
+	char v[16] = "";
+
+	if (read_small("/proc/sys/kernel/kexec_load_disabled", v, sizeof(v)) == 0 && v[0] == '1')
+		snprintf(why, whylen,
+			 "kexec is disabled on this system (kernel.kexec_load_disabled = 1, which "
+			 "stays set until the next boot): reboot into a system that allows kexec");
+	else if (geteuid() != 0)
+		snprintf(why, whylen, "kexec needs root (CAP_SYS_BOOT): run as root");
+	else
+		return false;
+	return true;
+}
+
 static void explain(int err, const char *kernel_path, int kernel_fd, int initrd_fd,
 		    size_t cmdline_len, char *why, size_t whylen)
 {
-	char lock[64] = "", v[16] = "";
+	char lock[64] = "";
 	struct stat st;
 	char a[32], b[32];
 
 	switch (err) {
 	case EPERM:
-		if (read_small("/proc/sys/kernel/kexec_load_disabled", v, sizeof(v)) == 0 && v[0] == '1')
-			snprintf(why, whylen,
-				 "kexec is disabled on this system (kernel.kexec_load_disabled = 1, "
-				 "which stays set until the next boot): reboot into a system that "
-				 "allows kexec");
-		else if (geteuid() != 0)
-			snprintf(why, whylen, "kexec needs root (CAP_SYS_BOOT): run as root");
+		if (kexec_explain_not_allowed(why, whylen))
+			;
 		else if (lockdown_mode(lock, sizeof(lock)) == 0 && strcmp(lock, "none") != 0)
 			snprintf(why, whylen,
 				 "the kernel is locked down (%s, e.g. Secure Boot) and refuses %s: "

@@ -39,6 +39,10 @@ void print_kexec_loader(const char *prefix);
 /* The loader this kernel offers ("kexec_file_load", "kexec_load"), or NULL with why set (not
  * root, or why none can load here). */
 const char *kexec_loader_describe(char *why, size_t whylen);
+/* For an EPERM from either loader: when kexec is disabled by sysctl, or we are not root, says
+ * so in why and returns true; false leaves why alone (lockdown and the rest are the caller's
+ * to tell). */
+bool kexec_explain_not_allowed(char *why, size_t whylen);
 /* 0, or -errno with why. */
 int kexec_unload(char *why, size_t whylen);
 /* 1 when a kexec image is loaded, 0 when not, -errno when it cannot be told. */
