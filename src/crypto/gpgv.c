@@ -4,7 +4,6 @@
 
 #include <errno.h>
 #include <fcntl.h>
-#include <poll.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -13,6 +12,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include "basic/io-util.h"
 #include "basic/macro.h"
 #include "basic/parse-util.h"
 #include "basic/time-util.h"
@@ -98,18 +98,10 @@ static int read_status(int fd, pid_t pid, struct gpg_status *ret, int *ret_wstat
 	uint64_t deadline = now_ms() + gpgv_timeout_ms();
 
 	while (!eof) {
-		struct pollfd pfd = { .fd = fd, .events = POLLIN };
-		uint64_t now = now_ms();
 		ssize_t n;
-		int k;
-
-		if (now >= deadline)
+		/* a deadline, or a pipe we cannot wait on, is treated as no answer */
+		if (fd_wait_readable(fd, deadline, NULL) <= 0)
 			goto timeout;
-		k = poll(&pfd, 1, (int)MIN(deadline - now, (uint64_t)1000));
-		if (k < 0 && errno != EINTR)
-			goto timeout; /* cannot wait on it: treat as no answer */
-		if (k <= 0)
-			continue;
 		n = read(fd, line + have, sizeof(line) - have);
 		if (n < 0 && (errno == EINTR || errno == EAGAIN))
 			continue;

@@ -8,12 +8,12 @@
 #include <linux/rtnetlink.h>
 #include <net/if.h>
 #include <netinet/in.h>
-#include <poll.h>
 #include <stdio.h>
 #include <string.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 
+#include "basic/io-util.h"
 #include "basic/log.h"
 #include "basic/macro.h"
 #include "basic/random-util.h"
@@ -109,7 +109,6 @@ static int exchange_run(int fd, const struct dhcp_client_config *c, const struct
 		wait_until = MIN(now + random_jitter(interval, JITTER_FRACTION), deadline);
 		interval = MIN(interval * 2, (uint64_t)RETRANSMIT_MAX_MS);
 		for (;;) {
-			struct pollfd pfd = { .fd = fd, .events = POLLIN };
 			struct sockaddr_in src;
 			socklen_t slen = sizeof(src);
 			struct dhcp_lease l;
@@ -117,16 +116,11 @@ static int exchange_run(int fd, const struct dhcp_client_config *c, const struct
 			ssize_t len;
 			int r;
 
-			if (c->stop && *c->stop)
-				return -ECANCELED;
-			now = now_ms();
-			if (now >= wait_until)
+			r = fd_wait_readable(fd, wait_until, c->stop);
+			if (r < 0)
+				return r;
+			if (r == 0)
 				break;
-			r = poll(&pfd, 1, (int)MIN(wait_until - now, (uint64_t)200));
-			if (r < 0 && errno != EINTR)
-				return negative_errno();
-			if (r <= 0)
-				continue;
 			len = recvfrom(fd, buf, sizeof(buf), MSG_DONTWAIT, (struct sockaddr *)&src,
 				       &slen);
 			if (len < 0) {

@@ -7,10 +7,10 @@
 #include <errno.h>
 #include <net/if.h>
 #include <netinet/in.h>
-#include <poll.h>
 #include <string.h>
 #include <sys/socket.h>
 
+#include "basic/io-util.h"
 #include "basic/log.h"
 #include "basic/macro.h"
 #include "basic/random-util.h"
@@ -101,22 +101,16 @@ static int exchange_run(int fd, const struct dhcp6_client_config *c, const struc
 		wait_until = MIN(now + random_jitter(interval, JITTER_FRACTION), deadline);
 		interval = MIN(interval * 2, (uint64_t)RETRANSMIT_MAX_MS);
 		for (;;) {
-			struct pollfd pfd = { .fd = fd, .events = POLLIN };
 			struct dhcp6_lease l;
 			uint8_t type;
 			ssize_t len;
 			int r;
 
-			if (c->stop && *c->stop)
-				return -ECANCELED;
-			now = now_ms();
-			if (now >= wait_until)
+			r = fd_wait_readable(fd, wait_until, c->stop);
+			if (r < 0)
+				return r;
+			if (r == 0)
 				break;
-			r = poll(&pfd, 1, (int)MIN(wait_until - now, (uint64_t)200));
-			if (r < 0 && errno != EINTR)
-				return negative_errno();
-			if (r <= 0)
-				continue;
 			len = recv(fd, buf, sizeof(buf), MSG_DONTWAIT);
 			if (len < 0) {
 				if (errno == EAGAIN || errno == EINTR)

@@ -8,12 +8,12 @@
 #include <linux/rtnetlink.h>
 #include <net/if.h>
 #include <netinet/icmp6.h>
-#include <poll.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
 
+#include "basic/io-util.h"
 #include "basic/log.h"
 #include "basic/macro.h"
 #include "basic/time-util.h"
@@ -135,26 +135,6 @@ int ndisc_rdnss_listen(void)
 	return netlink_group_socket(RTNLGRP_ND_USEROPT);
 }
 
-/* Wait until fd is readable: 1, 0 at the deadline, -ECANCELED, or -errno. */
-static int wait_readable(int fd, uint64_t deadline, const volatile int *stop)
-{
-	for (;;) {
-		struct pollfd pfd = { .fd = fd, .events = POLLIN };
-		uint64_t now = now_ms();
-		int r;
-
-		if (stop && *stop)
-			return -ECANCELED;
-		if (now >= deadline)
-			return 0;
-		r = poll(&pfd, 1, (int)MIN(deadline - now, (uint64_t)200));
-		if (r < 0 && errno != EINTR)
-			return negative_errno();
-		if (r > 0)
-			return 1;
-	}
-}
-
 int ndisc_rdnss_wait(int fd, int ifindex, uint64_t timeout_ms, const volatile int *stop,
 		     struct ndisc_rdnss *ret)
 {
@@ -168,7 +148,7 @@ int ndisc_rdnss_wait(int fd, int ifindex, uint64_t timeout_ms, const volatile in
 		ssize_t n;
 		int r, left;
 
-		r = wait_readable(fd, deadline, stop);
+		r = fd_wait_readable(fd, deadline, stop);
 		if (r < 0)
 			return r;
 		if (r == 0)
@@ -234,7 +214,7 @@ int ndisc_wait_global_address(int ifindex, uint64_t timeout_ms, const volatile i
 		r = find_global_address(ifindex, ret);
 		if (r != 0)
 			return r < 0 ? r : 0;
-		r = wait_readable(fd, deadline, stop);
+		r = fd_wait_readable(fd, deadline, stop);
 		if (r < 0)
 			return r;
 		if (r == 0)

@@ -9,11 +9,11 @@
 #include <linux/if_link.h>
 #include <linux/rtnetlink.h>
 #include <net/if_arp.h>
-#include <poll.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
 
+#include "basic/io-util.h"
 #include "basic/log.h"
 #include "basic/macro.h"
 #include "basic/time-util.h"
@@ -460,27 +460,18 @@ int netlink_link_wait_carrier(int ifindex, uint64_t timeout_ms, const volatile i
 		return r;
 	for (;;) {
 		struct netlink_link l;
-		struct pollfd pfd = { .fd = mnl_socket_get_fd(mon), .events = POLLIN };
-		uint64_t now;
 
 		r = netlink_link_get(ifindex, &l);
 		if (r < 0)
 			return r;
 		if (l.carrier)
 			return 0;
-		/* Wait for any link event, in slices so that *stop is noticed. */
-		for (;;) {
-			if (stop && *stop)
-				return -ECANCELED;
-			now = now_ms();
-			if (now >= deadline)
-				return -ETIMEDOUT;
-			r = poll(&pfd, 1, (int)MIN(deadline - now, (uint64_t)200));
-			if (r < 0 && errno != EINTR)
-				return negative_errno();
-			if (r > 0)
-				break;
-		}
+		/* Wait for any link event. */
+		r = fd_wait_readable(mnl_socket_get_fd(mon), deadline, stop);
+		if (r < 0)
+			return r;
+		if (r == 0)
+			return -ETIMEDOUT;
 		/* Drain; an overrun (ENOBUFS) only means we look again. */
 		while (recv(mnl_socket_get_fd(mon), buf, sizeof(buf), MSG_DONTWAIT) >= 0 ||
 		       errno == ENOBUFS)
