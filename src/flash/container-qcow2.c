@@ -16,6 +16,7 @@
 #include <isa-l/igzip_lib.h>
 #endif
 
+#include "basic/alloc-util.h"
 #include "basic/macro.h"
 #include "flash/container.h"
 #include "format/qcow2.h"
@@ -111,14 +112,8 @@ static int add_item(struct qcow2 *q, const struct item *it)
 			    "qcow2: the image is too fragmented to stream (more than %u extents); "
 			    "rewrite it with qemu-img convert -O qcow2",
 			    ITEMS_MAX);
-	if (q->n_items == q->cap_items) {
-		size_t nc = q->cap_items ? q->cap_items * 2 : 64;
-		struct item *ni = realloc(q->items, nc * sizeof(*ni));
-		if (!ni)
-			return -ENOMEM;
-		q->items = ni;
-		q->cap_items = nc;
-	}
+	if (ARRAY_RESERVE(q->items, q->cap_items, q->n_items) < 0)
+		return -ENOMEM;
 	q->items[q->n_items++] = *it;
 	return 0;
 }

@@ -6,6 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "basic/alloc-util.h"
 #include "basic/macro.h"
 
 struct disk_piece {
@@ -67,14 +68,8 @@ static int heap_push(struct disk_digest *dd, struct disk_piece p)
 {
 	size_t i;
 
-	if (dd->n == dd->cap) {
-		size_t nc = dd->cap ? dd->cap * 2 : 64;
-		struct disk_piece *nh = realloc(dd->heap, nc * sizeof(*nh));
-		if (!nh)
-			return -ENOMEM;
-		dd->heap = nh;
-		dd->cap = nc;
-	}
+	if (ARRAY_RESERVE(dd->heap, dd->cap, dd->n) < 0)
+		return -ENOMEM;
 	i = dd->n++;
 	dd->heap[i] = p;
 	while (i > 0 && dd->heap[(i - 1) / 2].off > dd->heap[i].off) {

@@ -13,6 +13,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "basic/alloc-util.h"
 #include "basic/macro.h"
 #include "format/cpio.h"
 #include "format/elf.h"
@@ -79,15 +80,9 @@ static int add(struct initrd *rd, struct initrd_entry *e)
 		entry_free(e);
 		return same ? 0 : -EEXIST;
 	}
-	if (rd->n == rd->cap) {
-		size_t cap = rd->cap ? rd->cap * 2 : 256;
-		struct initrd_entry *n = realloc(rd->entries, cap * sizeof(*n));
-		if (!n) {
-			entry_free(e);
-			return -ENOMEM;
-		}
-		rd->entries = n;
-		rd->cap = cap;
+	if (ARRAY_RESERVE(rd->entries, rd->cap, rd->n) < 0) {
+		entry_free(e);
+		return -ENOMEM;
 	}
 	rd->entries[rd->n++] = *e;
 	return 0;

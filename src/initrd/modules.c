@@ -15,6 +15,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include "basic/alloc-util.h"
 #include "basic/macro.h"
 
 /* Driver trees that a flasher may need to reach the disk and the network. */
@@ -117,14 +118,8 @@ static int add_module(struct selection *s, struct kmod_module *m, int depth)
 		return 0;
 	if (have_path(s, path))
 		return 0;
-	if (s->n == s->cap) {
-		size_t cap = s->cap ? s->cap * 2 : 256;
-		char **n = realloc(s->paths, cap * sizeof(*n));
-		if (!n)
-			return -ENOMEM;
-		s->paths = n;
-		s->cap = cap;
-	}
+	if (ARRAY_RESERVE(s->paths, s->cap, s->n) < 0)
+		return -ENOMEM;
 	s->paths[s->n] = strdup(path);
 	if (!s->paths[s->n])
 		return -ENOMEM;

@@ -13,6 +13,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "basic/alloc-util.h"
 #include "basic/io-util.h"
 #include "basic/log.h"
 #include "basic/macro.h"
@@ -244,15 +245,9 @@ static int link_cb(const struct nlmsghdr *nlh, void *data)
 		return MNL_CB_OK;
 	if (ll->skip_loopback && (l.type == ARPHRD_LOOPBACK || (l.flags & IFF_LOOPBACK)))
 		return MNL_CB_OK;
-	if (ll->n == ll->cap) {
-		size_t cap = ll->cap ? ll->cap * 2 : 8;
-		struct netlink_link *p = reallocarray(ll->links, cap, sizeof(*p));
-		if (!p) {
-			errno = ENOMEM;
-			return MNL_CB_ERROR;
-		}
-		ll->links = p;
-		ll->cap = cap;
+	if (ARRAY_RESERVE(ll->links, ll->cap, ll->n) < 0) {
+		errno = ENOMEM;
+		return MNL_CB_ERROR;
 	}
 	ll->links[ll->n++] = l;
 	return MNL_CB_OK;
@@ -596,15 +591,9 @@ static int addr_cb(const struct nlmsghdr *nlh, void *data)
 	}
 	if (!has_local && !has_addr)
 		return MNL_CB_OK;
-	if (al->n == al->cap) {
-		size_t cap = al->cap ? al->cap * 2 : 8;
-		struct netlink_addr *p = reallocarray(al->addrs, cap, sizeof(*p));
-		if (!p) {
-			errno = ENOMEM;
-			return MNL_CB_ERROR;
-		}
-		al->addrs = p;
-		al->cap = cap;
+	if (ARRAY_RESERVE(al->addrs, al->cap, al->n) < 0) {
+		errno = ENOMEM;
+		return MNL_CB_ERROR;
 	}
 	al->addrs[al->n++] = a;
 	return MNL_CB_OK;
