@@ -260,6 +260,24 @@ static int link_cmp(const void *a, const void *b)
 	return (x->ifindex > y->ifindex) - (x->ifindex < y->ifindex);
 }
 
+/* Start a request about one link in buf (NL_REQ_BUF bytes): the header, of type and flags, then
+ * an ifinfomsg for ifindex (0 for a link not made yet). Attributes follow with mnl_attr_put*(). */
+static struct nlmsghdr *link_request(char *buf, uint16_t type, uint16_t flags, int ifindex,
+				     struct ifinfomsg **ret_ifi)
+{
+	struct nlmsghdr *nlh = mnl_nlmsg_put_header(buf);
+	struct ifinfomsg *ifi;
+
+	nlh->nlmsg_type = type;
+	nlh->nlmsg_flags = flags;
+	ifi = mnl_nlmsg_put_extra_header(nlh, sizeof(*ifi));
+	ifi->ifi_family = AF_UNSPEC;
+	ifi->ifi_index = ifindex;
+	if (ret_ifi)
+		*ret_ifi = ifi;
+	return nlh;
+}
+
 int netlink_link_list(bool skip_loopback, struct netlink_link **ret)
 {
 	char buf[NL_REQ_BUF];
@@ -286,20 +304,14 @@ int netlink_link_list(bool skip_loopback, struct netlink_link **ret)
 int netlink_link_get(int ifindex, struct netlink_link *ret)
 {
 	char buf[NL_REQ_BUF];
-	struct nlmsghdr *nlh = mnl_nlmsg_put_header(buf);
 	struct link_list ll = { .only_ifindex = ifindex };
-	struct ifinfomsg *ifi;
 	int r;
 
 	if (ifindex <= 0)
 		return -ENODEV;
-	nlh->nlmsg_type = RTM_GETLINK;
 	/* Without NLM_F_ACK the answer would not be followed by anything that ends the wait. */
-	nlh->nlmsg_flags = NLM_F_REQUEST | NLM_F_ACK;
-	ifi = mnl_nlmsg_put_extra_header(nlh, sizeof(*ifi));
-	ifi->ifi_family = AF_UNSPEC;
-	ifi->ifi_index = ifindex;
-	r = nl_transact(nlh, link_cb, &ll);
+	r = nl_transact(link_request(buf, RTM_GETLINK, NLM_F_REQUEST | NLM_F_ACK, ifindex, NULL),
+			link_cb, &ll);
 	if (r == -ENODEV || (r >= 0 && ll.n == 0)) {
 		free(ll.links);
 		return -ENODEV;
@@ -317,16 +329,12 @@ static int link_change(int ifindex, unsigned change, unsigned flags, const uint8
 		       uint32_t mtu)
 {
 	char buf[NL_REQ_BUF];
-	struct nlmsghdr *nlh = mnl_nlmsg_put_header(buf);
+	struct nlmsghdr *nlh;
 	struct ifinfomsg *ifi;
 
 	if (ifindex <= 0)
 		return -ENODEV;
-	nlh->nlmsg_type = RTM_NEWLINK;
-	nlh->nlmsg_flags = NLM_F_REQUEST | NLM_F_ACK;
-	ifi = mnl_nlmsg_put_extra_header(nlh, sizeof(*ifi));
-	ifi->ifi_family = AF_UNSPEC;
-	ifi->ifi_index = ifindex;
+	nlh = link_request(buf, RTM_NEWLINK, NLM_F_REQUEST | NLM_F_ACK, ifindex, &ifi);
 	ifi->ifi_change = change;
 	ifi->ifi_flags = flags;
 	if (mac)
@@ -372,8 +380,7 @@ int netlink_link_create(const char *name, const char *kind, int parent, uint16_t
 			int bond_mode)
 {
 	char buf[NL_REQ_BUF];
-	struct nlmsghdr *nlh = mnl_nlmsg_put_header(buf);
-	struct ifinfomsg *ifi;
+	struct nlmsghdr *nlh;
 	struct nlattr *info, *data;
 	int r;
 
@@ -383,10 +390,8 @@ int netlink_link_create(const char *name, const char *kind, int parent, uint16_t
 		return -EOPNOTSUPP;
 	if (!strcmp(kind, "vlan") && (parent <= 0 || vlan_id == 0 || vlan_id > 4094))
 		return -EINVAL;
-	nlh->nlmsg_type = RTM_NEWLINK;
-	nlh->nlmsg_flags = NLM_F_REQUEST | NLM_F_ACK | NLM_F_CREATE | NLM_F_EXCL;
-	ifi = mnl_nlmsg_put_extra_header(nlh, sizeof(*ifi));
-	ifi->ifi_family = AF_UNSPEC;
+	nlh = link_request(buf, RTM_NEWLINK, NLM_F_REQUEST | NLM_F_ACK | NLM_F_CREATE | NLM_F_EXCL,
+			   0, NULL);
 	mnl_attr_put_strz(nlh, IFLA_IFNAME, name);
 	if (!strcmp(kind, "vlan"))
 		mnl_attr_put_u32(nlh, IFLA_LINK, (uint32_t)parent);
@@ -412,32 +417,21 @@ int netlink_link_create(const char *name, const char *kind, int parent, uint16_t
 int netlink_link_delete(int ifindex)
 {
 	char buf[NL_REQ_BUF];
-	struct nlmsghdr *nlh = mnl_nlmsg_put_header(buf);
-	struct ifinfomsg *ifi;
 
 	if (ifindex <= 0)
 		return -ENODEV;
-	nlh->nlmsg_type = RTM_DELLINK;
-	nlh->nlmsg_flags = NLM_F_REQUEST | NLM_F_ACK;
-	ifi = mnl_nlmsg_put_extra_header(nlh, sizeof(*ifi));
-	ifi->ifi_family = AF_UNSPEC;
-	ifi->ifi_index = ifindex;
-	return nl_transact(nlh, NULL, NULL);
+	return nl_transact(link_request(buf, RTM_DELLINK, NLM_F_REQUEST | NLM_F_ACK, ifindex, NULL),
+			   NULL, NULL);
 }
 
 int netlink_link_set_master(int ifindex, int master)
 {
 	char buf[NL_REQ_BUF];
-	struct nlmsghdr *nlh = mnl_nlmsg_put_header(buf);
-	struct ifinfomsg *ifi;
+	struct nlmsghdr *nlh;
 
 	if (ifindex <= 0 || master < 0)
 		return -ENODEV;
-	nlh->nlmsg_type = RTM_NEWLINK;
-	nlh->nlmsg_flags = NLM_F_REQUEST | NLM_F_ACK;
-	ifi = mnl_nlmsg_put_extra_header(nlh, sizeof(*ifi));
-	ifi->ifi_family = AF_UNSPEC;
-	ifi->ifi_index = ifindex;
+	nlh = link_request(buf, RTM_NEWLINK, NLM_F_REQUEST | NLM_F_ACK, ifindex, NULL);
 	mnl_attr_put_u32(nlh, IFLA_MASTER, (uint32_t)master);
 	return nl_transact(nlh, NULL, NULL);
 }
