@@ -10,6 +10,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "basic/file-util.h"
 #include "basic/macro.h"
 
 #define CHUNK (1U << 20)
@@ -27,20 +28,6 @@ static int pread_full(int fd, uint8_t *buf, size_t n, uint64_t off)
 		if (k == 0)
 			return -EIO;
 		done += (size_t)k;
-	}
-	return 0;
-}
-
-static int write_full(int fd, const uint8_t *buf, size_t n)
-{
-	while (n > 0) {
-		ssize_t k = write(fd, buf, n);
-		if (k < 0 && errno == EINTR)
-			continue;
-		if (k <= 0)
-			return k < 0 ? negative_errno() : -EIO;
-		buf += k;
-		n -= (size_t)k;
 	}
 	return 0;
 }
@@ -143,7 +130,7 @@ int bundle_read(int fd, const struct bundle_hash *h, int kernel_fd, int initrd_f
 			if (text[s])
 				memcpy(text[s] + (a - c.trailer.offset[s]), buf + (a - pos), b - a);
 			else if (fds[s] >= 0) {
-				r = write_full(fds[s], buf + (a - pos), b - a);
+				r = write_all(fds[s], buf + (a - pos), b - a);
 				if (r < 0) {
 					snprintf(why, whylen, "cannot copy the %s into memory: %s",
 						 bundle_section_name(s), strerror(-r));

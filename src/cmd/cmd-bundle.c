@@ -13,6 +13,7 @@
 #include <unistd.h>
 
 #include "basic/exit-codes.h"
+#include "basic/file-util.h"
 #include "basic/log.h"
 #include "basic/macro.h"
 #include "basic/parse-util.h"
@@ -379,53 +380,6 @@ static int make_info(const struct flasher_args *a, const char *kernel, uint64_t 
 	return 0;
 }
 
-static int write_full(int fd, const void *buf, size_t n)
-{
-	const uint8_t *p = buf;
-
-	while (n > 0) {
-		ssize_t k = write(fd, p, n);
-		if (k < 0 && errno == EINTR)
-			continue;
-		if (k <= 0)
-			return k < 0 ? negative_errno() : -EIO;
-		p += k;
-		n -= (size_t)k;
-	}
-	return 0;
-}
-
-struct piece {
-	const void *data;
-	size_t len;
-};
-
-/* Write the pieces to a new file next to path and rename it into place: a bundle is never
- * seen half-written, and one that is running (ETXTBSY for O_TRUNC) can still be replaced. */
-static int write_bundle(const char *path, mode_t mode, const struct piece *pieces, size_t n)
-{
-	_cleanup_free_ char *tmp = NULL;
-	_cleanup_close_ int fd = -EBADF;
-	int r = 0;
-
-	if (asprintf(&tmp, "%s.XXXXXX", path) < 0)
-		return -ENOMEM;
-	fd = mkostemp(tmp, O_CLOEXEC);
-	if (fd < 0)
-		return negative_errno();
-	if (fchmod(fd, mode) < 0)
-		r = negative_errno();
-	for (size_t i = 0; r == 0 && i < n; i++)
-		r = write_full(fd, pieces[i].data, pieces[i].len);
-	if (r == 0 && fsync(fd) < 0)
-		r = negative_errno();
-	if (r == 0 && rename(tmp, path) < 0)
-		r = negative_errno();
-	if (r < 0)
-		(void)unlink(tmp);
-	return r;
-}
-
 int cmd_bundle(int argc, char *argv[])
 {
 	struct flasher_args a;
@@ -638,7 +592,7 @@ int cmd_bundle(int argc, char *argv[])
 	t.length[BUNDLE_CMDLINE] = append_len;
 	t.file_size = t.offset[BUNDLE_CMDLINE] + append_len + BUNDLE_TRAILER_SIZE;
 	{
-		const struct piece pieces[] = {
+		const struct file_piece pieces[] = {
 			{ loader, loader_len },	     { zeros, pad },
 			{ kernel, kernel_len },	     { img.data, img.len },
 			{ meta, (size_t)meta_len },  { info, strlen(info) },
@@ -661,7 +615,7 @@ int cmd_bundle(int argc, char *argv[])
 		bundle_trailer_write(&t, tail);
 		{
 			_cleanup_(digest_freep) struct digest *whole = NULL;
-			const struct piece all[] = {
+			const struct file_piece all[] = {
 				pieces[0], pieces[1], pieces[2], pieces[3], pieces[4], pieces[5],
 				pieces[6], { tail, sizeof(tail) },
 			};
@@ -679,7 +633,10 @@ int cmd_bundle(int argc, char *argv[])
 				goto out;
 			}
 			/* secrets inside: only root may read it (and run it) */
-			r = write_bundle(output, m.secrets ? 0700 : 0755, all, ELEMENTSOF(all));
+			/* a new file renamed into place: never seen half-written, and a running bundle
+			 * (ETXTBSY for O_TRUNC) can still be replaced */
+			r = write_file_replace_pieces(output, m.secrets ? 0700 : 0755, all,
+						      ELEMENTSOF(all));
 		}
 		if (r < 0) {
 			log_error_errno(r, "cannot write %s: %m", output);
