@@ -227,10 +227,6 @@ int kexec_arm64_load(int kernel_fd, const char *kernel_name, int initrd_fd, cons
 	return r;
 
 no_room:
-	snprintf(why, whylen,
-		 "no room in usable RAM for the kernel %s (%llu MiB), the initramfs (%llu MiB) "
-		 "and the device tree: free some memory or use a smaller flasher",
-		 kernel_name, (unsigned long long)(kernel_memsz >> 20),
-		 (unsigned long long)(initrd_len >> 20));
-	return -EADDRNOTAVAIL;
+	return kexec_explain_no_room(kernel_name, kernel_memsz, initrd_len, "the device tree", why,
+				     whylen);
 }

@@ -138,6 +138,17 @@ int kexec_classic_load(int kernel_fd, const char *kernel_name, int initrd_fd, co
 #endif
 }
 
+int kexec_explain_no_room(const char *kernel_name, uint64_t kernel_size, uint64_t initrd_size,
+			  const char *what_else, char *why, size_t whylen)
+{
+	snprintf(why, whylen,
+		 "no room in usable RAM for the kernel %s (%llu MiB), the initramfs (%llu MiB) "
+		 "and %s: free some memory or use a smaller flasher",
+		 kernel_name, (unsigned long long)(kernel_size >> 20),
+		 (unsigned long long)(initrd_size >> 20), what_else);
+	return -EADDRNOTAVAIL;
+}
+
 int kexec_purgatory_load(struct kexec_segment *seg, size_t nseg, const uint8_t *blob,
 			 size_t blob_size, uint64_t entry, uint64_t arg, struct iomem_ram *ram,
 			 uint64_t page, uint64_t min, unsigned long arch, const char *kernel_name,

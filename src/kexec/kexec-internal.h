@@ -19,6 +19,11 @@ int kexec_purgatory_load(struct kexec_segment *seg, size_t nseg, const uint8_t *
 			 uint64_t page, uint64_t min, unsigned long arch, const char *kernel_name,
 			 char *why, size_t whylen);
 
+/* why = the kernel, the initramfs and the third segment (what_else) did not all fit in usable
+ * RAM, with their sizes; returns -EADDRNOTAVAIL. */
+int kexec_explain_no_room(const char *kernel_name, uint64_t kernel_size, uint64_t initrd_size,
+			  const char *what_else, char *why, size_t whylen);
+
 /* The usable RAM of this machine from /proc/iomem into ram. 0, or -errno with why set. */
 int kexec_usable_ram(struct iomem_ram *ram, char *why, size_t whylen);
 

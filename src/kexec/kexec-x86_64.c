@@ -181,10 +181,6 @@ int kexec_x86_64_load(int kernel_fd, const char *kernel_name, int initrd_fd, con
 	return r;
 
 no_room:
-	snprintf(why, whylen,
-		 "no room in usable RAM for the kernel %s (%llu MiB), the initramfs (%llu MiB) "
-		 "and the boot parameters: free some memory or use a smaller flasher",
-		 kernel_name, (unsigned long long)(kmemsz >> 20),
-		 (unsigned long long)(initrd_len >> 20));
-	return -EADDRNOTAVAIL;
+	return kexec_explain_no_room(kernel_name, kmemsz, initrd_len, "the boot parameters", why,
+				     whylen);
 }
