@@ -15,6 +15,7 @@
 #include "basic/io-util.h"
 #include "basic/macro.h"
 #include "basic/parse-util.h"
+#include "basic/process-util.h"
 #include "basic/time-util.h"
 
 /* the longest status line kept whole (a GOODSIG with a long user id fits); longer ones are
@@ -142,8 +143,7 @@ static int read_status(int fd, pid_t pid, struct gpg_status *ret, int *ret_wstat
 	}
 timeout:
 	(void)kill(pid, SIGKILL);
-	while (waitpid(pid, ret_wstatus, 0) < 0 && errno == EINTR)
-		;
+	(void)wait_child(pid, ret_wstatus);
 	return -ETIMEDOUT;
 }
 

@@ -17,6 +17,7 @@
 
 #include "basic/log.h"
 #include "basic/macro.h"
+#include "basic/process-util.h"
 #include "basic/time-util.h"
 #include "init/boot-new.h"
 #include "init/init.h"
@@ -175,8 +176,8 @@ static _Noreturn void ssh_supervise(const struct job *j)
 		}
 		if (restarts == 0)
 			log_info("ssh: dropbear listening on port %u (%zu host keys)", j->ssh_port, nk);
-		while (waitpid(pid, &status, 0) < 0 && errno == EINTR)
-			;
+		if (wait_child(pid, &status) < 0)
+			status = 0;
 		if (WIFSIGNALED(status))
 			log_error("ssh: dropbear died of signal %d; restarting it in 2 s",
 				  WTERMSIG(status));

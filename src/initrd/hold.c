@@ -14,6 +14,7 @@
 
 #include "basic/log.h"
 #include "basic/macro.h"
+#include "basic/process-util.h"
 #include "crypto/digest.h"
 #include "format/base64.h"
 
@@ -40,7 +41,7 @@ int ssh_fingerprint_sha256(const uint8_t *blob, size_t len, char *out, size_t ou
 /* Run argv with stdout (and stderr) captured into out; the exit status, or -errno. */
 static int run_capture(char *const argv[], char *out, size_t outsz)
 {
-	int pipefd[2], status;
+	int pipefd[2], status, r;
 	size_t o = 0;
 	pid_t pid;
 
@@ -75,9 +76,9 @@ static int run_capture(char *const argv[], char *out, size_t outsz)
 	if (outsz)
 		out[o] = 0;
 	safe_close(pipefd[0]);
-	while (waitpid(pid, &status, 0) < 0)
-		if (errno != EINTR)
-			return -errno;
+	r = wait_child(pid, &status);
+	if (r < 0)
+		return r;
 	return WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
 }
 

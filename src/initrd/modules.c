@@ -17,6 +17,7 @@
 
 #include "basic/alloc-util.h"
 #include "basic/macro.h"
+#include "basic/process-util.h"
 
 /* Driver trees that a flasher may need to reach the disk and the network. */
 static const char *const net_storage_dirs[] = {
@@ -320,7 +321,7 @@ static int run_depmod(struct initrd *rd, struct selection *s, const char *kver, 
 		execl("/sbin/depmod", "depmod", "-b", tmp, "-C", conf, kver, (char *)NULL);
 		_exit(127);
 	}
-	if (waitpid(pid, &status, 0) < 0 || !WIFEXITED(status) || WEXITSTATUS(status) != 0) {
+	if (wait_child(pid, &status) < 0 || !WIFEXITED(status) || WEXITSTATUS(status) != 0) {
 		snprintf(err, errlen,
 			 WIFEXITED(status) && WEXITSTATUS(status) == 127
 				 ? "depmod is not installed (Debian package kmod); it makes the module "

@@ -5,6 +5,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <linux/reboot.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -17,6 +18,7 @@
 
 #include "basic/macro.h"
 #include "basic/parse-util.h"
+#include "basic/process-util.h"
 #include "kexec/kexec-classic.h"
 
 #ifndef KEXEC_FILE_UNLOAD
@@ -291,29 +293,48 @@ int kexec_unload(char *why, size_t whylen)
 	return 0;
 }
 
+int kexec_exec_systemctl(const char *systemctl, char *why, size_t whylen)
+{
+	pid_t pid = fork();
+	int status, r;
+
+	if (pid < 0)
+		return negative_errno();
+	if (pid == 0) {
+		execlp(systemctl, systemctl, "kexec", (char *)NULL);
+		_exit(127);
+	}
+	/* The shutdown that systemctl starts stops our unit or session, which sends us (a caught
+	 * signal: EINTR) and systemctl SIGTERM, or SIGHUP when a terminal goes away, maybe before
+	 * systemctl has exited. Either is the hand-over under way, never a failure: the caller
+	 * would unload the flasher, and systemd would then reboot through the firmware into the
+	 * old system. */
+	r = wait_child(pid, &status);
+	if (r < 0) {
+		snprintf(why, whylen, "cannot wait for systemctl kexec: %s", strerror(-r));
+		return r;
+	}
+	if (WIFSIGNALED(status) && (WTERMSIG(status) == SIGTERM || WTERMSIG(status) == SIGHUP ||
+				    WTERMSIG(status) == SIGKILL))
+		return 0;
+	if (WIFEXITED(status) && WEXITSTATUS(status) == 0)
+		return 0; /* systemd takes it from here */
+	if (WIFEXITED(status))
+		snprintf(why, whylen, "systemctl kexec failed (exit status %d%s)", WEXITSTATUS(status),
+			 WEXITSTATUS(status) == 127 ? ": systemctl not found" : "");
+	else
+		snprintf(why, whylen, "systemctl kexec was killed by signal %d", WTERMSIG(status));
+	return -EIO;
+}
+
 int kexec_exec(char *why, size_t whylen)
 {
 	if (kexec_loaded() != 1) {
 		snprintf(why, whylen, "no kexec image is loaded");
 		return -ENOENT;
 	}
-	if (systemd_is_pid1()) {
-		pid_t pid = fork();
-		int status;
-
-		if (pid < 0)
-			return negative_errno();
-		if (pid == 0) {
-			execlp("systemctl", "systemctl", "kexec", (char *)NULL);
-			_exit(127);
-		}
-		if (waitpid(pid, &status, 0) < 0 || !WIFEXITED(status) || WEXITSTATUS(status) != 0) {
-			snprintf(why, whylen, "systemctl kexec failed (status %d)",
-				 WIFEXITED(status) ? WEXITSTATUS(status) : -1);
-			return -EIO;
-		}
-		return 0; /* systemd takes it from here */
-	}
+	if (systemd_is_pid1())
+		return kexec_exec_systemctl("systemctl", why, whylen);
 	/* kexec does not sync or unmount (kernel/kexec.c): at least sync */
 	sync();
 	if (syscall(SYS_reboot, LINUX_REBOOT_MAGIC1, LINUX_REBOOT_MAGIC2, LINUX_REBOOT_CMD_KEXEC,

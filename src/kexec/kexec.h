@@ -56,6 +56,11 @@ bool systemd_is_pid1(void);
  * file systems unmount; returns when systemctl returns); otherwise sync and reboot(KEXEC),
  * which does not return on success. -errno with why on failure. */
 int kexec_exec(char *why, size_t whylen);
+/* kexec_exec's systemd way: run `<systemctl> kexec` and wait for it. 0 when it exited 0, or
+ * was ended by SIGTERM, SIGHUP or SIGKILL (the shutdown it started stopping it: the hand-over
+ * is under way, and the image must stay loaded); -EIO with why when it failed. Signals that
+ * interrupt the wait (ours, from the same shutdown) do not end it. */
+int kexec_exec_systemctl(const char *systemctl, char *why, size_t whylen);
 /* An anonymous, sealed (no writes, no resizing) file holding data: what kexec_file_load needs
  * for an initramfs built in memory. The fd, or -errno. */
 int memfd_sealed(const char *name, const void *data, size_t len);

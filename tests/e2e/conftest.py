@@ -101,3 +101,12 @@ def systemd_system(kernel, systemd_root, tmp_path):
     yield _start
     for v in started:
         v.stop()
+
+
+def pytest_terminal_summary(terminalreporter):
+    """A test that failed and then passed on its rerun (tests/run: --reruns 1) is listed by
+    -rR without its failure: print that failure here, so that every flake can be looked into."""
+    for rep in terminalreporter.stats.get("rerun", []):
+        text = getattr(rep, "longreprtext", "") or str(rep.longrepr or "")
+        terminalreporter.write_sep("-", "first run of %s (failed, then rerun)" % rep.nodeid)
+        terminalreporter.write_line(text[-12000:])

@@ -184,9 +184,17 @@ def assert_sound_gpt(disk):
     assert verify.returncode == 0 and "No errors detected" in verify.stdout, verify.stdout
 
 
-def test_go_keep_identity_then_kexec(kernel, systemd_root, nginx, tmp_path):
-    image = build_cloud_image(kernel, tmp_path)
-    url = nginx.put("cloud.img", src=image).replace("127.0.0.1", "10.0.2.2")
+@pytest.mark.parametrize("image_kind", ["networkd", "cloud-init"])
+def test_go_keep_identity_then_kexec(image_kind, kernel, systemd_root, nginx, tmp_path):
+    """`go --keep-identity --then kexec` on a BIOS machine: the flasher writes the image, fits
+    it to the disk and configures it, then kexecs the kernel it finds in the new root's /boot
+    with that system's /etc/kernel/cmdline. Once with the cloud-init image, once with the
+    systemd-networkd image without cloud-init."""
+    if image_kind == "networkd":
+        image = build_networkd_image(kernel, tmp_path)
+    else:
+        image = build_cloud_image(kernel, tmp_path)
+    url = nginx.put("new.img", src=image).replace("127.0.0.1", "10.0.2.2")
 
     tree, op = old_system(systemd_root, tmp_path,
                           "reimage go %s --to /dev/nvme0n1 --sha256 %s --keep-identity "
@@ -205,11 +213,21 @@ def test_go_keep_identity_then_kexec(kernel, systemd_root, nginx, tmp_path):
         fp = sh("ssh-keygen", "-l", "-f",
                 tmp_path / "old-root" / "etc" / "ssh" / "ssh_host_ed25519_key.pub").split()[1]
         assert fp in out
-        assert "configure: the new system has cloud-init" in out
+        configured = out[out.index("configure: looking"):]
+        if image_kind == "networkd":
+            assert "configure: wrote " + NETWORK_FILE["networkd"] in configured, out[-6000:]
+            assert "cloud-init" not in configured, out[-6000:]
+        else:
+            assert "configure: the new system has cloud-init" in configured, out[-6000:]
         assert "configure: the ext4 file system on /dev/nvme0n1p2 now fills" in out
+        # the flasher kexec'd the new root's kernel with its own command line
+        assert "boot: chose /boot/vmlinuz on /dev/nvme0n1p2 (ext4)" in out, out[-6000:]
         ssh, stdout = log_in_to_new_system(
-            op, port, known, "hostname; ip -4 -o addr show scope global; " + FILL_CHECK, out)
-        assert stdout.splitlines()[0] == "old-system", stdout
+            op, port, known, "hostname; cat /proc/cmdline; cat %s; "
+            "ip -4 -o addr show scope global; %s" % (NETWORK_FILE[image_kind], FILL_CHECK), out)
+        lines = stdout.splitlines()
+        assert lines[0] == "old-system", stdout
+        assert "nvme_core.io_timeout=600" in lines[1], stdout
         assert OLD_ADDR + "/24" in stdout, stdout
         assert_root_fills_disk(stdout, 18432)
         subprocess.run(ssh + ["systemctl poweroff"], capture_output=True, timeout=60)
@@ -227,14 +245,19 @@ ESP_MIB = 32  # shim, GRUB and the kernel
 SSHD_UP = new_system_up_unit()
 
 
-def build_networkd_image(kernel, tmp_path, esp_options):
+def build_networkd_image(kernel, tmp_path, esp_options=None):
     """A Debian image without cloud-init whose network is systemd-networkd's (enabled, with no
     .network file at all: on this network only a configuration reimage writes brings it up),
-    with OpenSSH and no host keys; GPT with an ESP that boots it with esp_options under Secure
-    Boot (shim, GRUB, the kernel), and an ext4 root much smaller than the disk."""
+    with OpenSSH and no host keys, and the kernel in /boot for a kexec; GPT with an ESP (an
+    empty one, or with esp_options one that boots the kernel with those options under Secure
+    Boot: shim, GRUB, the kernel), and an ext4 root much smaller than the disk."""
     tree = tmp_path / "networkd-root"
     sh("cp", "-a", ssh_root(), tree)
     assert not (tree / "usr" / "bin" / "cloud-init").exists()
+    (tree / "boot").mkdir(exist_ok=True)
+    shutil.copy2(kernel.vmlinuz, tree / "boot" / "vmlinuz")
+    (tree / "etc" / "kernel").mkdir(exist_ok=True)
+    (tree / "etc" / "kernel" / "cmdline").write_text("nvme_core.io_timeout=600\n")
     shutil.copytree(kernel.sysroot / "lib" / "modules" / kernel.version,
                     tree / "lib" / "modules" / kernel.version, symlinks=True, dirs_exist_ok=True)
     systemd = tree / "etc" / "systemd" / "system"
@@ -249,8 +272,13 @@ def build_networkd_image(kernel, tmp_path, esp_options):
     (systemd / "new-system-up.service").write_text(SSHD_UP)
     os.symlink("/etc/systemd/system/new-system-up.service",
                systemd / "multi-user.target.wants" / "new-system-up.service")
-    image = gpt_disk_image(tmp_path / "networkd.img", tree, ROOT_PARTUUID, label="networkd-root",
-                           esp_files=secure_boot_esp(kernel, esp_options), esp_mib=ESP_MIB)
+    if esp_options:
+        image = gpt_disk_image(tmp_path / "networkd.img", tree, ROOT_PARTUUID,
+                               label="networkd-root",
+                               esp_files=secure_boot_esp(kernel, esp_options), esp_mib=ESP_MIB)
+    else:
+        image = gpt_disk_image(tmp_path / "networkd.img", tree, ROOT_PARTUUID,
+                               label="networkd-root")
     shutil.rmtree(tree)
     return image
 
