@@ -207,8 +207,11 @@ def test_go_keep_identity_then_kexec(image_kind, kernel, systemd_root, nginx, tm
     v = PatientSystem(kernel, disk, tmp_path / "console.log", 1024,
                       hostfwd=("tcp:127.0.0.1:%d-%s:22" % (port, OLD_ADDR),))
     try:
-        v.wait_console(r"NEW-SYSTEM-UP", 1500)
+        # about 3 minutes on a loaded 2-core host; a guest whose emulated NVMe hangs after the
+        # kexec (QEMU under TCG, now and then) is given up on long before the suite's budget
+        m = v.wait_console(r"NEW-SYSTEM-UP|reimage: holding|Kernel panic", 900)
         out = v.text()
+        assert m.group(0) == "NEW-SYSTEM-UP", out[-6000:]
         # the plan said what would happen, with the host key's fingerprint and not the key
         fp = sh("ssh-keygen", "-l", "-f",
                 tmp_path / "old-root" / "etc" / "ssh" / "ssh_host_ed25519_key.pub").split()[1]
@@ -323,7 +326,7 @@ def test_keep_identity_then_firmware_reboot_under_secure_boot(image_kind, kernel
                        hostfwd=("tcp:127.0.0.1:%d-%s:22" % (port, OLD_ADDR),))
     try:
         # the flasher holds when a step fails: say so at once, not after the timeout
-        m = v.wait_console(r"NEW-SYSTEM-UP|reimage: holding|Kernel panic", 1500)
+        m = v.wait_console(r"NEW-SYSTEM-UP|reimage: holding|Kernel panic", 900)
         out = v.text()
         assert m.group(0) == "NEW-SYSTEM-UP", out[-6000:]
         assert "RUNNING-SYSTEM-UP" in out, out[-6000:]
