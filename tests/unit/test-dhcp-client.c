@@ -23,8 +23,7 @@
 struct server {
 	pthread_mutex_t lock;
 	pthread_t thread;
-	pid_t tid;
-	int ready, stop;
+	int stop;
 	/* script */
 	int drop_discovers; /* ignore this many DISCOVERs */
 	int nak_selecting;  /* NAK this many REQUESTs in SELECTING state */
@@ -37,6 +36,7 @@ struct server {
 };
 
 static struct server srv = { .lock = PTHREAD_MUTEX_INITIALIZER };
+static struct netns_split split = NETNS_SPLIT_INIT;
 static int client_ifindex;
 static uint8_t client_mac[6];
 
@@ -151,31 +151,18 @@ static void *server_main(void *p)
 	int fd, one = 1, ifindex;
 
 	/* Only this thread moves: network namespaces are per thread. */
-	netns_enter_private_or_skip();
-	pthread_mutex_lock(&srv.lock);
-	srv.tid = gettid();
-	srv.ready = 1;
-	pthread_mutex_unlock(&srv.lock);
-	for (;;) { /* wait for the main thread to hand over the veth end */
-		ifindex = (int)if_nametoindex("rdc1");
-		if (ifindex > 0)
-			break;
-		usleep(10000);
-	}
+	ifindex = netns_split_server_enter(&split, "rdc1", false);
 	a = addr("10.60.0.1");
 	ASSERT_EQ(netlink_addr_add(ifindex, AF_INET, &a, 24, NETLINK_LIFETIME_FOREVER,
 				   NETLINK_LIFETIME_FOREVER),
 		  0);
-	ASSERT_EQ(netlink_link_set_up(ifindex), 0);
 	fd = socket(AF_INET, SOCK_DGRAM, 0);
 	ASSERT_TRUE(fd >= 0);
 	ASSERT_EQ(setsockopt(fd, SOL_SOCKET, SO_BROADCAST, &one, sizeof(one)), 0);
 	ASSERT_EQ(setsockopt(fd, IPPROTO_IP, IP_PKTINFO, &one, sizeof(one)), 0);
 	ASSERT_EQ(setsockopt(fd, SOL_SOCKET, SO_BINDTODEVICE, "rdc1", 5), 0);
 	ASSERT_EQ(bind(fd, (struct sockaddr *)&sa, sizeof(sa)), 0);
-	pthread_mutex_lock(&srv.lock);
-	srv.ready = 2;
-	pthread_mutex_unlock(&srv.lock);
+	netns_split_server_ready(&split);
 
 	while (!__atomic_load_n(&srv.stop, __ATOMIC_RELAXED)) {
 		struct pollfd pfd = { .fd = fd, .events = POLLIN };
@@ -204,16 +191,6 @@ static void *server_main(void *p)
 	return p;
 }
 
-static int server_state(void)
-{
-	int v;
-
-	pthread_mutex_lock(&srv.lock);
-	v = srv.ready;
-	pthread_mutex_unlock(&srv.lock);
-	return v;
-}
-
 static struct dhcp_client_config config(void)
 {
 	struct dhcp_client_config c = {
@@ -228,25 +205,10 @@ static struct dhcp_client_config config(void)
 
 TEST(setup)
 {
-	char cmd[128];
-	struct netlink_link l;
-
 	netns_enter_private_or_skip();
 	netns_sh_or_skip("ip link add rdc0 type veth peer name rdc1");
 	ASSERT_EQ(pthread_create(&srv.thread, NULL, server_main, NULL), 0);
-	while (server_state() < 1)
-		usleep(10000);
-	snprintf(cmd, sizeof(cmd), "ip link set rdc1 netns /proc/%d/task/%d/ns/net", getpid(),
-		 srv.tid);
-	netns_sh_or_skip(cmd);
-	while (server_state() < 2)
-		usleep(10000);
-	client_ifindex = (int)if_nametoindex("rdc0");
-	ASSERT_TRUE(client_ifindex > 0);
-	ASSERT_EQ(netlink_link_set_up(client_ifindex), 0);
-	ASSERT_EQ(netlink_link_wait_carrier(client_ifindex, 5000, NULL), 0);
-	ASSERT_EQ(netlink_link_get(client_ifindex, &l), 0);
-	memcpy(client_mac, l.mac, 6);
+	client_ifindex = netns_split_client(&split, "rdc0", "rdc1", client_mac);
 }
 
 TEST(acquire_retransmit_and_nak)

@@ -28,8 +28,7 @@
 struct server {
 	pthread_mutex_t lock;
 	pthread_t thread;
-	pid_t tid;
-	int ready, stop;
+	int stop;
 	/* script */
 	bool ignore_renew, ignore_rebind;
 	const char *address; /* what it hands out */
@@ -40,6 +39,7 @@ struct server {
 };
 
 static struct server srv = { .lock = PTHREAD_MUTEX_INITIALIZER };
+static struct netns_split split = NETNS_SPLIT_INIT;
 static int client_ifindex;
 static uint8_t client_mac[6];
 static const uint8_t server_duid[] = { 0, 3, 0, 1, 0x02, 0x60, 0, 0, 0, 1 };
@@ -173,15 +173,6 @@ static void server_handle(int fd, const uint8_t *b, size_t n, const struct socka
 		    (ssize_t)o.len);
 }
 
-static void write_sysctl(const char *path, const char *value)
-{
-	FILE *f = fopen(path, "we");
-
-	ASSERT_TRUE(f != NULL);
-	fputs(value, f);
-	ASSERT_EQ(fclose(f), 0);
-}
-
 static void *server_main(void *p)
 {
 	struct sockaddr_in6 sa = { .sin6_family = AF_INET6, .sin6_port = htons(DHCP6_SERVER_PORT) };
@@ -189,19 +180,7 @@ static void *server_main(void *p)
 	int fd, ifindex;
 
 	/* Only this thread moves: network namespaces are per thread. */
-	netns_enter_private_or_skip();
-	write_sysctl("/proc/sys/net/ipv6/conf/default/accept_dad", "0");
-	pthread_mutex_lock(&srv.lock);
-	srv.tid = gettid();
-	srv.ready = 1;
-	pthread_mutex_unlock(&srv.lock);
-	for (;;) { /* wait for the main thread to hand over the veth end */
-		ifindex = (int)if_nametoindex("r6c1");
-		if (ifindex > 0)
-			break;
-		usleep(10000);
-	}
-	ASSERT_EQ(netlink_link_set_up(ifindex), 0);
+	ifindex = netns_split_server_enter(&split, "r6c1", true);
 	fd = socket(AF_INET6, SOCK_DGRAM, 0);
 	ASSERT_TRUE(fd >= 0);
 	ASSERT_EQ(setsockopt(fd, SOL_SOCKET, SO_BINDTODEVICE, "r6c1", 5), 0);
@@ -209,9 +188,7 @@ static void *server_main(void *p)
 	ASSERT_EQ(inet_pton(AF_INET6, DHCP6_ALL_SERVERS, &mreq.ipv6mr_multiaddr), 1);
 	mreq.ipv6mr_interface = (unsigned)ifindex;
 	ASSERT_EQ(setsockopt(fd, IPPROTO_IPV6, IPV6_JOIN_GROUP, &mreq, sizeof(mreq)), 0);
-	pthread_mutex_lock(&srv.lock);
-	srv.ready = 2;
-	pthread_mutex_unlock(&srv.lock);
+	netns_split_server_ready(&split);
 
 	while (!__atomic_load_n(&srv.stop, __ATOMIC_RELAXED)) {
 		struct pollfd pfd = { .fd = fd, .events = POLLIN };
@@ -229,16 +206,6 @@ static void *server_main(void *p)
 	}
 	close(fd);
 	return p;
-}
-
-static int server_state(void)
-{
-	int v;
-
-	pthread_mutex_lock(&srv.lock);
-	v = srv.ready;
-	pthread_mutex_unlock(&srv.lock);
-	return v;
 }
 
 static struct dhcp6_client_config config(void)
@@ -269,26 +236,11 @@ static uint32_t valid_lifetime(const char *a)
 
 TEST(setup)
 {
-	char cmd[128];
-	struct netlink_link l;
-
 	netns_enter_private_or_skip();
-	write_sysctl("/proc/sys/net/ipv6/conf/default/accept_dad", "0");
+	netns_no_dad();
 	netns_sh_or_skip("ip link add r6c0 type veth peer name r6c1");
 	ASSERT_EQ(pthread_create(&srv.thread, NULL, server_main, NULL), 0);
-	while (server_state() < 1)
-		usleep(10000);
-	snprintf(cmd, sizeof(cmd), "ip link set r6c1 netns /proc/%d/task/%d/ns/net", getpid(),
-		 srv.tid);
-	netns_sh_or_skip(cmd);
-	while (server_state() < 2)
-		usleep(10000);
-	client_ifindex = (int)if_nametoindex("r6c0");
-	ASSERT_TRUE(client_ifindex > 0);
-	ASSERT_EQ(netlink_link_set_up(client_ifindex), 0);
-	ASSERT_EQ(netlink_link_wait_carrier(client_ifindex, 5000, NULL), 0);
-	ASSERT_EQ(netlink_link_get(client_ifindex, &l), 0);
-	memcpy(client_mac, l.mac, 6);
+	client_ifindex = netns_split_client(&split, "r6c0", "r6c1", client_mac);
 }
 
 static void acquire_and_apply(struct dhcp6_lease *l, uint32_t preferred_s, uint32_t valid_s,
