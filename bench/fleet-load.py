@@ -29,22 +29,10 @@ import tempfile
 import time
 import zlib
 
-NGINX_CONF = """\
-user www-data;
-worker_processes 1;
-pid {base}/nginx.pid;
-error_log {base}/error.log warn;
-events {{ worker_connections 1024; }}
-http {{
-    log_format st '$status $body_bytes_sent';
-    access_log {base}/access.log st;
-    client_body_temp_path {base}/tmp;
-    proxy_temp_path {base}/tmp;
-    fastcgi_temp_path {base}/tmp;
-    uwsgi_temp_path {base}/tmp;
-    scgi_temp_path {base}/tmp;
-    types {{ }}
-    default_type application/octet-stream;
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "tests"))
+from nginx_conf import nginx_conf  # noqa: E402  (the tests' nginx.conf, shared)
+
+NGINX_SERVER = """\
     sendfile on;
     keepalive_timeout 0;
     limit_conn_zone $server_port zone=image_server:1m;
@@ -62,7 +50,6 @@ http {{
             return 503 "busy: at most {conns} connections\\n";
         }}
     }}
-}}
 """
 
 
@@ -99,8 +86,11 @@ class Server:
         self.port = free_port()
         conf = os.path.join(base, "nginx.conf")
         with open(conf, "w") as f:
-            f.write(NGINX_CONF.format(base=base, docroot=self.docroot, port=self.port,
-                                      conns=conns, rate=rate, retry_after=retry_after))
+            f.write(nginx_conf(base, "$status $body_bytes_sent",
+                               NGINX_SERVER.format(docroot=self.docroot, port=self.port,
+                                                   conns=conns, rate=rate,
+                                                   retry_after=retry_after),
+                               connections=1024, error_level="warn"))
         self.proc = subprocess.Popen(["/usr/sbin/nginx", "-p", base, "-e",
                                       os.path.join(base, "error.log"), "-c", conf,
                                       "-g", "daemon off;"], stdin=subprocess.DEVNULL)

@@ -36,6 +36,8 @@ from pathlib import Path
 
 import pytest
 
+from nginx_conf import nginx_conf
+
 MiB = 1024 * 1024
 REPO = Path(__file__).resolve().parents[1]
 REIMAGE_BIN = os.environ.get("REIMAGE_BIN", str(REPO / "build" / "reimage"))
@@ -251,27 +253,16 @@ def flash(reimage_bin):
 # nginx
 # --------------------------------------------------------------------------
 
-NGINX_CONF = """\
-user www-data;
-worker_processes 1;
-pid {base}/nginx.pid;
-error_log {base}/error.log info;
-events {{ worker_connections 256; }}
-http {{
-    # the Authorization header is logged so that tests can see it arrived (test secrets only)
-    log_format withauth '$remote_addr "$request" $status "$http_range" "$http_if_range" "$http_authorization"';
-    access_log {base}/access.log withauth;
-    client_body_temp_path {base}/tmp/client_body;
-    proxy_temp_path {base}/tmp/proxy;
-    fastcgi_temp_path {base}/tmp/fastcgi;
-    uwsgi_temp_path {base}/tmp/uwsgi;
-    scgi_temp_path {base}/tmp/scgi;
-    types {{ }}
-    default_type application/octet-stream;
+# the Authorization header is logged so that tests can see it arrived (test secrets only)
+NGINX_LOG = ('$remote_addr "$request" $status "$http_range" "$http_if_range" '
+             '"$http_authorization"')
+NGINX_HTTP = """\
     sendfile on;
     etag on;
     keepalive_timeout 30s;
     send_timeout 120s;
+"""
+NGINX_SERVER = """\
     server {{
         listen 127.0.0.1:{port};
         server_name localhost;
@@ -289,7 +280,6 @@ http {{
             limit_rate 4m;
         }}
     }}
-}}
 """
 
 
@@ -352,7 +342,9 @@ def nginx():
         for _attempt in range(5):
             ng.port = free_port()
             conf = ng.base / "nginx.conf"
-            conf.write_text(NGINX_CONF.format(base=ng.base, docroot=ng.docroot, port=ng.port))
+            conf.write_text(nginx_conf(ng.base, NGINX_LOG,
+                                       NGINX_SERVER.format(docroot=ng.docroot, port=ng.port),
+                                       http_extra=NGINX_HTTP))
             out = open(ng.base / "nginx.stdout", "wb")
             proc = subprocess.Popen(
                 [NGINX_BIN, "-p", str(ng.base), "-e", str(ng.base / "error.log"),

@@ -27,6 +27,8 @@ from pathlib import Path
 
 import pytest
 
+from nginx_conf import nginx_conf
+
 NGINX_BIN = os.environ.get("NGINX_BIN", "/usr/sbin/nginx")
 TLS_CASES = ("trusted", "wrong_name", "expired", "client_auth", "plain")
 
@@ -152,22 +154,7 @@ def tls_pki():
         shutil.rmtree(d, ignore_errors=True)
 
 
-TLS_NGINX_CONF = """\
-user www-data;
-worker_processes 1;
-pid {base}/nginx.pid;
-error_log {base}/error.log info;
-events {{ worker_connections 64; }}
-http {{
-    log_format withport '$server_port "$request" $status';
-    access_log {base}/access.log withport;
-    client_body_temp_path {base}/tmp/client_body;
-    proxy_temp_path {base}/tmp/proxy;
-    fastcgi_temp_path {base}/tmp/fastcgi;
-    uwsgi_temp_path {base}/tmp/uwsgi;
-    scgi_temp_path {base}/tmp/scgi;
-    types {{ }}
-    default_type application/octet-stream;
+TLS_NGINX_SERVERS = """\
     root {docroot};
     server {{
         listen 127.0.0.1:{trusted} ssl;
@@ -203,7 +190,6 @@ http {{
         listen 127.0.0.1:{plain};
         location / {{ }}
     }}
-}}
 """
 
 
@@ -266,8 +252,10 @@ def tls_nginx(tls_pki):
         for _attempt in range(5):
             ng.ports = {case: _free_port() for case in TLS_CASES}
             conf = ng.base / "nginx.conf"
-            conf.write_text(TLS_NGINX_CONF.format(base=ng.base, docroot=ng.docroot,
-                                                  pki=tls_pki.dir, **ng.ports))
+            conf.write_text(nginx_conf(ng.base, '$server_port "$request" $status',
+                                       TLS_NGINX_SERVERS.format(docroot=ng.docroot,
+                                                                pki=tls_pki.dir, **ng.ports),
+                                       connections=64))
             out = open(ng.base / "nginx.stdout", "wb")
             proc = subprocess.Popen(
                 [NGINX_BIN, "-p", str(ng.base), "-e", str(ng.base / "error.log"),

@@ -19,6 +19,8 @@ from pathlib import Path
 
 import pytest
 
+from nginx_conf import nginx_conf
+
 NGINX_BIN = os.environ.get("NGINX_BIN", "/usr/sbin/nginx")
 
 
@@ -33,25 +35,13 @@ TOKEN = "t0kenInQuery99"
 IMAGE = os.urandom(256 * 1024)
 DATA = Path(__file__).resolve().parents[1] / "data" / "minisign"
 
-CONF = """\
-user www-data;
-worker_processes 1;
-pid {base}/nginx.pid;
-error_log {base}/error.log info;
-events {{ worker_connections 64; }}
-http {{
-    log_format secrets '"$request" $status xs="$http_x_secret" auth="$http_authorization"';
-    client_body_temp_path {base}/tmp;
-    proxy_temp_path {base}/tmp;
-    fastcgi_temp_path {base}/tmp;
-    uwsgi_temp_path {base}/tmp;
-    scgi_temp_path {base}/tmp;
-    types {{ }}
-    default_type application/octet-stream;
+# what each origin received: the secret header and the credentials
+LOG = '"$request" $status xs="$http_x_secret" auth="$http_authorization"'
+SERVERS = """\
     absolute_redirect off;
     server {{
         listen 127.0.0.1:{pa};
-        access_log {base}/a.log secrets;
+        access_log {base}/a.log main;
         root {www};
         location ~ ^/to-b/(.*)$ {{ return 302 http://127.0.0.1:{pb}/$1; }}
         location ~ ^/self/(.*)$ {{ return 302 /$1; }}
@@ -60,11 +50,10 @@ http {{
     }}
     server {{
         listen 127.0.0.1:{pb};
-        access_log {base}/b.log secrets;
+        access_log {base}/b.log main;
         root {www};
         location / {{ }}
     }}
-}}
 """
 
 
@@ -111,7 +100,9 @@ def origins():
     try:
         for _ in range(5):
             o.pa, o.pb = free_port(), free_port()
-            (o.base / "nginx.conf").write_text(CONF.format(base=base, www=o.www, pa=o.pa, pb=o.pb))
+            (o.base / "nginx.conf").write_text(nginx_conf(
+                base, LOG, SERVERS.format(base=base, www=o.www, pa=o.pa, pb=o.pb),
+                connections=64))
             proc = subprocess.Popen([NGINX_BIN, "-p", base, "-e", str(o.base / "error.log"),
                                      "-c", str(o.base / "nginx.conf"), "-g", "daemon off;"],
                                     stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,
