@@ -22,15 +22,14 @@ import json
 import os
 import random
 import shutil
-import socket
 import subprocess
 import sys
 import tempfile
 import time
-import zlib
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "tests"))
-from nginx_conf import nginx_conf  # noqa: E402  (the tests' nginx.conf, shared)
+# the tests' nginx helpers
+from nginx_server import nginx_conf, start_nginx, stop_nginx  # noqa: E402
 
 NGINX_SERVER = """\
     sendfile on;
@@ -59,12 +58,6 @@ def parse_size(s):
     return int(float(s[:-1]) * mult[s[-1]]) if s[-1] in mult else int(s)
 
 
-def free_port():
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
 def make_image(size, seed=7):
     """Half random, half compressible text: a zstd stream about half the image's size."""
     rnd = random.Random(seed)
@@ -83,27 +76,11 @@ class Server:
         os.makedirs(os.path.join(base, "tmp"))
         os.chmod(base, 0o755)
         os.chmod(self.docroot, 0o755)
-        self.port = free_port()
-        conf = os.path.join(base, "nginx.conf")
-        with open(conf, "w") as f:
-            f.write(nginx_conf(base, "$status $body_bytes_sent",
-                               NGINX_SERVER.format(docroot=self.docroot, port=self.port,
-                                                   conns=conns, rate=rate,
-                                                   retry_after=retry_after),
-                               connections=1024, error_level="warn"))
-        self.proc = subprocess.Popen(["/usr/sbin/nginx", "-p", base, "-e",
-                                      os.path.join(base, "error.log"), "-c", conf,
-                                      "-g", "daemon off;"], stdin=subprocess.DEVNULL)
-        deadline = time.monotonic() + 10
-        while True:
-            try:
-                socket.create_connection(("127.0.0.1", self.port), timeout=1).close()
-                break
-            except OSError:
-                if time.monotonic() > deadline or self.proc.poll() is not None:
-                    self.stop()
-                    raise RuntimeError("nginx did not start")
-                time.sleep(0.05)
+        self.proc, (self.port,) = start_nginx(base, lambda ports: nginx_conf(
+            base, "$status $body_bytes_sent",
+            NGINX_SERVER.format(docroot=self.docroot, port=ports[0], conns=conns, rate=rate,
+                                retry_after=retry_after),
+            connections=1024, error_level="warn"))
 
     def statuses(self):
         out = {}
@@ -114,13 +91,7 @@ class Server:
         return out
 
     def stop(self):
-        if self.proc.poll() is None:
-            self.proc.terminate()
-            try:
-                self.proc.wait(10)
-            except subprocess.TimeoutExpired:
-                self.proc.kill()
-                self.proc.wait(10)
+        stop_nginx(self.proc)
 
 
 def run(reimage, clients=50, conns=8, rate="4m", size=8 << 20, retry_after=2, workdir=None,

@@ -18,7 +18,6 @@ mounter       factory to mkfs + mount a block device / tmpfs on a temp dir; unmo
 
 import collections
 import concurrent.futures
-import errno
 import fcntl
 import hashlib
 import os
@@ -36,12 +35,11 @@ from pathlib import Path
 
 import pytest
 
-from nginx_conf import nginx_conf
+from nginx_server import NGINX_BIN, nginx_conf, start_nginx, stop_nginx
 
 MiB = 1024 * 1024
 REPO = Path(__file__).resolve().parents[1]
 REIMAGE_BIN = os.environ.get("REIMAGE_BIN", str(REPO / "build" / "reimage"))
-NGINX_BIN = os.environ.get("NGINX_BIN", "/usr/sbin/nginx")
 
 BLKFLSBUF = 0x1261  # _IO(0x12, 97)
 
@@ -88,12 +86,6 @@ def pattern_bytes(size):
         s = ("<REIMAGE-TEST-PATTERN sector %010d>" % n).encode()
         sectors.append((s * (512 // len(s) + 1))[:512])
     return b"".join(sectors)[:size]
-
-
-def free_port():
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 Result = collections.namedtuple("Result", "rc out err")
@@ -339,46 +331,16 @@ def nginx():
     (ng.base / "tmp").mkdir()
     proc = None
     try:
-        for _attempt in range(5):
-            ng.port = free_port()
-            conf = ng.base / "nginx.conf"
-            conf.write_text(nginx_conf(ng.base, NGINX_LOG,
-                                       NGINX_SERVER.format(docroot=ng.docroot, port=ng.port),
-                                       http_extra=NGINX_HTTP))
-            out = open(ng.base / "nginx.stdout", "wb")
-            proc = subprocess.Popen(
-                [NGINX_BIN, "-p", str(ng.base), "-e", str(ng.base / "error.log"),
-                 "-c", str(conf), "-g", "daemon off;"],
-                stdin=subprocess.DEVNULL, stdout=out, stderr=subprocess.STDOUT)
-            out.close()
-            deadline = time.monotonic() + 10
-            up = False
-            while time.monotonic() < deadline and proc.poll() is None:
-                try:
-                    socket.create_connection(("127.0.0.1", ng.port), timeout=1).close()
-                    up = True
-                    break
-                except OSError:
-                    time.sleep(0.05)
-            if up:
-                break
-            if proc.poll() is None:
-                proc.terminate()
-                proc.wait(10)
-            proc = None
-        if proc is None:
-            pytest.fail("nginx did not start:\n" + ng.error_log()
-                        + (ng.base / "nginx.stdout").read_text(errors="replace"))
+        try:
+            proc, (ng.port,) = start_nginx(ng.base, lambda ports: nginx_conf(
+                ng.base, NGINX_LOG, NGINX_SERVER.format(docroot=ng.docroot, port=ports[0]),
+                http_extra=NGINX_HTTP))
+        except RuntimeError as e:
+            pytest.fail(str(e))
         ng.proc = proc
         yield ng
     finally:
-        if proc is not None and proc.poll() is None:
-            proc.terminate()  # SIGTERM to the master (our child) = fast shutdown
-            try:
-                proc.wait(10)
-            except subprocess.TimeoutExpired:
-                proc.kill()
-                proc.wait(10)
+        stop_nginx(proc)
         shutil.rmtree(base, ignore_errors=True)
 
 

@@ -15,6 +15,8 @@ from pathlib import Path
 
 import pytest
 
+from nginx_server import free_port
+
 import vmlib
 from report_collector import Collector
 from vmlib import SystemdSystem, build_systemd_root, make_system_disk, ssh_root
@@ -78,13 +80,6 @@ def wait_ssh(port, key, known_hosts, timeout):
             return
         time.sleep(3)
     raise AssertionError("no SSH on port %d within %d s" % (port, timeout))
-
-
-def free_port():
-    import socket
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 def test_playbook_reimages_two_machines_at_once(kernel, reimage_bin, nginx, tmp_path,

@@ -8,13 +8,14 @@ import hashlib
 import os
 import re
 import shutil
-import socket
 import subprocess
 import time
 
 from pathlib import Path
 
 import pytest
+
+from nginx_server import free_port
 
 from vmlib import RunningSystem, build_running_root, make_system_disk
 
@@ -26,14 +27,6 @@ DROPBEAR_TOOLS = ("/usr/sbin/dropbear", "/usr/bin/dropbearconvert", "/usr/bin/dr
                   "/usr/bin/lsblk", "/usr/sbin/sfdisk")
 # the cloud kernel has no RDRAND under TCG: virtio-rng seeds the CRNG that dropbear waits for
 RNG = ("-device", "virtio-rng-pci")
-
-
-def free_port():
-    s = socket.socket()
-    s.bind(("127.0.0.1", 0))
-    port = s.getsockname()[1]
-    s.close()
-    return port
 
 
 def sha_file(path, length=None):

@@ -17,6 +17,8 @@ import time
 
 import pytest
 
+from nginx_server import free_port
+
 from vmlib import (GPT_ROOT_X86_64, FirmwareSystem, SystemdSystem, cloud_root, gpt_disk_image, make_system_disk,
                    secure_boot_esp, ssh_root)
 
@@ -108,15 +110,6 @@ def build_cloud_image(kernel, tmp_path, esp_options=None):
         image = gpt_disk_image(tmp_path / "cloud.img", tree, ROOT_PARTUUID, label="cloud-root")
     shutil.rmtree(tree)
     return image
-
-
-def free_port():
-    import socket
-    s = socket.socket()
-    s.bind(("127.0.0.1", 0))
-    p = s.getsockname()[1]
-    s.close()
-    return p
 
 
 def old_system(systemd_root, tmp_path, command):

@@ -19,24 +19,15 @@ import hashlib
 import os
 import random
 import shutil
-import socket
 import subprocess
 import tempfile
-import time
 from pathlib import Path
 
 import pytest
 
-from nginx_conf import nginx_conf
+from nginx_server import NGINX_BIN, nginx_conf, start_nginx, stop_nginx
 
-NGINX_BIN = os.environ.get("NGINX_BIN", "/usr/sbin/nginx")
 TLS_CASES = ("trusted", "wrong_name", "expired", "client_auth", "plain")
-
-
-def _free_port():
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 def _openssl(*args, cwd, input=None):
@@ -220,15 +211,6 @@ class TLSNginx:
             return ""
 
 
-def _all_listening(ports):
-    for port in ports:
-        try:
-            socket.create_connection(("127.0.0.1", port), timeout=1).close()
-        except OSError:
-            return False
-    return True
-
-
 @pytest.fixture(scope="session")
 def tls_nginx(tls_pki):
     if not os.access(NGINX_BIN, os.X_OK):
@@ -248,45 +230,21 @@ def tls_nginx(tls_pki):
     for f in (img, sums):
         os.chmod(f, 0o644)
     proc = None
+
+    def conf(ports):
+        ng.ports = dict(zip(TLS_CASES, ports))
+        return nginx_conf(ng.base, '$server_port "$request" $status',
+                          TLS_NGINX_SERVERS.format(docroot=ng.docroot, pki=tls_pki.dir,
+                                                   **ng.ports),
+                          connections=64)
     try:
-        for _attempt in range(5):
-            ng.ports = {case: _free_port() for case in TLS_CASES}
-            conf = ng.base / "nginx.conf"
-            conf.write_text(nginx_conf(ng.base, '$server_port "$request" $status',
-                                       TLS_NGINX_SERVERS.format(docroot=ng.docroot,
-                                                                pki=tls_pki.dir, **ng.ports),
-                                       connections=64))
-            out = open(ng.base / "nginx.stdout", "wb")
-            proc = subprocess.Popen(
-                [NGINX_BIN, "-p", str(ng.base), "-e", str(ng.base / "error.log"),
-                 "-c", str(conf), "-g", "daemon off;"],
-                stdin=subprocess.DEVNULL, stdout=out, stderr=subprocess.STDOUT)
-            out.close()
-            deadline = time.monotonic() + 10
-            up = False
-            while time.monotonic() < deadline and proc.poll() is None:
-                if _all_listening(ng.ports.values()):
-                    up = True
-                    break
-                time.sleep(0.05)
-            if up:
-                break
-            if proc.poll() is None:
-                proc.terminate()
-                proc.wait(10)
-            proc = None  # a port was taken meanwhile: pick new ones
-        if proc is None:
-            pytest.fail("TLS nginx did not start:\n" + ng.error_log()
-                        + (ng.base / "nginx.stdout").read_text(errors="replace"))
+        try:
+            proc, _ = start_nginx(ng.base, conf, len(TLS_CASES))
+        except RuntimeError as e:
+            pytest.fail("TLS " + str(e))
         yield ng
     finally:
-        if proc is not None and proc.poll() is None:
-            proc.terminate()  # SIGTERM to the master (our child) = fast shutdown
-            try:
-                proc.wait(10)
-            except subprocess.TimeoutExpired:
-                proc.kill()
-                proc.wait(10)
+        stop_nginx(proc)
         shutil.rmtree(base, ignore_errors=True)
 
 

@@ -164,7 +164,7 @@ def _pytest_in(tmp_path, test_text, fake_bin=None):
     """Run pytest on one test file next to a copy of tests/conftest.py (and the module it
     imports); (rc, output)."""
     shutil.copy(SHARED_CONFTEST, tmp_path / "conftest.py")
-    shutil.copy(SHARED_CONFTEST.parent / "nginx_conf.py", tmp_path / "nginx_conf.py")
+    shutil.copy(SHARED_CONFTEST.parent / "nginx_server.py", tmp_path / "nginx_server.py")
     (tmp_path / "test_x.py").write_text(test_text)
     env = {k: v for k, v in os.environ.items() if k not in ("REIMAGE_ALLOW_SKIPS", "PYTEST_ADDOPTS")}
     if fake_bin:

@@ -11,23 +11,13 @@ import hashlib
 import json
 import os
 import shutil
-import socket
-import subprocess
 import tempfile
 import time
 from pathlib import Path
 
 import pytest
 
-from nginx_conf import nginx_conf
-
-NGINX_BIN = os.environ.get("NGINX_BIN", "/usr/sbin/nginx")
-
-
-def free_port():
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
+from nginx_server import NGINX_BIN, nginx_conf, start_nginx, stop_nginx
 
 SECRET = "S3cretHeaderValue42"
 PASSWORD = "pa55wordInUrl77"
@@ -97,38 +87,19 @@ def origins():
         os.chmod(p, 0o644)
     os.chmod(o.www, 0o755)
     proc = None
+
+    def conf(ports):
+        o.pa, o.pb = ports
+        return nginx_conf(base, LOG, SERVERS.format(base=base, www=o.www, pa=o.pa, pb=o.pb),
+                          connections=64)
     try:
-        for _ in range(5):
-            o.pa, o.pb = free_port(), free_port()
-            (o.base / "nginx.conf").write_text(nginx_conf(
-                base, LOG, SERVERS.format(base=base, www=o.www, pa=o.pa, pb=o.pb),
-                connections=64))
-            proc = subprocess.Popen([NGINX_BIN, "-p", base, "-e", str(o.base / "error.log"),
-                                     "-c", str(o.base / "nginx.conf"), "-g", "daemon off;"],
-                                    stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,
-                                    stderr=subprocess.DEVNULL)
-            deadline = time.monotonic() + 10
-            up = False
-            while time.monotonic() < deadline and proc.poll() is None and not up:
-                try:
-                    for port in (o.pa, o.pb):
-                        socket.create_connection(("127.0.0.1", port), timeout=1).close()
-                    up = True
-                except OSError:
-                    time.sleep(0.05)
-            if up:
-                break
-            if proc.poll() is None:
-                proc.terminate()
-                proc.wait(10)
-            proc = None
-        if proc is None:
-            pytest.fail("nginx did not start: " + (o.base / "error.log").read_text())
+        try:
+            proc, _ = start_nginx(base, conf, 2)
+        except RuntimeError as e:
+            pytest.fail(str(e))
         yield o
     finally:
-        if proc is not None and proc.poll() is None:
-            proc.terminate()
-            proc.wait(10)
+        stop_nginx(proc)
         shutil.rmtree(base, ignore_errors=True)
 
 

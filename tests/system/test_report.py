@@ -16,15 +16,11 @@ import time
 
 import pytest
 
+from nginx_server import free_port
+
 from report_collector import Collector
 
 MiB = 1 << 20
-
-
-def free_port():
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 SECRET = "Bearer fleet-s3cr3t-7d1f"
