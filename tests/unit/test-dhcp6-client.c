@@ -325,13 +325,13 @@ TEST(maintain_renews_at_t1)
 	struct maintain_run m = { .c = config() };
 
 	/* T1 = 1 s: a Renew (with the server's id) about once a second, each Reply (now with
-	 * longer lifetimes) applied */
+	 * longer lifetimes) applied: 3 s hold two or three of them, even on a loaded machine */
 	acquire_and_apply(&m.l, 20, 30, 1, 20);
 	server_script(false, false, LEASED, 40, 60, 1, 20);
-	maintain_for(&m, 2600);
+	maintain_for(&m, 3000);
 	ASSERT_EQ(m.r, 0);
 	pthread_mutex_lock(&srv.lock);
-	ASSERT_EQ(srv.renews, 2);
+	ASSERT_TRUE(srv.renews >= 2 && srv.renews <= 3);
 	ASSERT_EQ(srv.rebinds, 0);
 	ASSERT_TRUE(!srv.renew_without_server_id);
 	pthread_mutex_unlock(&srv.lock);
@@ -345,10 +345,10 @@ TEST(maintain_rebinds_at_t2)
 	struct maintain_run m = { .c = config() };
 
 	/* the server ignores Renews: from T2 = 2 s the client Rebinds (no server id) and the
-	 * server's Reply to that keeps the address */
+	 * server's Reply to that (T1 10 s: nothing more in this test's time) keeps the address */
 	acquire_and_apply(&m.l, 20, 30, 1, 2);
-	server_script(true, false, LEASED, 20, 40, 1, 2);
-	maintain_for(&m, 2700);
+	server_script(true, false, LEASED, 20, 40, 10, 20);
+	maintain_for(&m, 3500);
 	ASSERT_EQ(m.r, 0);
 	pthread_mutex_lock(&srv.lock);
 	ASSERT_TRUE(srv.renews >= 2); /* retransmitted between T1 and T2 */
