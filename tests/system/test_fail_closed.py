@@ -127,15 +127,27 @@ def test_image_filling_the_device_is_written_whole(reimage_bin, loopdev):
 def _strace_events(log, target):
     """[(call, offset_or_None, length)] on the target's descriptors, in order."""
     fds, ev = set(), []
-    open_re = re.compile(r'^\d+\s+open(?:at)?\((?:AT_FDCWD, )?"([^"]+)".*\)\s+=\s+(\d+)')
+    opening = {}  # pid -> path of an open() strace split into two lines
+    open_re = re.compile(r'^(\d+)\s+open(?:at)?\((?:AT_FDCWD, )?"([^"]+)"'
+                         r'(?:.*\)\s+=\s+(-?\d+).*|.*<unfinished \.\.\.>)$')
+    resumed_re = re.compile(r'^(\d+)\s+<\.\.\. open(?:at)? resumed>.*\)\s+=\s+(-?\d+)')
     # with threads, strace splits a call into "<unfinished ...>" and "<... resumed>" lines:
-    # the call counts where it started (one writer thread makes them in order)
+    # the call counts where it started (one writer thread makes them in order); an open
+    # counts where it returned, with the descriptor
     call_re = re.compile(r'^\d+\s+(pwrite64|fdatasync|fsync|ftruncate)\((\d+)(.*?)'
                          r'(?:\)\s+=\s+-?\d+.*|\s*<unfinished \.\.\.>)$')
     for line in log.splitlines():
         m = open_re.match(line)
-        if m and m.group(1) == target:
-            fds.add(int(m.group(2)))
+        if m and m.group(2) == target:
+            if m.group(3) is None:
+                opening[m.group(1)] = m.group(2)
+            elif int(m.group(3)) >= 0:
+                fds.add(int(m.group(3)))
+            continue
+        m = resumed_re.match(line)
+        if m:
+            if opening.pop(m.group(1), None) is not None and int(m.group(2)) >= 0:
+                fds.add(int(m.group(2)))
             continue
         m = call_re.match(line)
         if not m or int(m.group(2)) not in fds:
