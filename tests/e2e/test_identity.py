@@ -172,6 +172,24 @@ def assert_root_fills_disk(stdout, root_start):
     assert fs_size > part_sectors * 512 * 0.9, stdout
 
 
+def wait_configured_new_system(v, image_kind):
+    """Waits for the new system to come up (about 3 minutes on a loaded 2-core host; a guest
+    whose emulated NVMe hangs after a kexec is given up on long before the suite's budget),
+    failing at once when the flasher holds or a kernel panics; checks that the flasher
+    configured it for its kind (networkd's MAC-matched file, or cloud-init's seed). The
+    console text."""
+    m = v.wait_console(r"NEW-SYSTEM-UP|reimage: holding|Kernel panic", 900)
+    out = v.text()
+    assert m.group(0) == "NEW-SYSTEM-UP", out[-6000:]
+    configured = out[out.index("configure: looking"):]
+    if image_kind == "networkd":
+        assert "configure: wrote " + NETWORK_FILE["networkd"] in configured, out[-6000:]
+        assert "cloud-init" not in configured, out[-6000:]
+    else:
+        assert "configure: the new system has cloud-init" in configured, out[-6000:]
+    return out
+
+
 def assert_sound_gpt(disk):
     verify = subprocess.run(["sfdisk", "--verify", str(disk)], capture_output=True, text=True)
     assert verify.returncode == 0 and "No errors detected" in verify.stdout, verify.stdout
@@ -200,21 +218,11 @@ def test_go_keep_identity_then_kexec(image_kind, kernel, systemd_root, nginx, tm
     v = PatientSystem(kernel, disk, tmp_path / "console.log", 1024,
                       hostfwd=("tcp:127.0.0.1:%d-%s:22" % (port, OLD_ADDR),))
     try:
-        # about 3 minutes on a loaded 2-core host; a guest whose emulated NVMe hangs after the
-        # kexec (QEMU under TCG, now and then) is given up on long before the suite's budget
-        m = v.wait_console(r"NEW-SYSTEM-UP|reimage: holding|Kernel panic", 900)
-        out = v.text()
-        assert m.group(0) == "NEW-SYSTEM-UP", out[-6000:]
+        out = wait_configured_new_system(v, image_kind)
         # the plan said what would happen, with the host key's fingerprint and not the key
         fp = sh("ssh-keygen", "-l", "-f",
                 tmp_path / "old-root" / "etc" / "ssh" / "ssh_host_ed25519_key.pub").split()[1]
         assert fp in out
-        configured = out[out.index("configure: looking"):]
-        if image_kind == "networkd":
-            assert "configure: wrote " + NETWORK_FILE["networkd"] in configured, out[-6000:]
-            assert "cloud-init" not in configured, out[-6000:]
-        else:
-            assert "configure: the new system has cloud-init" in configured, out[-6000:]
         assert "configure: the ext4 file system on /dev/nvme0n1p2 now fills" in out
         # the flasher kexec'd the new root's kernel with its own command line
         assert "boot: chose /boot/vmlinuz on /dev/nvme0n1p2 (ext4)" in out, out[-6000:]
@@ -319,16 +327,8 @@ def test_keep_identity_then_firmware_reboot_under_secure_boot(image_kind, kernel
                        hostfwd=("tcp:127.0.0.1:%d-%s:22" % (port, OLD_ADDR),))
     try:
         # the flasher holds when a step fails: say so at once, not after the timeout
-        m = v.wait_console(r"NEW-SYSTEM-UP|reimage: holding|Kernel panic", 900)
-        out = v.text()
-        assert m.group(0) == "NEW-SYSTEM-UP", out[-6000:]
+        out = wait_configured_new_system(v, image_kind)
         assert "RUNNING-SYSTEM-UP" in out, out[-6000:]
-        configured = out[out.index("configure: looking"):]
-        if image_kind == "networkd":
-            assert "configure: wrote " + NETWORK_FILE["networkd"] in out, out[-6000:]
-            assert "cloud-init" not in configured, out[-6000:]
-        else:
-            assert "configure: the new system has cloud-init" in configured, out[-6000:]
         # the old system ran under Secure Boot, and its plan said what that means
         assert "lockdown integrity: the distribution-signed kernel loads" in out, out[-6000:]
         assert "loader:   kexec_file_load" in out, out[-6000:]
